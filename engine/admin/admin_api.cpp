@@ -1,0 +1,170 @@
+#include "admin/admin_api.h"
+
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include "config/json_shapes.h"
+
+namespace archway::admin {
+namespace json = boost::json;
+
+namespace {
+
+AdminResponse respond(int status, const json::value& v) { return {status, json::serialize(v)}; }
+AdminResponse message(int status, std::string_view m) {
+  return respond(status, json::object{{"message", m}});
+}
+
+// Kong's invalid size error (code 9).
+AdminResponse invalidSize(std::string_view why) {
+  return respond(400, json::object{{"code", 9}, {"name", "invalid size"}, {"message", why}});
+}
+
+// Kong paginates with an opaque offset; ours is the index of the next entity, base64-free
+// but documented as opaque.
+template <class Entity>
+AdminResponse page(const std::vector<Entity>& all, std::string_view collection,
+                   const boost::urls::params_view& params) {
+  std::size_t size = 100;
+  std::size_t offset = 0;
+  for (auto p : params) {
+    if (p.key == "size") {
+      try {
+        std::size_t used = 0;
+        long long v = std::stoll(std::string(p.value), &used);
+        if (used != p.value.size()) return invalidSize("size must be a number");
+        if (v < 1 || v > 1000) return invalidSize("size must be an integer between 1 and 1000");
+        size = static_cast<std::size_t>(v);
+      } catch (...) {
+        return invalidSize("size must be a number");
+      }
+    } else if (p.key == "offset") {
+      try {
+        offset = static_cast<std::size_t>(std::stoull(std::string(p.value)));
+      } catch (...) {
+        return respond(400, json::object{{"code", 7}, {"name", "invalid offset"},
+                                         {"message", "'" + std::string(p.value) + "' is not a valid offset: bad base64 encoding"}});
+      }
+    }
+  }
+  json::array data;
+  for (std::size_t i = offset; i < all.size() && data.size() < size; ++i) data.push_back(config::toJson(all[i]));
+  json::object out;
+  out["data"] = std::move(data);
+  std::size_t next = offset + size;
+  if (next < all.size()) {
+    out["offset"] = std::to_string(next);
+    out["next"] = "/" + std::string(collection) + "?offset=" + std::to_string(next) + "&size=" + std::to_string(size);
+  } else {
+    out["next"] = nullptr;
+  }
+  return respond(200, out);
+}
+
+template <class Entity>
+const Entity* findEntity(const std::vector<Entity>& all, std::string_view key) {
+  for (const auto& e : all) {
+    if (e.id == key || (e.name && *e.name == key)) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+AdminApi::AdminApi(AdminContext context) : ctx_(std::move(context)) {}
+
+AdminResponse AdminApi::handle(const AdminRequest& req) const {
+  if (!ctx_.token.empty() && req.token != ctx_.token) {
+    return message(401, "Invalid or missing Kong-Admin-Token");
+  }
+  auto url = boost::urls::parse_origin_form(req.target);
+  if (!url) return message(400, "Bad request");
+  std::string path(url->path());
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  std::vector<std::string> segs;
+  for (auto s : url->segments()) {
+    if (!s.empty()) segs.push_back(s);
+  }
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  auto config = ctx_.config ? ctx_.config() : nullptr;
+  static const core::Config kEmpty;
+  const core::Config& cfg = config ? *config : kEmpty;
+
+  auto known = [&]() -> bool {
+    if (segs.empty()) return true;
+    if (segs[0] == "status" && segs.size() == 1) return true;
+    if ((segs[0] == "services" || segs[0] == "routes") && segs.size() <= 2) return true;
+    if (segs.size() == 3 && segs[0] == "services" && segs[2] == "routes") return true;
+    return false;
+  };
+  if (!known()) return message(404, "Not found");
+  if (!get) {
+    if (req.method == "OPTIONS") return {204, ""};
+    return message(405, "Method not allowed");
+  }
+
+  if (segs.empty()) {
+    json::object o;
+    o["tagline"] = "Welcome to archway";
+    o["version"] = "3.9.0";  // the Kong Admin API version this node is compatible with
+    o["archway_version"] = "0.1.0";
+    o["edition"] = "community";
+    o["hostname"] = ctx_.hostname;
+    o["node_id"] = ctx_.nodeId;
+    o["lua_version"] = nullptr;
+    o["plugins"] = json::object{{"available_on_server", json::object{}},
+                                {"enabled_in_cluster", json::array{}}};
+    json::object conf;
+    conf["database"] = ctx_.database;
+    conf["proxy_listen"] = json::array{json::string(ctx_.proxyListen)};
+    conf["admin_listen"] = json::array{json::string(ctx_.adminListen)};
+    conf["nginx_worker_processes"] = ctx_.workers;
+    conf["router_flavor"] = "traditional_compatible";
+    o["configuration"] = std::move(conf);
+    json::array workers;
+    for (int i = 0; i < ctx_.workers; ++i) workers.push_back(::getpid());
+    o["pids"] = json::object{{"master", ::getpid()}, {"workers", std::move(workers)}};
+    o["timers"] = json::object{{"running", 0}, {"pending", 0}};
+    return respond(200, o);
+  }
+  if (segs[0] == "status") {
+    auto stats = ctx_.stats ? ctx_.stats() : nullptr;
+    json::object server;
+    std::uint64_t active = stats ? stats->activeConnections : 0;
+    std::uint64_t total = stats ? stats->totalConnections : 0;
+    server["connections_accepted"] = total;
+    server["connections_handled"] = total;
+    server["connections_active"] = active;
+    server["connections_reading"] = 0;
+    server["connections_writing"] = active;
+    server["connections_waiting"] = 0;
+    server["total_requests"] = stats ? stats->total.requests : 0;
+    json::object o;
+    o["server"] = std::move(server);
+    o["database"] = json::object{{"reachable", true}};
+    o["memory"] = json::object{{"workers_lua_vms", json::array{}}, {"lua_shared_dicts", json::object{}}};
+    return respond(200, o);
+  }
+  if (segs[0] == "services") {
+    if (segs.size() == 1) return page(cfg.services, "services", url->params());
+    const core::Service* s = findEntity(cfg.services, segs[1]);
+    if (!s) return message(404, "Not found");
+    if (segs.size() == 2) return respond(200, config::toJson(*s));
+    std::vector<core::Route> routes;
+    for (const auto& r : cfg.routes) {
+      if (r.serviceId && *r.serviceId == s->id) routes.push_back(r);
+    }
+    return page(routes, "services/" + s->id + "/routes", url->params());
+  }
+  if (segs[0] == "routes") {
+    if (segs.size() == 1) return page(cfg.routes, "routes", url->params());
+    const core::Route* r = findEntity(cfg.routes, segs[1]);
+    if (!r) return message(404, "Not found");
+    return respond(200, config::toJson(*r));
+  }
+  return message(404, "Not found");
+}
+
+}  // namespace archway::admin

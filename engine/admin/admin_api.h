@@ -1,0 +1,49 @@
+#pragma once
+// Kong's Admin API (kong-reference §2): request handling, independent of the transport so it
+// can be tested directly. This slice answers GET /, /status, /services, /routes (and single
+// entities by id or name) in Kong's shapes; everything else answers Kong's 404/405 bodies.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/entities.h"
+#include "metrics/stats_frame.h"
+
+namespace archway::admin {
+
+struct AdminContext {
+  std::function<std::shared_ptr<const core::Config>()> config;
+  std::function<std::shared_ptr<const metrics::StatsFrame>()> stats;
+  std::string nodeId;
+  std::string hostname;
+  std::string token;  // required as Kong-Admin-Token when non-empty
+  int workers = 0;
+  std::string proxyListen;
+  std::string adminListen;
+  std::string database = "off";  // "off" (declarative), "sqlite", "postgres"
+};
+
+struct AdminRequest {
+  std::string_view method;
+  std::string_view target;  // path and query
+  std::string_view token;   // Kong-Admin-Token header
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+class AdminApi {
+ public:
+  explicit AdminApi(AdminContext context);
+  AdminResponse handle(const AdminRequest& request) const;
+
+ private:
+  AdminContext ctx_;
+};
+
+}  // namespace archway::admin

@@ -1,0 +1,97 @@
+#include "admin/admin_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <list>
+
+namespace archway::admin {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& c, std::shared_ptr<const AdminApi> a) : ctx(c), api(std::move(a)) {}
+  asio::io_context& ctx;
+  std::shared_ptr<const AdminApi> api;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::list<beast::tcp_stream*> connections;
+  bool closed = false;
+
+  asio::awaitable<void> acceptLoop() {
+    auto self = shared_from_this();
+    for (;;) {
+      auto [ec, socket] = co_await acceptor->async_accept(kTuple);
+      if (ec) {
+        if (closed || ec == asio::error::operation_aborted) co_return;
+        continue;
+      }
+      asio::co_spawn(ctx, serve(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    auto self = shared_from_this();
+    beast::tcp_stream stream(std::move(socket));
+    connections.push_back(&stream);
+    auto it = std::prev(connections.end());
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(16 * 1024 * 1024);
+      stream.expires_after(std::chrono::seconds(60));
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+      if (ec) break;
+      auto& req = parser.get();
+      const auto start = std::chrono::steady_clock::now();
+      auto token = req["Kong-Admin-Token"];
+      AdminResponse r = api->handle(AdminRequest{
+          std::string_view(req.method_string().data(), req.method_string().size()),
+          std::string_view(req.target().data(), req.target().size()),
+          std::string_view(token.data(), token.size())});
+      http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
+      res.set(http::field::server, "archway/0.1.0");
+      res.set(http::field::access_control_allow_origin, "*");
+      if (!r.body.empty()) res.set(http::field::content_type, "application/json; charset=utf-8");
+      res.set("X-Kong-Admin-Latency",
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count()));
+      res.body() = req.method() == http::verb::head ? std::string() : std::move(r.body);
+      res.keep_alive(req.keep_alive() && !closed);
+      res.prepare_payload();
+      auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+      if (wec || !res.keep_alive()) break;
+    }
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    connections.erase(it);
+  }
+};
+
+AdminServer::AdminServer(asio::io_context& ctx, std::shared_ptr<const AdminApi> api)
+    : impl_(std::make_shared<Impl>(ctx, std::move(api))) {}
+
+AdminServer::~AdminServer() = default;
+
+void AdminServer::start(tcp::acceptor acceptor) {
+  impl_->acceptor = std::make_unique<tcp::acceptor>(std::move(acceptor));
+  asio::co_spawn(impl_->ctx, impl_->acceptLoop(), asio::detached);
+}
+
+void AdminServer::close() {
+  impl_->closed = true;
+  boost::system::error_code ec;
+  if (impl_->acceptor) impl_->acceptor->close(ec);
+  for (auto* c : impl_->connections) c->socket().cancel(ec);
+}
+
+}  // namespace archway::admin

@@ -1,0 +1,105 @@
+// archwayd: the headless gateway. Thin: flags -> Engine -> wait for SIGINT/SIGTERM -> drain.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "apps/cli.h"
+#include "core/log.h"
+#include "runtime/config_source.h"
+#include "runtime/engine.h"
+
+using namespace archway;
+
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "archwayd: %s\n", message.c_str());
+  return 2;
+}
+
+// All errors on one line: "a: x; b: y".
+std::string oneLine(const core::Errors& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += e.text();
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::Parser parser(
+      "archwayd", "--config FILE | --db URL [options]",
+      {
+          {.name = "config", .valueName = "FILE", .help = "declarative kong.yml / JSON (_format_version 3.0)"},
+          {.name = "db", .valueName = "URL", .help = "config store: sqlite:PATH (postgres:// not built yet)"},
+          {.name = "proxy-listen", .valueName = "ADDR:PORT[,...]", .help = "proxy listeners (default 0.0.0.0:8000)"},
+          {.name = "admin-listen", .valueName = "ADDR:PORT|off", .help = "Admin API listener (default 127.0.0.1:8001)"},
+          {.name = "admin-token", .valueName = "TOKEN", .help = "required as Kong-Admin-Token (needed off loopback)"},
+          {.name = "workers", .valueName = "N", .help = "worker threads (default: hardware threads)"},
+          {.name = "log-level", .valueName = "LEVEL", .help = "debug, info, warn, error, off (default info)"},
+          {.name = "access-log", .valueName = "FILE|off", .help = "access log (only 'off' is built yet)"},
+      });
+  if (auto err = parser.parse(argc, argv)) return fail(*err);
+  if (parser.helpRequested()) {
+    std::cout << parser.helpText();
+    return 0;
+  }
+  if (!parser.positional().empty()) {
+    return fail("unexpected argument '" + parser.positional().front() + "'");
+  }
+  if (parser.has("log-level")) {
+    core::log::Level level;
+    if (!core::log::parseLevel(parser.value("log-level"), level)) {
+      return fail("--log-level: expected one of debug, info, warn, error, off");
+    }
+    core::log::setLevel(level);
+  }
+  if (parser.has("access-log") && parser.value("access-log") != "off") {
+    return fail("--access-log: access log files are not built yet in this version (use off)");
+  }
+  if (!parser.has("config") && !parser.has("db")) return fail("one of --config FILE or --db URL is required");
+  if (parser.has("config") && parser.has("db")) return fail("--config and --db are mutually exclusive");
+
+  runtime::EngineOptions options;
+  options.proxyListen = parser.value("proxy-listen", options.proxyListen);
+  options.adminListen = parser.value("admin-listen", options.adminListen);
+  options.adminToken = parser.value("admin-token");
+  if (parser.has("workers")) {
+    try {
+      std::size_t used = 0;
+      options.workers = std::stoi(parser.value("workers"), &used);
+      if (used != parser.value("workers").size() || options.workers < 1 || options.workers > 256) throw 0;
+    } catch (...) {
+      return fail("--workers: expected a number from 1 to 256");
+    }
+  }
+
+  auto config = runtime::loadInitialConfig({parser.value("config"), parser.value("db"), {}});
+  if (!config) {
+    std::string what = parser.has("config") ? "invalid config " + parser.value("config") : "invalid --db";
+    return fail(what + ": " + oneLine(config.errors()));
+  }
+
+  // Block the stop signals before any engine thread exists so only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  runtime::Engine engine;
+  if (auto s = engine.start(options, std::move(*config)); !s) {
+    const auto& e = s.errors().front();
+    return fail((e.path == "proxy-listen" || e.path == "admin-listen" ? "--" + e.path + ": " + e.message
+                                                                       : oneLine(s.errors())));
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  core::log::info("stopping", {{"signal", std::to_string(sig)}});
+  engine.stop();
+  return 0;
+}

@@ -1,0 +1,24 @@
+#pragma once
+// kong.yml / JSON declarative configuration (`_format_version: "3.0"`), parsed and validated
+// into core::Config. Every error is reported at once with its field path
+// (`services[1].routes[0].paths[0]: ...`).
+#include <string>
+#include <string_view>
+
+#include "core/entities.h"
+#include "core/result.h"
+
+namespace archway::config {
+
+// Parses YAML or JSON text (JSON is read as YAML). Entities without an `id` get stable
+// UUIDv5 ids derived from their names and parents.
+core::Result<core::Config> parseDeclarative(std::string_view text);
+
+// Reads and parses a file; a missing or unreadable file is an error on the path "config".
+core::Result<core::Config> loadDeclarativeFile(const std::string& path);
+
+// Checks a whole configuration (cross-entity rules: unique names, routes naming a service
+// that exists). parseDeclarative already applies it.
+core::Status validate(const core::Config& config);
+
+}  // namespace archway::config

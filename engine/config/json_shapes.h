@@ -1,0 +1,12 @@
+#pragma once
+// Entities in Kong's Admin API JSON shapes (kong-reference §1, §2).
+#include <boost/json/value.hpp>
+
+#include "core/entities.h"
+
+namespace archway::config {
+
+boost::json::object toJson(const core::Service& s);
+boost::json::object toJson(const core::Route& r);
+
+}  // namespace archway::config

@@ -1,0 +1,41 @@
+#pragma once
+// The immutable result of one stats merge (every 250 ms by default). Built by the stats thread
+// from the workers' shards and handed to subscribers as shared_ptr<const StatsFrame>.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace archway::metrics {
+
+// Latency percentiles in milliseconds over a window.
+struct LatencySummary {
+  double p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;
+  std::uint64_t count = 0;
+};
+
+struct EntityStats {
+  std::string id;
+  std::string name;            // entity name, or its id when unnamed
+  std::uint64_t requests = 0;  // since the engine started
+  double rps = 0;              // over the last second
+  std::uint64_t status1xx = 0, status2xx = 0, status3xx = 0, status4xx = 0, status5xx = 0;
+  std::uint64_t bytesIn = 0, bytesOut = 0;
+  LatencySummary latency1s;          // total request latency, last 1 s
+  LatencySummary latency10s;         // last 10 s
+  LatencySummary upstreamLatency1s;  // upstream time, last 1 s
+  LatencySummary gatewayLatency1s;   // the gateway's own time, last 1 s
+};
+
+struct StatsFrame {
+  std::uint64_t sequence = 0;
+  std::int64_t timestampMs = 0;  // wall clock, ms since the epoch
+  double intervalS = 0.25;
+  EntityStats total;             // every proxied request, matched or not
+  std::vector<EntityStats> routes;
+  std::vector<EntityStats> services;
+  std::uint64_t activeConnections = 0;
+  std::uint64_t totalConnections = 0;
+  int workers = 0;
+};
+
+}  // namespace archway::metrics

@@ -1,0 +1,77 @@
+#include "metrics/stats_shard.h"
+
+namespace archway::metrics {
+
+void EntityShard::record(const RequestSample& s) {
+  bump(requests_, 1);
+  bump(bytesIn_, s.bytesIn);
+  bump(bytesOut_, s.bytesOut);
+  int cls = s.status / 100 - 1;
+  if (cls >= 0 && cls < 5) bump(status_[cls], 1);
+  total_.record(s.totalUs);
+  if (s.proxied) {
+    upstream_.record(s.upstreamUs);
+    gateway_.record(s.totalUs > s.upstreamUs ? s.totalUs - s.upstreamUs : 0);
+  } else {
+    gateway_.record(s.totalUs);
+  }
+}
+
+void EntityShard::drainInto(Delta& out) {
+  std::uint64_t r = requests_.load(std::memory_order_relaxed);
+  if (r == prevRequests_) return;
+  out.requests += r - prevRequests_;
+  prevRequests_ = r;
+  std::uint64_t bi = bytesIn_.load(std::memory_order_relaxed);
+  std::uint64_t bo = bytesOut_.load(std::memory_order_relaxed);
+  out.bytesIn += bi - prevBytesIn_;
+  out.bytesOut += bo - prevBytesOut_;
+  prevBytesIn_ = bi;
+  prevBytesOut_ = bo;
+  for (int i = 0; i < 5; ++i) {
+    std::uint64_t v = status_[i].load(std::memory_order_relaxed);
+    out.status[i] += v - prevStatus_[i];
+    prevStatus_[i] = v;
+  }
+  total_.drainInto(out.total);
+  upstream_.drainInto(out.upstream);
+  gateway_.drainInto(out.gateway);
+}
+
+WorkerStats::WorkerStats() = default;
+
+WorkerStats::~WorkerStats() {
+  for (auto& c : chunks_) {
+    Chunk* chunk = c.load(std::memory_order_acquire);
+    if (!chunk) continue;
+    for (auto& e : *chunk) delete e.load(std::memory_order_acquire);
+    delete chunk;
+  }
+}
+
+EntityShard* WorkerStats::route(std::uint32_t slot) {
+  if (slot == kNoSlot || slot >= kChunk * kMaxChunks) return nullptr;
+  auto& chunkPtr = chunks_[slot / kChunk];
+  Chunk* chunk = chunkPtr.load(std::memory_order_relaxed);
+  if (!chunk) {
+    chunk = new Chunk();
+    for (auto& e : *chunk) e.store(nullptr, std::memory_order_relaxed);
+    chunkPtr.store(chunk, std::memory_order_release);
+  }
+  auto& entry = (*chunk)[slot % kChunk];
+  EntityShard* shard = entry.load(std::memory_order_relaxed);
+  if (!shard) {
+    shard = new EntityShard();
+    entry.store(shard, std::memory_order_release);
+  }
+  return shard;
+}
+
+EntityShard* WorkerStats::peekRoute(std::uint32_t slot) const {
+  if (slot == kNoSlot || slot >= kChunk * kMaxChunks) return nullptr;
+  Chunk* chunk = chunks_[slot / kChunk].load(std::memory_order_acquire);
+  if (!chunk) return nullptr;
+  return (*chunk)[slot % kChunk].load(std::memory_order_acquire);
+}
+
+}  // namespace archway::metrics

@@ -1,0 +1,83 @@
+#pragma once
+// Per-worker statistics. A worker writes only its own WorkerStats (relaxed single-writer
+// atomics, no locks); the stats thread reads every worker's shards and merges them.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "metrics/histogram.h"
+
+namespace archway::metrics {
+
+// What the proxy reports for one finished request.
+struct RequestSample {
+  int status = 0;
+  std::uint64_t totalUs = 0;     // first byte read to last byte written
+  std::uint64_t upstreamUs = 0;  // upstream connect + wait + response; 0 when not proxied
+  std::uint64_t bytesIn = 0;     // request bytes from the client
+  std::uint64_t bytesOut = 0;    // response bytes to the client
+  bool proxied = false;          // reached an upstream
+};
+
+class EntityShard {
+ public:
+  void record(const RequestSample& s);  // worker thread only
+
+  // Stats thread only: adds what changed since the previous drain.
+  struct Delta {
+    std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
+    std::array<std::uint64_t, 5> status{};  // 1xx..5xx
+    Histogram total, upstream, gateway;
+  };
+  void drainInto(Delta& out);
+
+ private:
+  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  std::atomic<std::uint64_t> requests_{0}, bytesIn_{0}, bytesOut_{0};
+  std::array<std::atomic<std::uint64_t>, 5> status_{};
+  ShardHistogram total_, upstream_, gateway_;
+  // reader-owned
+  std::uint64_t prevRequests_ = 0, prevBytesIn_ = 0, prevBytesOut_ = 0;
+  std::array<std::uint64_t, 5> prevStatus_{};
+};
+
+class WorkerStats {
+ public:
+  static constexpr std::uint32_t kChunk = 256;
+  static constexpr std::uint32_t kMaxChunks = 4096;  // 1M route slots
+  static constexpr std::uint32_t kNoSlot = 0xffffffffu;
+
+  WorkerStats();
+  ~WorkerStats();
+  WorkerStats(const WorkerStats&) = delete;
+  WorkerStats& operator=(const WorkerStats&) = delete;
+
+  EntityShard& global() { return global_; }
+  // Worker thread only; allocates the shard on the route's first request.
+  EntityShard* route(std::uint32_t slot);
+  // Any thread; nullptr until the worker has recorded on that slot.
+  EntityShard* peekRoute(std::uint32_t slot) const;
+
+  void connectionOpened() {
+    active_.store(active_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    totalConnections_.store(totalConnections_.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+  }
+  void connectionClosed() {
+    active_.store(active_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+  std::int64_t activeConnections() const { return active_.load(std::memory_order_relaxed); }
+  std::uint64_t totalConnections() const { return totalConnections_.load(std::memory_order_relaxed); }
+
+ private:
+  using Chunk = std::array<std::atomic<EntityShard*>, kChunk>;
+  EntityShard global_;
+  std::array<std::atomic<Chunk*>, kMaxChunks> chunks_{};
+  std::atomic<std::int64_t> active_{0};
+  std::atomic<std::uint64_t> totalConnections_{0};
+};
+
+}  // namespace archway::metrics

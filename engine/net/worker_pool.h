@@ -1,0 +1,38 @@
+#pragma once
+// N worker threads, each running its own io_context. Work posted to a worker stays on that
+// worker; nothing on the request path is shared between workers.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace archway::net {
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(int count);  // count <= 0: hardware threads
+  ~WorkerPool();                   // stop() + join()
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()); }
+  boost::asio::io_context& context(int i) { return workers_[i]->ctx; }
+
+  void start(const std::string& threadName);
+  // Lets each io_context run out of work (used for graceful drain), then joins.
+  void releaseAndJoin();
+  // Stops every io_context at once and joins.
+  void stop();
+
+ private:
+  struct Worker {
+    boost::asio::io_context ctx{1};  // concurrency hint 1: a single thread runs it
+    std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace archway::net

@@ -1,0 +1,41 @@
+#pragma once
+// One immutable configuration snapshot: the config, its compiled router and the stats entity
+// table. Built on the control thread, published with an atomic swap (SnapshotSource), and held
+// by each request for its whole lifetime, so in-flight requests finish on the snapshot they
+// started with.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "core/entities.h"
+#include "metrics/stats_merger.h"
+#include "router/router.h"
+
+namespace archway::proxy {
+
+struct Snapshot {
+  std::uint64_t generation = 0;
+  std::shared_ptr<const core::Config> config;
+  std::unique_ptr<const router::Router> router;
+  std::shared_ptr<const metrics::EntityTable> entities;
+};
+
+// The published snapshot. Workers check `generation()` (one relaxed load) per request and take
+// a new shared_ptr copy only when it changed, so the request path does no reference-count
+// traffic in the steady state.
+class SnapshotSource {
+ public:
+  void publish(std::shared_ptr<const Snapshot> s) {
+    auto gen = s->generation;
+    current_.store(std::move(s), std::memory_order_release);
+    generation_.store(gen, std::memory_order_release);
+  }
+  std::shared_ptr<const Snapshot> load() const { return current_.load(std::memory_order_acquire); }
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace archway::proxy

@@ -1,0 +1,70 @@
+#pragma once
+// The compiled, immutable route table of one config snapshot, with Kong 3.x
+// `traditional_compatible` priorities (kong-reference §4.2): match weight (number of fields
+// set), plain hosts before wildcard hosts, more headers first, regex paths (by regex_priority)
+// before prefix paths, longer prefixes first. Built on the control thread; matched
+// concurrently by every worker without locks.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/entities.h"
+#include "core/result.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace archway::router {
+
+// One route with its service, as the proxy needs them.
+struct CompiledRoute {
+  const core::Route* route = nullptr;
+  const core::Service* service = nullptr;  // null: route without service (answers 503)
+  std::uint32_t statsSlot = 0xffffffffu;
+  std::uint32_t index = 0;  // position in the config's routes
+};
+
+// The request fields the router looks at. `path` is the normalised path without the query.
+struct RequestView {
+  std::string_view method;
+  std::string_view host;  // Host header, may carry :port
+  std::string_view path;
+  std::string_view protocol = "http";
+  // Header lookup for routes with `headers`; null when no route uses headers.
+  const void* headerContext = nullptr;
+  std::string_view (*header)(const void* ctx, std::string_view lowerName) = nullptr;
+};
+
+struct Match {
+  const CompiledRoute* route = nullptr;
+  // The part of the path the route matched (the prefix, or the regex's whole match), for
+  // strip_path.
+  std::size_t matchedLength = 0;
+  explicit operator bool() const { return route != nullptr; }
+};
+
+class Router {
+ public:
+  // `config` must outlive the router (the snapshot owns both). `slotOf` gives each route's
+  // stats slot. Regexes are compiled with RE2; errors name the field path.
+  static core::Result<std::unique_ptr<Router>> build(
+      const core::Config& config, const std::vector<std::uint32_t>& slots);
+  ~Router();
+
+  Match match(const RequestView& request) const;
+  std::size_t size() const { return routes_.size(); }
+  const std::vector<CompiledRoute>& routes() const { return routes_; }
+  bool usesHeaders() const { return usesHeaders_; }
+
+ private:
+  struct Matcher;
+  Router();
+  std::vector<CompiledRoute> routes_;
+  std::vector<Matcher> matchers_;  // sorted by priority, highest first
+  bool usesHeaders_ = false;
+};
+
+}  // namespace archway::router

@@ -1,0 +1,313 @@
+#include "runtime/engine.h"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "admin/admin_server.h"
+#include "config/declarative.h"
+#include "core/log.h"
+#include "core/uuid.h"
+#include "net/endpoint.h"
+#include "net/worker_pool.h"
+#include "proxy/proxy_worker.h"
+
+namespace archway::runtime {
+
+namespace asio = boost::asio;
+
+class EngineImpl {
+ public:
+  EngineOptions options;
+  proxy::SnapshotSource source;
+  std::unique_ptr<net::WorkerPool> pool;
+  std::vector<std::unique_ptr<proxy::ProxyWorker>> workers;
+  std::unique_ptr<net::WorkerPool> control;  // one thread: Admin API
+  std::unique_ptr<admin::AdminServer> admin;
+  std::unique_ptr<metrics::StatsMerger> merger;
+  std::thread statsThread;
+  std::mutex statsMutex;
+  std::condition_variable statsWake;
+  bool statsStop = false;
+
+  std::mutex applyMutex;  // serialises snapshot builds
+  std::atomic<std::shared_ptr<const core::Config>> config;
+  std::map<std::string, std::uint32_t> slots;  // route id -> stats slot (under applyMutex)
+  std::uint64_t generation = 0;
+
+  std::mutex subMutex;
+  int nextToken = 1;
+  std::map<int, Engine::StatsCallback> statsSubs;
+  std::map<int, Engine::EventCallback> eventSubs;
+  std::atomic<std::shared_ptr<const metrics::StatsFrame>> latest;
+
+  std::uint16_t proxyPort = 0;
+  std::uint16_t adminPort = 0;
+  bool running = false;
+  std::string nodeId = core::uuid4();
+
+  void emit(EngineEvent::Kind kind, std::string message) {
+    std::vector<Engine::EventCallback> subs;
+    {
+      std::lock_guard lock(subMutex);
+      for (auto& [t, cb] : eventSubs) subs.push_back(cb);
+    }
+    EngineEvent e{kind, std::move(message)};
+    for (auto& cb : subs) cb(e);
+  }
+
+  // Builds a snapshot off the workers. Caller holds applyMutex.
+  core::Result<std::shared_ptr<const proxy::Snapshot>> build(core::Config cfg) {
+    if (auto v = config::validate(cfg); !v) return v.errors();
+    auto snap = std::make_shared<proxy::Snapshot>();
+    snap->config = std::make_shared<const core::Config>(std::move(cfg));
+    std::vector<std::uint32_t> routeSlots;
+    auto table = std::make_shared<metrics::EntityTable>();
+    for (const auto& r : snap->config->routes) {
+      auto [it, inserted] = slots.emplace(r.id, static_cast<std::uint32_t>(slots.size()));
+      routeSlots.push_back(it->second);
+      const core::Service* s = r.serviceId ? snap->config->findService(*r.serviceId) : nullptr;
+      table->routes.push_back({it->second, r.id, r.name.value_or(""), s ? s->id : "",
+                               s ? s->name.value_or("") : ""});
+    }
+    auto router = router::Router::build(*snap->config, routeSlots);
+    if (!router) return router.errors();
+    snap->router = std::move(router.value());
+    snap->entities = std::move(table);
+    snap->generation = ++generation;
+    return std::shared_ptr<const proxy::Snapshot>(std::move(snap));
+  }
+
+  void statsLoop() {
+    std::unique_lock lock(statsMutex);
+    auto next = std::chrono::steady_clock::now() + options.statsInterval;
+    while (!statsStop) {
+      statsWake.wait_until(lock, next, [&] { return statsStop; });
+      if (statsStop) break;
+      next += options.statsInterval;
+      lock.unlock();
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      auto frame = merger->merge(now);
+      latest.store(frame);
+      std::vector<Engine::StatsCallback> subs;
+      {
+        std::lock_guard sl(subMutex);
+        for (auto& [t, cb] : statsSubs) subs.push_back(cb);
+      }
+      for (auto& cb : subs) cb(frame);
+      lock.lock();
+    }
+  }
+};
+
+Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
+Engine::~Engine() { stop(); }
+
+core::Status Engine::start(const EngineOptions& options, core::Config initial) {
+  auto& d = *impl_;
+  if (d.running) return core::Error{"", "engine already running"};
+  d.options = options;
+  if (d.options.statsInterval.count() <= 0) d.options.statsInterval = std::chrono::milliseconds(250);
+
+  auto proxyAddrs = net::parseListenList(options.proxyListen);
+  if (!proxyAddrs) return core::Error{"proxy-listen", proxyAddrs.errors().front().message};
+  for (const auto& a : *proxyAddrs) {
+    if (a.ssl) return core::Error{"proxy-listen", "ssl listeners are not built yet in this version"};
+  }
+  std::optional<net::ListenAddress> adminAddr;
+  if (options.adminListen != "off" && !options.adminListen.empty()) {
+    auto a = net::parseListenAddress(options.adminListen);
+    if (!a) return core::Error{"admin-listen", a.errors().front().message};
+    if (a->ssl) return core::Error{"admin-listen", "ssl listeners are not built yet in this version"};
+    if (!net::isLoopback(a->endpoint.address()) && options.adminToken.empty()) {
+      return core::Error{"admin-listen",
+                         "a non-loopback Admin API address needs --admin-token (and TLS)"};
+    }
+    adminAddr = *a;
+  }
+
+  std::shared_ptr<const proxy::Snapshot> snap;
+  {
+    std::lock_guard lock(d.applyMutex);
+    auto built = d.build(std::move(initial));
+    if (!built) return built.errors();
+    snap = built.value();
+  }
+  d.source.publish(snap);
+  d.config.store(snap->config);
+
+  proxy::ProxyLimits limits;
+  limits.maxHeaderBytes = options.maxHeaderBytes;
+  limits.maxBodyBytes = options.maxBodyBytes;
+  limits.clientTimeout = options.clientTimeout;
+  auto pool = std::make_unique<net::WorkerPool>(options.workers);
+  std::vector<std::unique_ptr<proxy::ProxyWorker>> workers;
+  for (int i = 0; i < pool->size(); ++i) {
+    workers.push_back(std::make_unique<proxy::ProxyWorker>(pool->context(i), d.source, limits));
+  }
+  // Every worker gets its own SO_REUSEPORT listener on each address. With port 0 the first
+  // worker's bind picks the port and the others join it.
+  std::uint16_t firstPort = 0;
+  for (std::size_t a = 0; a < proxyAddrs->size(); ++a) {
+    auto ep = (*proxyAddrs)[a].endpoint;
+    for (int i = 0; i < pool->size(); ++i) {
+      auto acc = net::listen(pool->context(i), ep, true);
+      if (!acc) return core::Error{"proxy-listen", acc.errors().front().message};
+      if (ep.port() == 0) ep.port(acc->local_endpoint().port());
+      workers[i]->addListener(std::move(*acc));
+    }
+    if (a == 0) firstPort = ep.port();
+  }
+
+  auto control = std::make_unique<net::WorkerPool>(1);
+  std::uint16_t adminPort = 0;
+  if (adminAddr) {
+    auto acc = net::listen(control->context(0), adminAddr->endpoint, false);
+    if (!acc) return core::Error{"admin-listen", acc.errors().front().message};
+    adminPort = acc->local_endpoint().port();
+    admin::AdminContext ctx;
+    ctx.config = [&d] { return d.config.load(); };
+    ctx.stats = [&d] { return d.latest.load(); };
+    ctx.nodeId = d.nodeId;
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    ctx.hostname = host;
+    ctx.token = options.adminToken;
+    ctx.workers = pool->size();
+    ctx.proxyListen = options.proxyListen;
+    ctx.adminListen = options.adminListen;
+    d.admin = std::make_unique<admin::AdminServer>(
+        control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)));
+    d.admin->start(std::move(*acc));
+  }
+
+  std::vector<metrics::WorkerStats*> shards;
+  for (auto& w : workers) shards.push_back(&w->stats());
+  d.merger = std::make_unique<metrics::StatsMerger>(
+      shards, std::chrono::duration<double>(d.options.statsInterval).count());
+  d.merger->setEntities(snap->entities);
+  d.latest.store(std::make_shared<const metrics::StatsFrame>());
+
+  d.pool = std::move(pool);
+  d.workers = std::move(workers);
+  d.control = std::move(control);
+  d.proxyPort = firstPort;
+  d.adminPort = adminPort;
+  d.pool->start("aw-worker");
+  d.control->start("aw-control");
+  d.statsStop = false;
+  d.statsThread = std::thread([&d] { d.statsLoop(); });
+  d.running = true;
+  core::log::info("engine started", {{"proxy_port", std::to_string(firstPort)},
+                                     {"admin_port", std::to_string(adminPort)},
+                                     {"workers", std::to_string(d.pool->size())}});
+  d.emit(EngineEvent::Kind::started, "proxy on port " + std::to_string(firstPort));
+  return core::Ok{};
+}
+
+void Engine::stop(std::chrono::milliseconds drain) {
+  auto& d = *impl_;
+  if (!d.running) return;
+  d.running = false;
+  if (d.admin) asio::post(d.control->context(0), [&d] { d.admin->close(); });
+  for (int i = 0; i < d.pool->size(); ++i) {
+    asio::post(d.pool->context(i), [w = d.workers[i].get()] { w->drain(); });
+  }
+  // Graceful drain: workers whose connections have all finished run out of work and return.
+  // Past the deadline, whatever is still open is cancelled.
+  std::thread joiner([&d] { d.pool->releaseAndJoin(); });
+  auto deadline = std::chrono::steady_clock::now() + drain;
+  bool forced = false;
+  for (;;) {
+    bool allStopped = true;
+    for (int i = 0; i < d.pool->size(); ++i) allStopped = allStopped && d.pool->context(i).stopped();
+    if (allStopped) break;
+    if (!forced && std::chrono::steady_clock::now() > deadline) {
+      forced = true;
+      for (int i = 0; i < d.pool->size(); ++i) {
+        asio::post(d.pool->context(i), [w = d.workers[i].get()] { w->forceClose(); });
+      }
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    } else if (forced && std::chrono::steady_clock::now() > deadline) {
+      d.pool->stop();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  joiner.join();
+  d.control->stop();
+  {
+    std::lock_guard lock(d.statsMutex);
+    d.statsStop = true;
+  }
+  d.statsWake.notify_all();
+  if (d.statsThread.joinable()) d.statsThread.join();
+  // Sockets owned by the workers go before their io_contexts.
+  d.admin.reset();
+  d.workers.clear();
+  d.merger.reset();
+  d.pool.reset();
+  d.control.reset();
+  d.emit(EngineEvent::Kind::stopped, "engine stopped");
+}
+
+bool Engine::running() const { return impl_->running; }
+
+core::Status Engine::applyConfig(core::Config config) {
+  auto& d = *impl_;
+  std::shared_ptr<const proxy::Snapshot> snap;
+  {
+    std::lock_guard lock(d.applyMutex);
+    auto built = d.build(std::move(config));
+    if (!built) {
+      d.emit(EngineEvent::Kind::configRejected, built.errorText());
+      return built.errors();
+    }
+    snap = built.value();
+    d.source.publish(snap);
+    d.config.store(snap->config);
+    if (d.merger) d.merger->setEntities(snap->entities);
+  }
+  d.emit(EngineEvent::Kind::configApplied,
+         std::to_string(snap->config->services.size()) + " services, " +
+             std::to_string(snap->config->routes.size()) + " routes");
+  return core::Ok{};
+}
+
+std::shared_ptr<const core::Config> Engine::config() const { return impl_->config.load(); }
+std::uint16_t Engine::proxyPort() const { return impl_->proxyPort; }
+std::uint16_t Engine::adminPort() const { return impl_->adminPort; }
+int Engine::workerCount() const { return impl_->pool ? impl_->pool->size() : 0; }
+
+int Engine::subscribeStats(StatsCallback callback) {
+  std::lock_guard lock(impl_->subMutex);
+  int t = impl_->nextToken++;
+  impl_->statsSubs[t] = std::move(callback);
+  return t;
+}
+
+int Engine::subscribeEvents(EventCallback callback) {
+  std::lock_guard lock(impl_->subMutex);
+  int t = impl_->nextToken++;
+  impl_->eventSubs[t] = std::move(callback);
+  return t;
+}
+
+void Engine::unsubscribe(int token) {
+  std::lock_guard lock(impl_->subMutex);
+  impl_->statsSubs.erase(token);
+  impl_->eventSubs.erase(token);
+}
+
+std::shared_ptr<const metrics::StatsFrame> Engine::latestStats() const {
+  auto f = impl_->latest.load();
+  return f ? f : std::make_shared<const metrics::StatsFrame>();
+}
+
+}  // namespace archway::runtime

@@ -1,0 +1,78 @@
+#pragma once
+// The Engine facade: the only API the console (and archwayd's main) uses.
+//
+// Threads: start() spawns the worker threads (one io_context each), a control thread (snapshot
+// builds, Admin API) and a stats thread. Callbacks passed to subscribe*() run on engine threads
+// (stats: the stats thread; events: whichever engine thread raised them) and must not block;
+// the console re-emits them as queued Qt signals.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/entities.h"
+#include "core/result.h"
+#include "metrics/stats_frame.h"
+
+namespace archway::runtime {
+
+struct EngineOptions {
+  // ADDR:PORT, comma-separated for several; port 0 picks a free port (see proxyPort()).
+  std::string proxyListen = "0.0.0.0:8000";
+  // ADDR:PORT or "off". A non-loopback address is refused without an admin token.
+  std::string adminListen = "127.0.0.1:8001";
+  std::string adminToken;
+  int workers = 0;  // 0: hardware threads
+  std::chrono::milliseconds statsInterval{250};
+  std::size_t maxHeaderBytes = 64 * 1024;
+  std::size_t maxBodyBytes = 128 * 1024 * 1024;
+  std::chrono::seconds clientTimeout{60};  // header/body/keep-alive, Kong's default
+};
+
+struct EngineEvent {
+  enum class Kind { started, configApplied, configRejected, error, stopped };
+  Kind kind;
+  std::string message;
+};
+
+class EngineImpl;
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();  // stops if running
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Binds the listeners and starts the threads with `initial` as the first config. Errors name
+  // the option ("proxy-listen: ..."), the process is not left half started.
+  core::Status start(const EngineOptions& options, core::Config initial);
+  // Stops accepting, lets in-flight requests finish (up to `drain`), joins every thread.
+  void stop(std::chrono::milliseconds drain = std::chrono::seconds(5));
+  bool running() const;
+
+  // Validates, builds a new snapshot off the workers and swaps it in atomically. On error the
+  // previous config stays in force.
+  core::Status applyConfig(core::Config config);
+  // The config in force (immutable).
+  std::shared_ptr<const core::Config> config() const;
+
+  std::uint16_t proxyPort() const;  // first proxy listener's bound port
+  std::uint16_t adminPort() const;  // 0 when the Admin API is off
+  int workerCount() const;
+
+  using StatsCallback = std::function<void(std::shared_ptr<const metrics::StatsFrame>)>;
+  using EventCallback = std::function<void(const EngineEvent&)>;
+  // Returns a token for unsubscribe(). Safe from any thread.
+  int subscribeStats(StatsCallback callback);
+  int subscribeEvents(EventCallback callback);
+  void unsubscribe(int token);
+  // The newest stats frame (never null once started).
+  std::shared_ptr<const metrics::StatsFrame> latestStats() const;
+
+ private:
+  std::unique_ptr<EngineImpl> impl_;
+};
+
+}  // namespace archway::runtime

@@ -1,0 +1,192 @@
+#include <sqlite3.h>
+
+#include <boost/json/serialize.hpp>
+#include <functional>
+
+#include "config/declarative.h"
+#include "config/json_shapes.h"
+#include "store/store.h"
+
+namespace archway::store {
+namespace {
+
+// Versioned migrations: index + 1 is the schema version; applied in order, once.
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE services (
+      id TEXT PRIMARY KEY,
+      name TEXT UNIQUE,
+      entity TEXT NOT NULL
+    );
+    CREATE TABLE routes (
+      id TEXT PRIMARY KEY,
+      name TEXT UNIQUE,
+      service_id TEXT REFERENCES services(id) ON DELETE RESTRICT,
+      entity TEXT NOT NULL
+    );
+    CREATE INDEX routes_service_id ON routes(service_id);
+    )sql",
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  core::Status migrate() {
+    if (auto s = exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
+        !s) {
+      return s;
+    }
+    int current = schemaVersion();
+    const int target = static_cast<int>(std::size(kMigrations));
+    for (int v = current + 1; v <= target; ++v) {
+      std::string sql = std::string("BEGIN;") + kMigrations[v - 1] +
+                        "INSERT INTO schema_migrations VALUES (" + std::to_string(v) +
+                        ", strftime('%s','now')); COMMIT;";
+      if (auto s = exec(sql); !s) {
+        exec("ROLLBACK;");
+        return core::Error{"db", "migration " + std::to_string(v) + " failed: " + s.errorText()};
+      }
+    }
+    return core::Ok{};
+  }
+
+  int schemaVersion() override {
+    int version = 0;
+    query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [&](sqlite3_stmt* st) {
+      version = sqlite3_column_int(st, 0);
+    });
+    return version;
+  }
+
+  bool empty() override {
+    int n = 0;
+    query("SELECT (SELECT COUNT(*) FROM services) + (SELECT COUNT(*) FROM routes)",
+          [&](sqlite3_stmt* st) { n = sqlite3_column_int(st, 0); });
+    return n == 0;
+  }
+
+  core::Result<core::Config> load() override {
+    std::string doc = R"({"_format_version":"3.0","services":[)";
+    bool first = true;
+    auto append = [&](sqlite3_stmt* st) {
+      if (!first) doc += ',';
+      first = false;
+      doc += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    };
+    if (auto s = query("SELECT entity FROM services ORDER BY rowid", append); !s) return s.errors();
+    doc += R"(],"routes":[)";
+    first = true;
+    if (auto s = query("SELECT entity FROM routes ORDER BY rowid", append); !s) return s.errors();
+    doc += "]}";
+    auto config = config::parseDeclarative(doc);
+    if (!config) {
+      core::Errors errors;
+      for (const auto& e : config.errors()) errors.push_back({"db: " + e.path, e.message});
+      return errors;
+    }
+    return config;
+  }
+
+  core::Status replace(const core::Config& config) override {
+    if (auto s = exec("BEGIN IMMEDIATE; DELETE FROM routes; DELETE FROM services;"); !s) return s;
+    auto fail = [&](core::Status s) {
+      exec("ROLLBACK;");
+      return s;
+    };
+    for (const auto& svc : config.services) {
+      std::string json = boost::json::serialize(config::toJson(svc));
+      if (auto s = insert("INSERT INTO services (id, name, entity) VALUES (?, ?, ?)", svc.id,
+                          svc.name, std::nullopt, json);
+          !s) {
+        return fail(s);
+      }
+    }
+    for (const auto& r : config.routes) {
+      std::string json = boost::json::serialize(config::toJson(r));
+      if (auto s = insert("INSERT INTO routes (id, name, service_id, entity) VALUES (?, ?, ?, ?)",
+                          r.id, r.name, r.serviceId, json);
+          !s) {
+        return fail(s);
+      }
+    }
+    return exec("COMMIT;");
+  }
+
+ private:
+  core::Status exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return core::Error{"db", msg};
+    }
+    return core::Ok{};
+  }
+
+  core::Status query(const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+      return core::Error{"db", sqlite3_errmsg(db_)};
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return core::Error{"db", sqlite3_errmsg(db_)};
+    return core::Ok{};
+  }
+
+  // Binds up to four text parameters (3 fixed + optional middle one) and steps once.
+  core::Status insert(const char* sql, const std::string& id, const std::optional<std::string>& name,
+                      const std::optional<std::string>& ref, const std::string& json) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+      return core::Error{"db", sqlite3_errmsg(db_)};
+    }
+    int i = 1;
+    sqlite3_bind_text(st, i++, id.c_str(), -1, SQLITE_TRANSIENT);
+    if (name) sqlite3_bind_text(st, i++, name->c_str(), -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, i++);
+    if (sqlite3_bind_parameter_count(st) == 4) {
+      if (ref) sqlite3_bind_text(st, i++, ref->c_str(), -1, SQLITE_TRANSIENT);
+      else sqlite3_bind_null(st, i++);
+    }
+    sqlite3_bind_text(st, i, json.c_str(), -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return core::Error{"db", sqlite3_errmsg(db_)};
+    return core::Ok{};
+  }
+
+  sqlite3* db_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> openSqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return core::Error{"db", "cannot open " + path + ": " + msg};
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  if (auto s = store->migrate(); !s) return s.errors();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+core::Result<std::unique_ptr<Store>> open(const std::string& url) {
+  if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
+    return core::Error{"db", "PostgreSQL store not built yet in this version; use sqlite:PATH"};
+  }
+  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
+  if (path.empty()) return core::Error{"db", "empty database path"};
+  return openSqlite(path);
+}
+
+}  // namespace archway::store
