@@ -445,18 +445,21 @@ core::Status validate(const core::Config& config) {
   for (std::size_t i = 0; i < config.services.size(); ++i) {
     const auto& s = config.services[i];
     const std::string p = "services[" + std::to_string(i) + "]";
-    if (!ids.insert(s.id).second) errors.push_back({p + ".id", "duplicate id " + s.id});
+    // A repeated name is reported once (ids derived from it repeat too).
     if (s.name && !names.insert(*s.name).second) {
       errors.push_back({p + ".name", "UNIQUE violation detected on '{name=\"" + *s.name + "\"}'"});
+    } else if (!ids.insert(s.id).second) {
+      errors.push_back({p + ".id", "duplicate id " + s.id});
     }
   }
   std::set<std::string> routeIds, routeNames;
   for (std::size_t i = 0; i < config.routes.size(); ++i) {
     const auto& r = config.routes[i];
     const std::string p = "routes[" + std::to_string(i) + "]";
-    if (!routeIds.insert(r.id).second) errors.push_back({p + ".id", "duplicate id " + r.id});
     if (r.name && !routeNames.insert(*r.name).second) {
       errors.push_back({p + ".name", "UNIQUE violation detected on '{name=\"" + *r.name + "\"}'"});
+    } else if (!routeIds.insert(r.id).second) {
+      errors.push_back({p + ".id", "duplicate id " + r.id});
     }
     if (r.serviceId && !config.findService(*r.serviceId)) {
       errors.push_back({p + ".service", "could not find service '" + *r.serviceId + "'"});

@@ -74,7 +74,7 @@ Router::Router() = default;
 Router::~Router() = default;
 
 core::Result<std::unique_ptr<Router>> Router::build(const core::Config& config,
-                                                     const std::vector<std::uint32_t>& slots) {
+                                                     const std::vector<std::uint32_t>& statsSlots) {
   std::unique_ptr<Router> r(new Router());
   core::Errors errors;
   r->routes_.reserve(config.routes.size());
@@ -86,7 +86,7 @@ core::Result<std::unique_ptr<Router>> Router::build(const core::Config& config,
                             [](const std::string& p) { return p == "http" || p == "https"; });
     if (!http) continue;
     auto routeIndex = static_cast<std::uint32_t>(r->routes_.size());
-    r->routes_.push_back(CompiledRoute{&route, service, i < slots.size() ? slots[i] : 0xffffffffu,
+    r->routes_.push_back(CompiledRoute{&route, service, i < statsSlots.size() ? statsSlots[i] : 0xffffffffu,
                                        static_cast<std::uint32_t>(i)});
 
     Matcher base;

@@ -51,7 +51,7 @@ class Router {
   // `config` must outlive the router (the snapshot owns both). `slotOf` gives each route's
   // stats slot. Regexes are compiled with RE2; errors name the field path.
   static core::Result<std::unique_ptr<Router>> build(
-      const core::Config& config, const std::vector<std::uint32_t>& slots);
+      const core::Config& config, const std::vector<std::uint32_t>& statsSlots);
   ~Router();
 
   Match match(const RequestView& request) const;

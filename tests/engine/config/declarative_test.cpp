@@ -1,0 +1,126 @@
+#include <QtTest>
+
+#include "config/declarative.h"
+
+using namespace archway;
+
+class DeclarativeTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void parsesServicesWithUrlShorthandAndNestedRoutes() {
+    auto c = config::parseDeclarative("\n"
+        "_format_version: \"3.0\"\n"
+        "services:\n"
+        "  - name: users\n"
+        "    url: https://users.internal:8443/v1\n"
+        "    retries: 2\n"
+        "    routes:\n"
+        "      - name: users-route\n"
+        "        paths: [\"/users\", \"/people\"]\n"
+        "        methods: [GET, POST]\n"
+        "        strip_path: false\n"
+        "");
+    QVERIFY2(c.ok(), c.errorText().c_str());
+    QCOMPARE(c->services.size(), std::size_t{1});
+    const auto& s = c->services[0];
+    QCOMPARE(s.protocol, std::string("https"));
+    QCOMPARE(s.host, std::string("users.internal"));
+    QCOMPARE(s.port, std::uint16_t{8443});
+    QCOMPARE(s.path.value_or(""), std::string("/v1"));
+    QCOMPARE(s.retries, 2);
+    QCOMPARE(s.connectTimeout, 60000);
+    QCOMPARE(c->routes.size(), std::size_t{1});
+    QCOMPARE(c->routes[0].serviceId.value_or(""), s.id);
+    QCOMPARE(c->routes[0].stripPath, false);
+    QCOMPARE(c->routes[0].protocols, (std::vector<std::string>{"http", "https"}));
+  }
+
+  void port443ImpliesHttpsAndDefaultsFollowScheme() {
+    auto c = config::parseDeclarative("{\"_format_version\":\"3.0\",\"services\":[\n"
+        "      {\"name\":\"a\",\"url\":\"http://a.example:443\"},{\"name\":\"b\",\"url\":\"https://b.example\"},\n"
+        "      {\"name\":\"c\",\"url\":\"http://c.example\"}]}");
+    QVERIFY2(c.ok(), c.errorText().c_str());
+    QCOMPARE(c->services[0].protocol, std::string("https"));
+    QCOMPARE(c->services[1].port, std::uint16_t{443});
+    QCOMPARE(c->services[2].port, std::uint16_t{80});
+  }
+
+  void idsAreStableAcrossLoads() {
+    const char* text = "_format_version: '3.0'\nservices:\n- name: s\n  host: h\n  routes:\n  - paths: [/x]\n";
+    auto a = config::parseDeclarative(text);
+    auto b = config::parseDeclarative(text);
+    QVERIFY(a.ok() && b.ok());
+    QCOMPARE(a->services[0].id, b->services[0].id);
+    QCOMPARE(a->routes[0].id, b->routes[0].id);
+    QCOMPARE(a->services[0].id.size(), std::size_t{36});
+  }
+
+  void topLevelRoutesReferToServicesByName() {
+    auto c = config::parseDeclarative("\n"
+        "_format_version: \"3.0\"\n"
+        "services: [{name: s, host: example.com}]\n"
+        "routes: [{name: r, paths: [/r], service: s}, {name: r2, hosts: [a.com], service: {name: s}}]\n"
+        "");
+    QVERIFY2(c.ok(), c.errorText().c_str());
+    QCOMPARE(c->routes[0].serviceId.value(), c->services[0].id);
+    QCOMPARE(c->routes[1].serviceId.value(), c->services[0].id);
+  }
+
+  void reportsEveryErrorWithItsFieldPath_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QStringList>("expected");
+    QTest::newRow("missing version") << "services: []" << QStringList{"_format_version: required field missing"};
+    QTest::newRow("bad version") << "_format_version: '9.9'"
+                                 << QStringList{"_format_version: unsupported value '9.9', expected one of: 1.1, 2.1, 3.0"};
+    QTest::newRow("several at once")
+        << "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a\n  port: 99999\n- name: b\n"
+           "  host: b\n  routes:\n  - paths: [nope]\n  - paths: [/ok]\n    methods: [get]\n"
+        << QStringList{"services[0].port: value should be between 0 and 65535",
+                       "services[1].routes[0].paths[0]: should start with: / (fixed path) or ~/ (regex path)",
+                       "services[1].routes[1].methods[0]: invalid value: get"};
+    QTest::newRow("unknown field") << "_format_version: '3.0'\nservices: [{name: a, host: a, colour: red}]"
+                                   << QStringList{"services[0].colour: unknown field"};
+    QTest::newRow("route needs a matching field")
+        << "_format_version: '3.0'\nroutes: [{name: r}]"
+        << QStringList{"routes[0]: must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'"};
+    QTest::newRow("unknown service") << "_format_version: '3.0'\nroutes: [{paths: [/a], service: ghost}]"
+                                     << QStringList{"routes[0].service: could not find service 'ghost'"};
+    QTest::newRow("duplicate names") << "_format_version: '3.0'\nservices: [{name: a, host: a}, {name: a, host: b}]"
+                                     << QStringList{"services[1].name: UNIQUE violation detected on '{name=\"a\"}'"};
+    QTest::newRow("bad wildcard host") << "_format_version: '3.0'\nroutes: [{hosts: ['a.*.com']}]"
+                                       << QStringList{"routes[0].hosts[0]: invalid hostname: a.*.com"};
+    QTest::newRow("url and host") << "_format_version: '3.0'\nservices: [{url: 'http://a', host: b}]"
+                                  << QStringList{"services[0].url: url and host are mutually exclusive"};
+    QTest::newRow("not a map") << "- a\n- b" << QStringList{"expected a map at the top level of the declarative configuration"};
+  }
+  void reportsEveryErrorWithItsFieldPath() {
+    QFETCH(QString, yaml);
+    QFETCH(QStringList, expected);
+    auto c = config::parseDeclarative(yaml.toStdString());
+    QVERIFY(!c.ok());
+    QStringList got;
+    for (const auto& e : c.errors()) got << QString::fromStdString(e.text());
+    QCOMPARE(got, expected);
+  }
+
+  void malformedYamlNamesTheLine() {
+    auto c = config::parseDeclarative("_format_version: '3.0'\nservices: [\n  {name: a\n");
+    QVERIFY(!c.ok());
+    QVERIFY(c.errorText().find("line") != std::string::npos);
+  }
+
+  void missingFileIsAnErrorOnConfig() {
+    auto c = config::loadDeclarativeFile("/nonexistent/kong.yml");
+    QVERIFY(!c.ok());
+    QCOMPARE(c.errors().front().path, std::string("config"));
+  }
+
+  void demoConfigIsValid() {
+    auto c = config::loadDeclarativeFile(ARCHWAY_SOURCE_DIR "/resources/demo/kong.yml");
+    QVERIFY2(c.ok(), c.errorText().c_str());
+    QVERIFY(c->routes.size() >= 2);
+  }
+};
+
+QTEST_GUILESS_MAIN(DeclarativeTest)
+#include "declarative_test.moc"

@@ -1,0 +1,70 @@
+#include <QtTest>
+
+#include "config/declarative.h"
+#include "runtime/config_source.h"
+#include "store/store.h"
+
+using namespace archway;
+
+class SqliteStoreTest : public QObject {
+  Q_OBJECT
+ private:
+  QTemporaryDir dir_;
+
+ private slots:
+  void roundTripsAConfig() {
+    auto path = dir_.filePath("roundtrip.db").toStdString();
+    auto s = store::openSqlite(path);
+    QVERIFY2(s.ok(), s.errorText().c_str());
+    QVERIFY((*s)->empty());
+    QCOMPARE((*s)->schemaVersion(), 1);
+    auto cfg = config::parseDeclarative(
+        "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a:81/x\n  read_timeout: 5\n"
+        "  routes: [{name: r, paths: [/r], methods: [GET], hosts: ['*.a.com'], headers: {x-v: [1]}}]\n"
+        "routes: [{name: orphan, paths: [/o]}]\n");
+    QVERIFY(cfg.ok());
+    QVERIFY((*s)->replace(*cfg).ok());
+    QVERIFY(!(*s)->empty());
+    auto loaded = (*s)->load();
+    QVERIFY2(loaded.ok(), loaded.errorText().c_str());
+    QCOMPARE(loaded->services, cfg->services);
+    QCOMPARE(loaded->routes, cfg->routes);
+  }
+
+  void reopensWithoutRerunningMigrations() {
+    auto path = dir_.filePath("reopen.db").toStdString();
+    { QVERIFY(store::openSqlite(path).ok()); }
+    auto again = store::openSqlite(path);
+    QVERIFY(again.ok());
+    QCOMPARE((*again)->schemaVersion(), 1);
+  }
+
+  void seedsAnEmptyDatabaseOnce() {
+    auto path = dir_.filePath("seed.db").toStdString();
+    runtime::ConfigSource src;
+    src.db = "sqlite:" + path;
+    src.seedYaml = "_format_version: '3.0'\nservices: [{name: seeded, host: h}]\n";
+    auto first = runtime::loadInitialConfig(src);
+    QVERIFY2(first.ok(), first.errorText().c_str());
+    QCOMPARE(first->services.size(), std::size_t{1});
+    src.seedYaml = "_format_version: '3.0'\nservices: [{name: other, host: h}, {name: more, host: h}]\n";
+    auto second = runtime::loadInitialConfig(src);
+    QVERIFY(second.ok());
+    QCOMPARE(second->services.size(), std::size_t{1});  // not re-seeded
+  }
+
+  void refusesPostgresUntilBuilt() {
+    auto s = store::open("postgres://localhost/kong");
+    QVERIFY(!s.ok());
+    QCOMPARE(s.errors().front().path, std::string("db"));
+  }
+
+  void defaultDatabaseFollowsXdgDataHome() {
+    qputenv("XDG_DATA_HOME", dir_.path().toUtf8());
+    QCOMPARE(QString::fromStdString(runtime::defaultDatabasePath()), dir_.filePath("archway/archway.db"));
+    QVERIFY(QFileInfo(dir_.filePath("archway")).isDir());
+  }
+};
+
+QTEST_GUILESS_MAIN(SqliteStoreTest)
+#include "sqlite_store_test.moc"
