@@ -12,7 +12,7 @@ packages=(
   libssl-dev libsqlite3-dev libpq-dev libhiredis-dev libnghttp2-dev libre2-dev
   libyaml-cpp-dev libprotobuf-dev protobuf-compiler
   # console
-  qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
   libgl-dev libxkbcommon-dev
   # tests: offscreen/X11 GUI, real servers started on loopback
   xvfb xauth sqlite3 postgresql redis-server prometheus

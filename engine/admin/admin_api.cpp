@@ -12,7 +12,9 @@ namespace json = boost::json;
 
 namespace {
 
-AdminResponse respond(int status, const json::value& v) { return {status, json::serialize(v)}; }
+AdminResponse respond(int status, const json::value& v) {
+  return {status, json::serialize(v)};
+}
 AdminResponse message(int status, std::string_view m) {
   return respond(status, json::object{{"message", m}});
 }
@@ -44,19 +46,24 @@ AdminResponse page(const std::vector<Entity>& all, std::string_view collection,
       try {
         offset = static_cast<std::size_t>(std::stoull(std::string(p.value)));
       } catch (...) {
-        return respond(400, json::object{{"code", 7}, {"name", "invalid offset"},
-                                         {"message", "'" + std::string(p.value) + "' is not a valid offset: bad base64 encoding"}});
+        return respond(
+            400, json::object{{"code", 7},
+                              {"name", "invalid offset"},
+                              {"message", "'" + std::string(p.value) +
+                                              "' is not a valid offset: bad base64 encoding"}});
       }
     }
   }
   json::array data;
-  for (std::size_t i = offset; i < all.size() && data.size() < size; ++i) data.push_back(config::toJson(all[i]));
+  for (std::size_t i = offset; i < all.size() && data.size() < size; ++i)
+    data.push_back(config::toJson(all[i]));
   json::object out;
   out["data"] = std::move(data);
   std::size_t next = offset + size;
   if (next < all.size()) {
     out["offset"] = std::to_string(next);
-    out["next"] = "/" + std::string(collection) + "?offset=" + std::to_string(next) + "&size=" + std::to_string(size);
+    out["next"] = "/" + std::string(collection) + "?offset=" + std::to_string(next) +
+                  "&size=" + std::to_string(size);
   } else {
     out["next"] = nullptr;
   }
@@ -144,7 +151,8 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     json::object o;
     o["server"] = std::move(server);
     o["database"] = json::object{{"reachable", true}};
-    o["memory"] = json::object{{"workers_lua_vms", json::array{}}, {"lua_shared_dicts", json::object{}}};
+    o["memory"] =
+        json::object{{"workers_lua_vms", json::array{}}, {"lua_shared_dicts", json::object{}}};
     return respond(200, o);
   }
   if (segs[0] == "services") {

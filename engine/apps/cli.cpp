@@ -84,7 +84,8 @@ std::optional<std::string> Parser::parse(int argc, char** argv) {
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
-      return shown + " needs a value (" + (spec->valueName.empty() ? "VALUE" : spec->valueName) + ")";
+      return shown + " needs a value (" + (spec->valueName.empty() ? "VALUE" : spec->valueName) +
+             ")";
     }
     if (auto e = set(*spec, value)) return e;
   }
@@ -105,8 +106,10 @@ std::string Parser::helpText() const {
     left += f.shortName ? std::string("-") + f.shortName + ", " : "    ";
     left += "--" + f.name;
     if (f.takesValue) left += " " + (f.valueName.empty() ? std::string("VALUE") : f.valueName);
-    if (left.size() < 34) left.resize(34, ' ');
-    else left += "  ";
+    if (left.size() < 34)
+      left.resize(34, ' ');
+    else
+      left += "  ";
     out += left + f.help;
     if (f.notYetBuilt) out += " [not built yet]";
     out += "  (env " + f.env + ")\n";
@@ -115,7 +118,9 @@ std::string Parser::helpText() const {
   return out;
 }
 
-bool Parser::has(const std::string& name) const { return values_.count(name) != 0; }
+bool Parser::has(const std::string& name) const {
+  return values_.count(name) != 0;
+}
 
 std::string Parser::value(const std::string& name, const std::string& fallback) const {
   auto it = values_.find(name);
@@ -139,11 +144,16 @@ std::optional<long long> parseDurationMs(const std::string& text) {
   if (n < 0) return std::nullopt;
   std::string unit = text.substr(used);
   double ms = 0;
-  if (unit.empty() || unit == "s") ms = n * 1000;
-  else if (unit == "ms") ms = n;
-  else if (unit == "m") ms = n * 60000;
-  else if (unit == "h") ms = n * 3600000;
-  else return std::nullopt;
+  if (unit.empty() || unit == "s")
+    ms = n * 1000;
+  else if (unit == "ms")
+    ms = n;
+  else if (unit == "m")
+    ms = n * 60000;
+  else if (unit == "h")
+    ms = n * 3600000;
+  else
+    return std::nullopt;
   return static_cast<long long>(ms);
 }
 

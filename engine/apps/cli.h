@@ -15,9 +15,9 @@ struct FlagSpec {
   char shortName = 0;      // 'c' for -c, 0 for none
   bool takesValue = true;  // false: a switch
   bool repeatable = false;
-  std::string valueName;   // for help: "ADDR:PORT"
+  std::string valueName;  // for help: "ADDR:PORT"
   std::string help;
-  std::string env;         // environment variable; empty: ARCHWAY_<NAME>
+  std::string env;           // environment variable; empty: ARCHWAY_<NAME>
   bool notYetBuilt = false;  // accepted by the parser, refused with a clear message
 };
 

@@ -92,9 +92,9 @@ class Reader {
   Errors& errors_;
 };
 
-const std::set<std::string> kProtocols = {"grpc", "grpcs", "http", "https",
-                                          "tcp",  "tls",   "tls_passthrough", "udp"};
-const std::set<std::string> kMethods = {"GET",   "HEAD",    "POST",  "PUT",    "PATCH",
+const std::set<std::string> kProtocols = {"grpc", "grpcs",           "http", "https", "tcp",
+                                          "tls",  "tls_passthrough", "udp"};
+const std::set<std::string> kMethods = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
                                         "DELETE", "OPTIONS", "TRACE", "CONNECT"};
 
 bool validHost(const std::string& h) {
@@ -111,7 +111,8 @@ bool validHost(const std::string& h) {
 // Kong: at most one `*`, only as the whole left-most or right-most label; optional `:port`.
 bool validRouteHost(const std::string& h) {
   std::string name = h;
-  if (auto colon = name.rfind(':'); colon != std::string::npos && name.find(']') == std::string::npos) {
+  if (auto colon = name.rfind(':');
+      colon != std::string::npos && name.find(']') == std::string::npos) {
     std::string port = name.substr(colon + 1);
     if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos) return false;
     name = name.substr(0, colon);
@@ -168,11 +169,10 @@ class Parser {
         forEach(v, "routes", [&](const YAML::Node& n, const std::string& path) {
           parseRoute(config, n, path, nullptr);
         });
-      } else if (key == "upstreams" || key == "targets" || key == "consumers" ||
-                 key == "plugins" || key == "certificates" || key == "snis" ||
-                 key == "ca_certificates" || key == "keyauth_credentials" || key == "acls" ||
-                 key == "basicauth_credentials" || key == "jwt_secrets" || key == "vaults" ||
-                 key == "keys" || key == "key_sets") {
+      } else if (key == "upstreams" || key == "targets" || key == "consumers" || key == "plugins" ||
+                 key == "certificates" || key == "snis" || key == "ca_certificates" ||
+                 key == "keyauth_credentials" || key == "acls" || key == "basicauth_credentials" ||
+                 key == "jwt_secrets" || key == "vaults" || key == "keys" || key == "key_sets") {
         if (!(v.IsSequence() && v.size() == 0) && !v.IsNull()) {
           r_.fail(key, "entity type not supported yet by this Archway version");
         }
@@ -267,7 +267,8 @@ class Parser {
       } else if (key == "routes") {
         nestedRoutes.emplace_back(v, p);
       } else if (key == "created_at" || key == "updated_at") {
-        if (auto x = r_.integer(v, p, 0, INT64_MAX)) (key == "created_at" ? s.createdAt : s.updatedAt) = *x;
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? s.createdAt : s.updatedAt) = *x;
       } else if (key == "tls_verify" || key == "tls_verify_depth" || key == "ca_certificates" ||
                  key == "client_certificate") {
         // accepted for compatibility; TLS upstreams arrive with the data-plane issue
@@ -281,7 +282,8 @@ class Parser {
     }
     if (url && sawHost) r_.fail(path + ".url", "url and host are mutually exclusive");
     if (s.host.empty() && !url) r_.fail(path + ".host", "required field missing");
-    if (s.id.empty()) s.id = core::uuid5(core::kConfigNamespace, "services:" + s.name.value_or(path));
+    if (s.id.empty())
+      s.id = core::uuid5(core::kConfigNamespace, "services:" + s.name.value_or(path));
     config.services.push_back(s);
     for (const auto& [v, p] : nestedRoutes) {
       forEach(v, p, [&](const YAML::Node& rn, const std::string& rp) {
@@ -347,12 +349,15 @@ class Parser {
           std::string name = h.first.as<std::string>();
           std::string hp = p + "." + name;
           if (name == "host" || name == "Host") {
-            r_.fail(hp, "cannot contain 'host' header, which must be specified in the 'hosts' attribute");
+            r_.fail(
+                hp,
+                "cannot contain 'host' header, which must be specified in the 'hosts' attribute");
             continue;
           }
           std::vector<std::string> values =
-              h.second.IsSequence() ? r_.strings(h.second, hp)
-                                    : std::vector<std::string>{r_.string(h.second, hp).value_or("")};
+              h.second.IsSequence()
+                  ? r_.strings(h.second, hp)
+                  : std::vector<std::string>{r_.string(h.second, hp).value_or("")};
           for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
           r.headers[name] = values;
         }
@@ -375,23 +380,28 @@ class Parser {
           r.httpsRedirectStatusCode = static_cast<int>(*x);
         }
       } else if (key == "request_buffering" || key == "response_buffering") {
-        if (auto x = r_.boolean(v, p)) (key == "request_buffering" ? r.requestBuffering : r.responseBuffering) = *x;
+        if (auto x = r_.boolean(v, p))
+          (key == "request_buffering" ? r.requestBuffering : r.responseBuffering) = *x;
       } else if (key == "service") {
         if (parent) {
           r_.fail(p, "a nested route takes its service from its parent");
         } else if (v.IsNull()) {
           // a route without a service
         } else if (v.IsMap()) {
-          if (v["id"]) serviceRef = r_.string(v["id"], p + ".id");
-          else if (v["name"]) serviceRef = r_.string(v["name"], p + ".name");
-          else r_.fail(p, "expected a record with id or name");
+          if (v["id"])
+            serviceRef = r_.string(v["id"], p + ".id");
+          else if (v["name"])
+            serviceRef = r_.string(v["name"], p + ".name");
+          else
+            r_.fail(p, "expected a record with id or name");
         } else {
           serviceRef = r_.string(v, p);
         }
       } else if (key == "tags") {
         r.tags = r_.strings(v, p);
       } else if (key == "created_at" || key == "updated_at") {
-        if (auto x = r_.integer(v, p, 0, INT64_MAX)) (key == "created_at" ? r.createdAt : r.updatedAt) = *x;
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? r.createdAt : r.updatedAt) = *x;
       } else if (key == "snis" || key == "sources" || key == "destinations") {
         // stream and TLS routing arrive with the data-plane issue
       } else if (key == "plugins") {
@@ -405,7 +415,8 @@ class Parser {
     bool http = std::any_of(r.protocols.begin(), r.protocols.end(),
                             [](const std::string& p) { return p == "http" || p == "https"; });
     if (http && r.methods.empty() && r.hosts.empty() && r.headers.empty() && r.paths.empty()) {
-      r_.fail(path, "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'");
+      r_.fail(path,
+              "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'");
     }
     if (parent) {
       r.serviceId = parent->id;

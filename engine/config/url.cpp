@@ -20,10 +20,12 @@ core::Result<ServiceUrl> parseServiceUrl(std::string_view text) {
     return core::Error{"", "url has no host: " + std::string(text)};
   }
   out.host = std::string(u.encoded_host());
-  if (u.host_type() == boost::urls::host_type::ipv6) out.host = std::string(u.host_ipv6_address().to_string());
+  if (u.host_type() == boost::urls::host_type::ipv6)
+    out.host = std::string(u.host_ipv6_address().to_string());
   if (u.has_port()) {
     auto n = u.port_number();
-    if (n == 0 && u.port() != "0") return core::Error{"", "invalid port in url: " + std::string(u.port())};
+    if (n == 0 && u.port() != "0")
+      return core::Error{"", "invalid port in url: " + std::string(u.port())};
     out.port = n;
     if (n == 443 && out.protocol == "http") out.protocol = "https";
   } else {

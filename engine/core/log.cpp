@@ -14,11 +14,21 @@ std::mutex gWriteMutex;
 void appendEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -35,8 +45,12 @@ constexpr std::string_view kNames[] = {"debug", "info", "warn", "error", "off"};
 
 }  // namespace
 
-void setLevel(Level l) { gLevel.store(l, std::memory_order_relaxed); }
-Level level() { return gLevel.load(std::memory_order_relaxed); }
+void setLevel(Level l) {
+  gLevel.store(l, std::memory_order_relaxed);
+}
+Level level() {
+  return gLevel.load(std::memory_order_relaxed);
+}
 
 bool parseLevel(std::string_view text, Level& out) {
   for (int i = 0; i < 5; ++i) {

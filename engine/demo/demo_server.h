@@ -22,7 +22,8 @@ class DemoServer {
   DemoServer& operator=(const DemoServer&) = delete;
 
   // Binds address:port (port 0 picks a free one) and starts serving; returns the bound port.
-  core::Result<std::uint16_t> start(const std::string& address, std::uint16_t port, int threads = 1);
+  core::Result<std::uint16_t> start(const std::string& address, std::uint16_t port,
+                                    int threads = 1);
   void stop();  // closes the listener and every connection, joins the threads
   std::uint16_t port() const;
 

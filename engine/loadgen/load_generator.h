@@ -49,7 +49,7 @@ struct Report {
   double durationS = 0;
   double rps = 0;
   Errors errors;
-  metrics::Histogram latency;  // microseconds
+  metrics::Histogram latency;      // microseconds
   std::vector<Progress> timeline;  // one point per second
   bool cancelled = false;
   bool rateNotKept = false;  // open model: the generator fell behind the asked rate
@@ -66,8 +66,9 @@ class Run {
 
 // Starts a run on its own threads. `onProgress` is called from a generator thread every
 // `progressInterval` with the counts of that interval; it must not block.
-std::unique_ptr<Run> start(Plan plan, std::function<void(const Progress&)> onProgress = {},
-                           std::chrono::milliseconds progressInterval = std::chrono::milliseconds(250));
+std::unique_ptr<Run> start(
+    Plan plan, std::function<void(const Progress&)> onProgress = {},
+    std::chrono::milliseconds progressInterval = std::chrono::milliseconds(250));
 
 // Parses a plan URL; errors name the problem.
 core::Status validatePlan(const Plan& plan);

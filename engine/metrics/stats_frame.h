@@ -30,7 +30,7 @@ struct StatsFrame {
   std::uint64_t sequence = 0;
   std::int64_t timestampMs = 0;  // wall clock, ms since the epoch
   double intervalS = 0.25;
-  EntityStats total;             // every proxied request, matched or not
+  EntityStats total;  // every proxied request, matched or not
   std::vector<EntityStats> routes;
   std::vector<EntityStats> services;
   std::uint64_t activeConnections = 0;

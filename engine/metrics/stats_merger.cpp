@@ -95,7 +95,8 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
   EntityShard::Delta global;
   for (auto* w : workers_) {
     w->global().drainInto(global);
-    frame->activeConnections += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w->activeConnections()));
+    frame->activeConnections +=
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, w->activeConnections()));
     frame->totalConnections += w->totalConnections();
   }
   total_.push(global, window);

@@ -51,8 +51,8 @@ class StatsMerger {
   std::shared_ptr<const EntityTable> table_;
   std::uint64_t sequence_ = 0;
   Series total_;
-  std::map<std::uint32_t, Series> routes_;       // by slot
-  std::map<std::string, Series> services_;       // by service id
+  std::map<std::uint32_t, Series> routes_;  // by slot
+  std::map<std::string, Series> services_;  // by service id
 };
 
 }  // namespace archway::metrics

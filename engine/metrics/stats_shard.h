@@ -70,7 +70,9 @@ class WorkerStats {
     active_.store(active_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
   std::int64_t activeConnections() const { return active_.load(std::memory_order_relaxed); }
-  std::uint64_t totalConnections() const { return totalConnections_.load(std::memory_order_relaxed); }
+  std::uint64_t totalConnections() const {
+    return totalConnections_.load(std::memory_order_relaxed);
+  }
 
  private:
   using Chunk = std::array<std::atomic<EntityShard*>, kChunk>;

@@ -64,7 +64,9 @@ core::Result<std::vector<ListenAddress>> parseListenList(std::string_view text) 
   return out;
 }
 
-bool isLoopback(const asio::ip::address& a) { return a.is_loopback(); }
+bool isLoopback(const asio::ip::address& a) {
+  return a.is_loopback();
+}
 
 core::Result<tcp::acceptor> listen(asio::io_context& ctx, const tcp::endpoint& ep, bool reusePort) {
   boost::system::error_code ec;

@@ -24,7 +24,7 @@ bool isLoopback(const boost::asio::ip::address& a);
 // An acceptor bound and listening; SO_REUSEPORT lets every worker own a listener on the same
 // port so the kernel spreads connections without a shared accept queue.
 core::Result<boost::asio::ip::tcp::acceptor> listen(boost::asio::io_context& ctx,
-                                                     const boost::asio::ip::tcp::endpoint& ep,
-                                                     bool reusePort);
+                                                    const boost::asio::ip::tcp::endpoint& ep,
+                                                    bool reusePort);
 
 }  // namespace archway::net

@@ -8,13 +8,16 @@ WorkerPool::WorkerPool(int count) {
   if (count <= 0) count = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < count; ++i) {
     auto w = std::make_unique<Worker>();
-    w->guard = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-        w->ctx.get_executor());
+    w->guard =
+        std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+            w->ctx.get_executor());
     workers_.push_back(std::move(w));
   }
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+  stop();
+}
 
 void WorkerPool::start(const std::string& threadName) {
   for (std::size_t i = 0; i < workers_.size(); ++i) {

@@ -44,10 +44,10 @@ constexpr std::string_view kHeadersTooLarge = R"({"message":"Request header or c
 constexpr std::string_view kBodyTooLarge = R"({"message":"Request size limit exceeded"})";
 constexpr std::string_view kBadVersion = R"({"message":"HTTP Version Not Supported"})";
 
-const http::field kHopByHop[] = {http::field::connection,        http::field::keep_alive,
-                                 http::field::proxy_connection,  http::field::te,
-                                 http::field::trailer,           http::field::transfer_encoding,
-                                 http::field::upgrade,           http::field::proxy_authorization};
+const http::field kHopByHop[] = {http::field::connection,       http::field::keep_alive,
+                                 http::field::proxy_connection, http::field::te,
+                                 http::field::trailer,          http::field::transfer_encoding,
+                                 http::field::upgrade,          http::field::proxy_authorization};
 
 template <class Fields>
 void removeHopByHop(Fields& f) {
@@ -170,10 +170,12 @@ struct ProxyWorker::Impl {
                                                                     std::uint16_t port) {
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(host, ec);
-    if (!ec) co_return std::pair{Failure::none, std::vector<tcp::endpoint>{tcp::endpoint(addr, port)}};
+    if (!ec)
+      co_return std::pair{Failure::none, std::vector<tcp::endpoint>{tcp::endpoint(addr, port)}};
     std::string key = host + ":" + std::to_string(port);
     auto it = dns.find(key);
-    if (it != dns.end() && it->second.expires > Clock::now()) co_return std::pair{Failure::none, it->second.endpoints};
+    if (it != dns.end() && it->second.expires > Clock::now())
+      co_return std::pair{Failure::none, it->second.endpoints};
     auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), kTuple);
     if (rec || results.empty()) co_return std::pair{Failure::dns, std::vector<tcp::endpoint>{}};
     DnsEntry entry;
@@ -229,8 +231,8 @@ struct ProxyWorker::Impl {
       session.upstream = nullptr;
       if (rec) {
         if (rec == beast::error::timeout) co_return Failure::timeout;
-        if (reused && !parser.got_some() && (rec == http::error::end_of_stream ||
-                                             rec == asio::error::connection_reset)) {
+        if (reused && !parser.got_some() &&
+            (rec == http::error::end_of_stream || rec == asio::error::connection_reset)) {
           continue;  // closed while idle in the pool, before answering: try a fresh one
         }
         co_return Failure::invalid;
@@ -250,12 +252,14 @@ struct ProxyWorker::Impl {
     return std::string_view(it->value().data(), it->value().size());
   }
 
-  void prepareUpstreamRequest(http::request<http::string_body>& req, const router::CompiledRoute& cr,
-                              const router::Match& m, std::string_view path, std::string_view query,
+  void prepareUpstreamRequest(http::request<http::string_body>& req,
+                              const router::CompiledRoute& cr, const router::Match& m,
+                              std::string_view path, std::string_view query,
                               const tcp::endpoint& client, std::uint16_t localPort) {
     const core::Route& route = *cr.route;
     const core::Service& svc = *cr.service;
-    std::string_view rest = route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
+    std::string_view rest =
+        route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
     std::string servicePath = svc.path.value_or("");
     std::string target = route.pathHandling == "v1" ? router::joinPathV1(servicePath, rest)
                                                     : router::joinPathV0(servicePath, rest);
@@ -270,7 +274,8 @@ struct ProxyWorker::Impl {
     req.set("X-Forwarded-For", xff.empty() ? clientIp : xff + ", " + clientIp);
     req.set("X-Forwarded-Proto", "http");
     std::string_view hostOnly = originalHost;
-    if (auto colon = hostOnly.rfind(':'); colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
+    if (auto colon = hostOnly.rfind(':');
+        colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
       hostOnly = hostOnly.substr(0, colon);
     }
     req.set("X-Forwarded-Host", hostOnly);
@@ -282,8 +287,10 @@ struct ProxyWorker::Impl {
     req.set("X-Real-IP", clientIp);
     req.set(http::field::via, kVia);
     if (!route.preserveHost) {
-      bool defaultPort = (svc.port == 80 && svc.protocol == "http") || (svc.port == 443 && svc.protocol == "https");
-      req.set(http::field::host, defaultPort ? svc.host : svc.host + ":" + std::to_string(svc.port));
+      bool defaultPort = (svc.port == 80 && svc.protocol == "http") ||
+                         (svc.port == 443 && svc.protocol == "https");
+      req.set(http::field::host,
+              defaultPort ? svc.host : svc.host + ":" + std::to_string(svc.port));
     }
     req.target(target);
     req.version(11);
@@ -296,7 +303,8 @@ struct ProxyWorker::Impl {
     }
   }
 
-  static http::response<http::string_body> errorResponse(http::status status, std::string_view body) {
+  static http::response<http::string_body> errorResponse(http::status status,
+                                                         std::string_view body) {
     http::response<http::string_body> res{status, 11};
     res.set(http::field::content_type, "application/json; charset=utf-8");
     res.set(http::field::server, kServer);
@@ -349,7 +357,8 @@ struct ProxyWorker::Impl {
           client.expires_after(std::chrono::seconds(5));
           auto [wec, wn] = co_await http::async_write(client, *err, kTuple);
           (void)wec;
-          metrics::RequestSample sample{static_cast<int>(err->result_int()), usSince(t0), 0, bytesIn, wn, false};
+          metrics::RequestSample sample{
+              static_cast<int>(err->result_int()), usSince(t0), 0, bytesIn, wn, false};
           stats.global().record(sample);
         }
         break;
@@ -367,7 +376,9 @@ struct ProxyWorker::Impl {
       std::shared_ptr<const Snapshot> snap = currentSnapshot();  // held for this request
       std::string_view rawTarget(req.target().data(), req.target().size());
       std::string_view rawPath = rawTarget.substr(0, rawTarget.find('?'));
-      std::string_view query = rawPath.size() < rawTarget.size() ? rawTarget.substr(rawPath.size() + 1) : std::string_view{};
+      std::string_view query = rawPath.size() < rawTarget.size()
+                                   ? rawTarget.substr(rawPath.size() + 1)
+                                   : std::string_view{};
       std::string path;
       http::response<http::string_body> res;
       metrics::EntityShard* routeShard = nullptr;
@@ -399,11 +410,18 @@ struct ProxyWorker::Impl {
           upstreamUs = usSince(tu);
           proxied = true;
           switch (f) {
-            case Failure::none: break;
-            case Failure::timeout: res = errorResponse(http::status::gateway_timeout, kTimeout); break;
-            case Failure::dns: res = errorResponse(http::status::service_unavailable, kNameResolution); break;
+            case Failure::none:
+              break;
+            case Failure::timeout:
+              res = errorResponse(http::status::gateway_timeout, kTimeout);
+              break;
+            case Failure::dns:
+              res = errorResponse(http::status::service_unavailable, kNameResolution);
+              break;
             case Failure::connect:
-            case Failure::invalid: res = errorResponse(http::status::bad_gateway, kBadGateway); break;
+            case Failure::invalid:
+              res = errorResponse(http::status::bad_gateway, kBadGateway);
+              break;
           }
           if (f == Failure::none) {
             removeHopByHop(res);
@@ -432,8 +450,8 @@ struct ProxyWorker::Impl {
         ec = wec;
         bytesOut = wn;
       }
-      metrics::RequestSample sample{static_cast<int>(res.result_int()), usSince(t0), upstreamUs,
-                                    bytesIn, bytesOut, proxied};
+      metrics::RequestSample sample{
+          static_cast<int>(res.result_int()), usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
       stats.global().record(sample);
       if (routeShard) routeShard->record(sample);
       self->busy = false;

@@ -59,7 +59,8 @@ bool normalizePath(std::string_view in, std::string& out) {
   if (!p.empty() && p[0] == '/') pos = 1;
   while (pos <= p.size()) {
     auto next = p.find('/', pos);
-    std::string_view seg = p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
+    std::string_view seg =
+        p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
     bool last = next == std::string_view::npos;
     if (seg == ".") {
       trailingSlash = last;

@@ -11,7 +11,8 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -74,7 +75,7 @@ Router::Router() = default;
 Router::~Router() = default;
 
 core::Result<std::unique_ptr<Router>> Router::build(const core::Config& config,
-                                                     const std::vector<std::uint32_t>& statsSlots) {
+                                                    const std::vector<std::uint32_t>& statsSlots) {
   std::unique_ptr<Router> r(new Router());
   core::Errors errors;
   r->routes_.reserve(config.routes.size());
@@ -86,7 +87,8 @@ core::Result<std::unique_ptr<Router>> Router::build(const core::Config& config,
                             [](const std::string& p) { return p == "http" || p == "https"; });
     if (!http) continue;
     auto routeIndex = static_cast<std::uint32_t>(r->routes_.size());
-    r->routes_.push_back(CompiledRoute{&route, service, i < statsSlots.size() ? statsSlots[i] : 0xffffffffu,
+    r->routes_.push_back(CompiledRoute{&route, service,
+                                       i < statsSlots.size() ? statsSlots[i] : 0xffffffffu,
                                        static_cast<std::uint32_t>(i)});
 
     Matcher base;
@@ -105,9 +107,10 @@ core::Result<std::unique_ptr<Router>> Router::build(const core::Config& config,
     if (!route.headers.empty()) r->usesHeaders_ = true;
     int weight = (!route.methods.empty()) + (!route.hosts.empty()) + (!route.headers.empty()) +
                  (!route.paths.empty());
-    bool plainHosts = !route.hosts.empty() &&
-                      std::none_of(route.hosts.begin(), route.hosts.end(),
-                                   [](const std::string& h) { return h.find('*') != std::string::npos; });
+    bool plainHosts =
+        !route.hosts.empty() &&
+        std::none_of(route.hosts.begin(), route.hosts.end(),
+                     [](const std::string& h) { return h.find('*') != std::string::npos; });
     int headerCount = std::min<int>(255, static_cast<int>(route.headers.size()));
 
     if (route.paths.empty()) {
@@ -137,8 +140,10 @@ core::Result<std::unique_ptr<Router>> Router::build(const core::Config& config,
       } else {
         auto it = std::find_if(byLength.begin(), byLength.end(),
                                [&](const auto& g) { return g.first == path.size(); });
-        if (it == byLength.end()) byLength.push_back({path.size(), {path}});
-        else it->second.push_back(path);
+        if (it == byLength.end())
+          byLength.push_back({path.size(), {path}});
+        else
+          it->second.push_back(path);
       }
     }
     for (auto& [len, prefixes] : byLength) {
@@ -158,24 +163,25 @@ core::Result<std::unique_ptr<Router>> Router::build(const core::Config& config,
 Match Router::match(const RequestView& req) const {
   std::string_view hostOnly = req.host;
   if (!hostOnly.empty() && hostOnly.front() != '[') {
-    if (auto colon = hostOnly.rfind(':'); colon != std::string_view::npos) hostOnly = hostOnly.substr(0, colon);
+    if (auto colon = hostOnly.rfind(':'); colon != std::string_view::npos)
+      hostOnly = hostOnly.substr(0, colon);
   }
   for (const Matcher& m : matchers_) {
     if (!m.methods.empty() &&
         std::find(m.methods.begin(), m.methods.end(), req.method) == m.methods.end()) {
       continue;
     }
-    if (!m.hosts.empty() &&
-        std::none_of(m.hosts.begin(), m.hosts.end(),
-                     [&](const HostPattern& p) { return hostMatches(p, req.host, hostOnly); })) {
+    if (!m.hosts.empty() && std::none_of(m.hosts.begin(), m.hosts.end(), [&](const HostPattern& p) {
+          return hostMatches(p, req.host, hostOnly);
+        })) {
       continue;
     }
     if (!m.headers.empty()) {
       bool all = true;
       for (const auto& [name, values] : m.headers) {
         std::string_view v = req.header ? req.header(req.headerContext, name) : std::string_view{};
-        if (v.empty() ||
-            std::none_of(values.begin(), values.end(), [&](const std::string& x) { return iequals(x, v); })) {
+        if (v.empty() || std::none_of(values.begin(), values.end(),
+                                      [&](const std::string& x) { return iequals(x, v); })) {
           all = false;
           break;
         }

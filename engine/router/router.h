@@ -50,8 +50,8 @@ class Router {
  public:
   // `config` must outlive the router (the snapshot owns both). `slotOf` gives each route's
   // stats slot. Regexes are compiled with RE2; errors name the field path.
-  static core::Result<std::unique_ptr<Router>> build(
-      const core::Config& config, const std::vector<std::uint32_t>& statsSlots);
+  static core::Result<std::unique_ptr<Router>> build(const core::Config& config,
+                                                     const std::vector<std::uint32_t>& statsSlots);
   ~Router();
 
   Match match(const RequestView& request) const;

@@ -22,7 +22,9 @@ std::string defaultDataDir() {
   return dir.string();
 }
 
-std::string defaultDatabasePath() { return defaultDataDir() + "/archway.db"; }
+std::string defaultDatabasePath() {
+  return defaultDataDir() + "/archway.db";
+}
 
 core::Result<core::Config> loadInitialConfig(const ConfigSource& source) {
   if (!source.configFile.empty()) return config::loadDeclarativeFile(source.configFile);

@@ -71,8 +71,8 @@ class EngineImpl {
       auto [it, inserted] = slots.emplace(r.id, static_cast<std::uint32_t>(slots.size()));
       routeSlots.push_back(it->second);
       const core::Service* s = r.serviceId ? snap->config->findService(*r.serviceId) : nullptr;
-      table->routes.push_back({it->second, r.id, r.name.value_or(""), s ? s->id : "",
-                               s ? s->name.value_or("") : ""});
+      table->routes.push_back(
+          {it->second, r.id, r.name.value_or(""), s ? s->id : "", s ? s->name.value_or("") : ""});
     }
     auto router = router::Router::build(*snap->config, routeSlots);
     if (!router) return router.errors();
@@ -107,24 +107,29 @@ class EngineImpl {
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+  stop();
+}
 
 core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   auto& d = *impl_;
   if (d.running) return core::Error{"", "engine already running"};
   d.options = options;
-  if (d.options.statsInterval.count() <= 0) d.options.statsInterval = std::chrono::milliseconds(250);
+  if (d.options.statsInterval.count() <= 0)
+    d.options.statsInterval = std::chrono::milliseconds(250);
 
   auto proxyAddrs = net::parseListenList(options.proxyListen);
   if (!proxyAddrs) return core::Error{"proxy-listen", proxyAddrs.errors().front().message};
   for (const auto& a : *proxyAddrs) {
-    if (a.ssl) return core::Error{"proxy-listen", "ssl listeners are not built yet in this version"};
+    if (a.ssl)
+      return core::Error{"proxy-listen", "ssl listeners are not built yet in this version"};
   }
   std::optional<net::ListenAddress> adminAddr;
   if (options.adminListen != "off" && !options.adminListen.empty()) {
     auto a = net::parseListenAddress(options.adminListen);
     if (!a) return core::Error{"admin-listen", a.errors().front().message};
-    if (a->ssl) return core::Error{"admin-listen", "ssl listeners are not built yet in this version"};
+    if (a->ssl)
+      return core::Error{"admin-listen", "ssl listeners are not built yet in this version"};
     if (!net::isLoopback(a->endpoint.address()) && options.adminToken.empty()) {
       return core::Error{"admin-listen",
                          "a non-loopback Admin API address needs --admin-token (and TLS)"};
@@ -226,7 +231,8 @@ void Engine::stop(std::chrono::milliseconds drain) {
   bool forced = false;
   for (;;) {
     bool allStopped = true;
-    for (int i = 0; i < d.pool->size(); ++i) allStopped = allStopped && d.pool->context(i).stopped();
+    for (int i = 0; i < d.pool->size(); ++i)
+      allStopped = allStopped && d.pool->context(i).stopped();
     if (allStopped) break;
     if (!forced && std::chrono::steady_clock::now() > deadline) {
       forced = true;
@@ -257,7 +263,9 @@ void Engine::stop(std::chrono::milliseconds drain) {
   d.emit(EngineEvent::Kind::stopped, "engine stopped");
 }
 
-bool Engine::running() const { return impl_->running; }
+bool Engine::running() const {
+  return impl_->running;
+}
 
 core::Status Engine::applyConfig(core::Config config) {
   auto& d = *impl_;
@@ -280,10 +288,18 @@ core::Status Engine::applyConfig(core::Config config) {
   return core::Ok{};
 }
 
-std::shared_ptr<const core::Config> Engine::config() const { return impl_->config.load(); }
-std::uint16_t Engine::proxyPort() const { return impl_->proxyPort; }
-std::uint16_t Engine::adminPort() const { return impl_->adminPort; }
-int Engine::workerCount() const { return impl_->pool ? impl_->pool->size() : 0; }
+std::shared_ptr<const core::Config> Engine::config() const {
+  return impl_->config.load();
+}
+std::uint16_t Engine::proxyPort() const {
+  return impl_->proxyPort;
+}
+std::uint16_t Engine::adminPort() const {
+  return impl_->adminPort;
+}
+int Engine::workerCount() const {
+  return impl_->pool ? impl_->pool->size() : 0;
+}
 
 int Engine::subscribeStats(StatsCallback callback) {
   std::lock_guard lock(impl_->subMutex);

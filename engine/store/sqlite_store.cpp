@@ -56,9 +56,8 @@ class SqliteStore final : public Store {
 
   int schemaVersion() override {
     int version = 0;
-    query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [&](sqlite3_stmt* st) {
-      version = sqlite3_column_int(st, 0);
-    });
+    query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+          [&](sqlite3_stmt* st) { version = sqlite3_column_int(st, 0); });
     return version;
   }
 
@@ -140,19 +139,24 @@ class SqliteStore final : public Store {
   }
 
   // Binds up to four text parameters (3 fixed + optional middle one) and steps once.
-  core::Status insert(const char* sql, const std::string& id, const std::optional<std::string>& name,
-                      const std::optional<std::string>& ref, const std::string& json) {
+  core::Status insert(const char* sql, const std::string& id,
+                      const std::optional<std::string>& name, const std::optional<std::string>& ref,
+                      const std::string& json) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
       return core::Error{"db", sqlite3_errmsg(db_)};
     }
     int i = 1;
     sqlite3_bind_text(st, i++, id.c_str(), -1, SQLITE_TRANSIENT);
-    if (name) sqlite3_bind_text(st, i++, name->c_str(), -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(st, i++);
+    if (name)
+      sqlite3_bind_text(st, i++, name->c_str(), -1, SQLITE_TRANSIENT);
+    else
+      sqlite3_bind_null(st, i++);
     if (sqlite3_bind_parameter_count(st) == 4) {
-      if (ref) sqlite3_bind_text(st, i++, ref->c_str(), -1, SQLITE_TRANSIENT);
-      else sqlite3_bind_null(st, i++);
+      if (ref)
+        sqlite3_bind_text(st, i++, ref->c_str(), -1, SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_null(st, i++);
     }
     sqlite3_bind_text(st, i, json.c_str(), -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -168,8 +172,9 @@ class SqliteStore final : public Store {
 
 core::Result<std::unique_ptr<Store>> openSqlite(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);

@@ -67,7 +67,8 @@ class MainWindowTest : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QCOMPARE(window.startEngine(options()), QString());
     QCOMPARE(window.bridge().state(), EngineBridge::State::running);
-    QVERIFY(window.findChild<QLabel*>("proxyLabel")->text().contains(window.bridge().proxyAddress()));
+    QVERIFY(
+        window.findChild<QLabel*>("proxyLabel")->text().contains(window.bridge().proxyAddress()));
 
     window.demoTrafficAction()->trigger();
     QVERIFY(window.demoTrafficAction()->isChecked());

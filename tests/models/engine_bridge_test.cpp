@@ -27,7 +27,8 @@ class EngineBridgeTest : public QObject {
     QVERIFY(bridge.proxyPort() != 0);
     QVERIFY(bridge.proxyAddress().startsWith("127.0.0.1:"));
     QTRY_VERIFY_WITH_TIMEOUT(frames.size() >= 2, 5000);
-    const auto frame = frames.last().at(0).value<std::shared_ptr<const archway::metrics::StatsFrame>>();
+    const auto frame =
+        frames.last().at(0).value<std::shared_ptr<const archway::metrics::StatsFrame>>();
     QVERIFY(frame != nullptr);
     QCOMPARE(frame->routes.size(), std::size_t(3));
   }

@@ -30,18 +30,33 @@ std::string oneLine(const core::Errors& errors) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::Parser parser(
-      "archwayd", "--config FILE | --db URL [options]",
-      {
-          {.name = "config", .valueName = "FILE", .help = "declarative kong.yml / JSON (_format_version 3.0)"},
-          {.name = "db", .valueName = "URL", .help = "config store: sqlite:PATH (postgres:// not built yet)"},
-          {.name = "proxy-listen", .valueName = "ADDR:PORT[,...]", .help = "proxy listeners (default 0.0.0.0:8000)"},
-          {.name = "admin-listen", .valueName = "ADDR:PORT|off", .help = "Admin API listener (default 127.0.0.1:8001)"},
-          {.name = "admin-token", .valueName = "TOKEN", .help = "required as Kong-Admin-Token (needed off loopback)"},
-          {.name = "workers", .valueName = "N", .help = "worker threads (default: hardware threads)"},
-          {.name = "log-level", .valueName = "LEVEL", .help = "debug, info, warn, error, off (default info)"},
-          {.name = "access-log", .valueName = "FILE|off", .help = "access log (only 'off' is built yet)"},
-      });
+  cli::Parser parser("archwayd", "--config FILE | --db URL [options]",
+                     {
+                         {.name = "config",
+                          .valueName = "FILE",
+                          .help = "declarative kong.yml / JSON (_format_version 3.0)"},
+                         {.name = "db",
+                          .valueName = "URL",
+                          .help = "config store: sqlite:PATH (postgres:// not built yet)"},
+                         {.name = "proxy-listen",
+                          .valueName = "ADDR:PORT[,...]",
+                          .help = "proxy listeners (default 0.0.0.0:8000)"},
+                         {.name = "admin-listen",
+                          .valueName = "ADDR:PORT|off",
+                          .help = "Admin API listener (default 127.0.0.1:8001)"},
+                         {.name = "admin-token",
+                          .valueName = "TOKEN",
+                          .help = "required as Kong-Admin-Token (needed off loopback)"},
+                         {.name = "workers",
+                          .valueName = "N",
+                          .help = "worker threads (default: hardware threads)"},
+                         {.name = "log-level",
+                          .valueName = "LEVEL",
+                          .help = "debug, info, warn, error, off (default info)"},
+                         {.name = "access-log",
+                          .valueName = "FILE|off",
+                          .help = "access log (only 'off' is built yet)"},
+                     });
   if (auto err = parser.parse(argc, argv)) return fail(*err);
   if (parser.helpRequested()) {
     std::cout << parser.helpText();
@@ -60,8 +75,10 @@ int main(int argc, char** argv) {
   if (parser.has("access-log") && parser.value("access-log") != "off") {
     return fail("--access-log: access log files are not built yet in this version (use off)");
   }
-  if (!parser.has("config") && !parser.has("db")) return fail("one of --config FILE or --db URL is required");
-  if (parser.has("config") && parser.has("db")) return fail("--config and --db are mutually exclusive");
+  if (!parser.has("config") && !parser.has("db"))
+    return fail("one of --config FILE or --db URL is required");
+  if (parser.has("config") && parser.has("db"))
+    return fail("--config and --db are mutually exclusive");
 
   runtime::EngineOptions options;
   options.proxyListen = parser.value("proxy-listen", options.proxyListen);
@@ -71,7 +88,8 @@ int main(int argc, char** argv) {
     try {
       std::size_t used = 0;
       options.workers = std::stoi(parser.value("workers"), &used);
-      if (used != parser.value("workers").size() || options.workers < 1 || options.workers > 256) throw 0;
+      if (used != parser.value("workers").size() || options.workers < 1 || options.workers > 256)
+        throw 0;
     } catch (...) {
       return fail("--workers: expected a number from 1 to 256");
     }
@@ -79,7 +97,8 @@ int main(int argc, char** argv) {
 
   auto config = runtime::loadInitialConfig({parser.value("config"), parser.value("db"), {}});
   if (!config) {
-    std::string what = parser.has("config") ? "invalid config " + parser.value("config") : "invalid --db";
+    std::string what =
+        parser.has("config") ? "invalid config " + parser.value("config") : "invalid --db";
     return fail(what + ": " + oneLine(config.errors()));
   }
 
@@ -94,8 +113,9 @@ int main(int argc, char** argv) {
   runtime::Engine engine;
   if (auto s = engine.start(options, std::move(*config)); !s) {
     const auto& e = s.errors().front();
-    return fail((e.path == "proxy-listen" || e.path == "admin-listen" ? "--" + e.path + ": " + e.message
-                                                                       : oneLine(s.errors())));
+    return fail((e.path == "proxy-listen" || e.path == "admin-listen"
+                     ? "--" + e.path + ": " + e.message
+                     : oneLine(s.errors())));
   }
   int sig = 0;
   sigwait(&signals, &sig);

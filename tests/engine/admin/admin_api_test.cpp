@@ -14,7 +14,8 @@ std::shared_ptr<const core::Config> sample(int services) {
   std::string yaml = "_format_version: '3.0'\nservices:\n";
   for (int i = 0; i < services; ++i) {
     yaml += "- name: svc" + std::to_string(i) + "\n  url: http://up" + std::to_string(i) +
-            ":8080/p\n  routes: [{name: r" + std::to_string(i) + ", paths: [/r" + std::to_string(i) + "]}]\n";
+            ":8080/p\n  routes: [{name: r" + std::to_string(i) + ", paths: [/r" +
+            std::to_string(i) + "]}]\n";
   }
   auto c = config::parseDeclarative(yaml);
   if (!c) qFatal("%s", c.errorText().c_str());
@@ -33,7 +34,8 @@ admin::AdminApi api(std::shared_ptr<const core::Config> cfg, std::string token =
 
 json::object get(const admin::AdminApi& a, std::string_view target, int expectStatus) {
   auto r = a.handle({"GET", target, ""});
-  if (r.status != expectStatus) qFatal("GET %s: %d %s", std::string(target).c_str(), r.status, r.body.c_str());
+  if (r.status != expectStatus)
+    qFatal("GET %s: %d %s", std::string(target).c_str(), r.status, r.body.c_str());
   return json::parse(r.body).as_object();
 }
 

@@ -8,7 +8,8 @@ class DeclarativeTest : public QObject {
   Q_OBJECT
  private slots:
   void parsesServicesWithUrlShorthandAndNestedRoutes() {
-    auto c = config::parseDeclarative("\n"
+    auto c = config::parseDeclarative(
+        "\n"
         "_format_version: \"3.0\"\n"
         "services:\n"
         "  - name: users\n"
@@ -36,8 +37,11 @@ class DeclarativeTest : public QObject {
   }
 
   void port443ImpliesHttpsAndDefaultsFollowScheme() {
-    auto c = config::parseDeclarative("{\"_format_version\":\"3.0\",\"services\":[\n"
-        "      {\"name\":\"a\",\"url\":\"http://a.example:443\"},{\"name\":\"b\",\"url\":\"https://b.example\"},\n"
+    auto c = config::parseDeclarative(
+        "{\"_format_version\":\"3.0\",\"services\":[\n"
+        "      "
+        "{\"name\":\"a\",\"url\":\"http://a.example:443\"},{\"name\":\"b\",\"url\":\"https://"
+        "b.example\"},\n"
         "      {\"name\":\"c\",\"url\":\"http://c.example\"}]}");
     QVERIFY2(c.ok(), c.errorText().c_str());
     QCOMPARE(c->services[0].protocol, std::string("https"));
@@ -46,7 +50,8 @@ class DeclarativeTest : public QObject {
   }
 
   void idsAreStableAcrossLoads() {
-    const char* text = "_format_version: '3.0'\nservices:\n- name: s\n  host: h\n  routes:\n  - paths: [/x]\n";
+    const char* text =
+        "_format_version: '3.0'\nservices:\n- name: s\n  host: h\n  routes:\n  - paths: [/x]\n";
     auto a = config::parseDeclarative(text);
     auto b = config::parseDeclarative(text);
     QVERIFY(a.ok() && b.ok());
@@ -56,10 +61,12 @@ class DeclarativeTest : public QObject {
   }
 
   void topLevelRoutesReferToServicesByName() {
-    auto c = config::parseDeclarative("\n"
+    auto c = config::parseDeclarative(
+        "\n"
         "_format_version: \"3.0\"\n"
         "services: [{name: s, host: example.com}]\n"
-        "routes: [{name: r, paths: [/r], service: s}, {name: r2, hosts: [a.com], service: {name: s}}]\n"
+        "routes: [{name: r, paths: [/r], service: s}, {name: r2, hosts: [a.com], service: {name: "
+        "s}}]\n"
         "");
     QVERIFY2(c.ok(), c.errorText().c_str());
     QCOMPARE(c->routes[0].serviceId.value(), c->services[0].id);
@@ -69,29 +76,42 @@ class DeclarativeTest : public QObject {
   void reportsEveryErrorWithItsFieldPath_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QStringList>("expected");
-    QTest::newRow("missing version") << "services: []" << QStringList{"_format_version: required field missing"};
-    QTest::newRow("bad version") << "_format_version: '9.9'"
-                                 << QStringList{"_format_version: unsupported value '9.9', expected one of: 1.1, 2.1, 3.0"};
+    QTest::newRow("missing version")
+        << "services: []" << QStringList{"_format_version: required field missing"};
+    QTest::newRow("bad version")
+        << "_format_version: '9.9'"
+        << QStringList{"_format_version: unsupported value '9.9', expected one of: 1.1, 2.1, 3.0"};
     QTest::newRow("several at once")
-        << "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a\n  port: 99999\n- name: b\n"
+        << "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a\n  port: 99999\n- name: "
+           "b\n"
            "  host: b\n  routes:\n  - paths: [nope]\n  - paths: [/ok]\n    methods: [get]\n"
         << QStringList{"services[0].port: value should be between 0 and 65535",
-                       "services[1].routes[0].paths[0]: should start with: / (fixed path) or ~/ (regex path)",
+                       "services[1].routes[0].paths[0]: should start with: / (fixed path) or ~/ "
+                       "(regex path)",
                        "services[1].routes[1].methods[0]: invalid value: get"};
-    QTest::newRow("unknown field") << "_format_version: '3.0'\nservices: [{name: a, host: a, colour: red}]"
-                                   << QStringList{"services[0].colour: unknown field"};
+    QTest::newRow("unknown field")
+        << "_format_version: '3.0'\nservices: [{name: a, host: a, colour: red}]"
+        << QStringList{"services[0].colour: unknown field"};
     QTest::newRow("route needs a matching field")
         << "_format_version: '3.0'\nroutes: [{name: r}]"
-        << QStringList{"routes[0]: must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'"};
-    QTest::newRow("unknown service") << "_format_version: '3.0'\nroutes: [{paths: [/a], service: ghost}]"
-                                     << QStringList{"routes[0].service: could not find service 'ghost'"};
-    QTest::newRow("duplicate names") << "_format_version: '3.0'\nservices: [{name: a, host: a}, {name: a, host: b}]"
-                                     << QStringList{"services[1].name: UNIQUE violation detected on '{name=\"a\"}'"};
-    QTest::newRow("bad wildcard host") << "_format_version: '3.0'\nroutes: [{hosts: ['a.*.com']}]"
-                                       << QStringList{"routes[0].hosts[0]: invalid hostname: a.*.com"};
-    QTest::newRow("url and host") << "_format_version: '3.0'\nservices: [{url: 'http://a', host: b}]"
-                                  << QStringList{"services[0].url: url and host are mutually exclusive"};
-    QTest::newRow("not a map") << "- a\n- b" << QStringList{"expected a map at the top level of the declarative configuration"};
+        << QStringList{
+               "routes[0]: must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' "
+               "is 'http'"};
+    QTest::newRow("unknown service")
+        << "_format_version: '3.0'\nroutes: [{paths: [/a], service: ghost}]"
+        << QStringList{"routes[0].service: could not find service 'ghost'"};
+    QTest::newRow("duplicate names")
+        << "_format_version: '3.0'\nservices: [{name: a, host: a}, {name: a, host: b}]"
+        << QStringList{"services[1].name: UNIQUE violation detected on '{name=\"a\"}'"};
+    QTest::newRow("bad wildcard host")
+        << "_format_version: '3.0'\nroutes: [{hosts: ['a.*.com']}]"
+        << QStringList{"routes[0].hosts[0]: invalid hostname: a.*.com"};
+    QTest::newRow("url and host")
+        << "_format_version: '3.0'\nservices: [{url: 'http://a', host: b}]"
+        << QStringList{"services[0].url: url and host are mutually exclusive"};
+    QTest::newRow("not a map")
+        << "- a\n- b"
+        << QStringList{"expected a map at the top level of the declarative configuration"};
   }
   void reportsEveryErrorWithItsFieldPath() {
     QFETCH(QString, yaml);

@@ -13,7 +13,8 @@ class HistogramTest : public QObject {
  private slots:
   void bucketsCoverTheRangeInOrder() {
     int prev = -1;
-    for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 129ull, 1000ull, 65535ull, 1000000ull, 60000000ull}) {
+    for (std::uint64_t v :
+         {0ull, 1ull, 127ull, 128ull, 129ull, 1000ull, 65535ull, 1000000ull, 60000000ull}) {
       int i = bucketIndex(v);
       QVERIFY(i >= prev);  // 128 and 129 share a bucket of width 2
       QVERIFY(i < kBuckets);

@@ -74,7 +74,8 @@ class StatsMergerTest : public QObject {
     StatsMerger merger({&w}, 0.25);
     std::atomic<bool> done{false};
     std::thread writer([&] {
-      for (int i = 0; i < 200000; ++i) w.global().record(sample(200, static_cast<std::uint64_t>(i % 5000)));
+      for (int i = 0; i < 200000; ++i)
+        w.global().record(sample(200, static_cast<std::uint64_t>(i % 5000)));
       done = true;
     });
     std::uint64_t lastTotal = 0;

@@ -11,11 +11,15 @@ using namespace archway;
 namespace {
 
 core::Config configFor(unsigned short upstreamPort, const std::string& extraService = {}) {
-  std::string yaml = "_format_version: '3.0'\nservices:\n"
-                     "- name: up\n  url: http://127.0.0.1:" + std::to_string(upstreamPort) + "/base\n"
-                     "  read_timeout: 300\n  retries: 0\n"
-                     "  routes:\n  - {name: api, paths: [/api]}\n"
-                     "  - {name: keep, paths: [/keep], strip_path: false}\n" + extraService;
+  std::string yaml =
+      "_format_version: '3.0'\nservices:\n"
+      "- name: up\n  url: http://127.0.0.1:" +
+      std::to_string(upstreamPort) +
+      "/base\n"
+      "  read_timeout: 300\n  retries: 0\n"
+      "  routes:\n  - {name: api, paths: [/api]}\n"
+      "  - {name: keep, paths: [/keep], strip_path: false}\n" +
+      extraService;
   auto c = config::parseDeclarative(yaml);
   if (!c) qFatal("%s", c.errorText().c_str());
   return std::move(*c);
@@ -100,7 +104,9 @@ class ProxyTest : public QObject {
     TestClient client(engine.proxyPort());
     auto r = client.get("/api/x");
     QCOMPARE(r.status, 502);
-    QCOMPARE(r.body, std::string(R"({"message":"An invalid response was received from the upstream server"})"));
+    QCOMPARE(
+        r.body,
+        std::string(R"({"message":"An invalid response was received from the upstream server"})"));
   }
 
   void answersGatewayTimeoutWhenUpstreamIsSlow() {
@@ -153,13 +159,15 @@ class ProxyTest : public QObject {
     runtime::Engine engine;
     QVERIFY(engine.start(loopbackOptions(2), configFor(up.port())).ok());
     std::atomic<int> frames{0};
-    int token = engine.subscribeStats([&](std::shared_ptr<const metrics::StatsFrame>) { ++frames; });
+    int token =
+        engine.subscribeStats([&](std::shared_ptr<const metrics::StatsFrame>) { ++frames; });
     TestClient client(engine.proxyPort());
     for (int i = 0; i < 12; ++i) client.get("/api/s");
     client.get("/missing");
     QTRY_COMPARE(engine.latestStats()->total.requests, std::uint64_t{13});
     auto f = engine.latestStats();
-    auto api = std::find_if(f->routes.begin(), f->routes.end(), [](const auto& r) { return r.name == "api"; });
+    auto api = std::find_if(f->routes.begin(), f->routes.end(),
+                            [](const auto& r) { return r.name == "api"; });
     QVERIFY(api != f->routes.end());
     QCOMPARE(api->requests, std::uint64_t{12});
     QCOMPARE(api->status2xx, std::uint64_t{12});

@@ -17,7 +17,8 @@ std::string lower(std::string_view s) {
 }
 }  // namespace
 
-TestUpstream::TestUpstream() : acceptor_(ctx_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+TestUpstream::TestUpstream()
+    : acceptor_(ctx_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
   port_ = acceptor_.local_endpoint().port();
   acceptThread_ = std::thread([this] {
     for (;;) {
@@ -93,7 +94,9 @@ TestClient::TestClient(unsigned short port) : socket_(ctx_) {
   socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
 }
 
-bool TestClient::open() const { return socket_.is_open(); }
+bool TestClient::open() const {
+  return socket_.is_open();
+}
 
 TestClient::Response TestClient::get(const std::string& target,
                                      const std::map<std::string, std::string>& headers,

@@ -3,9 +3,9 @@
 // connections it accepted and remembers the last request it saw. Paths:
 //   /sleep/<ms>  answers after that many milliseconds
 //   anything else answers 200 "ok"
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>

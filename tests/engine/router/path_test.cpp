@@ -10,14 +10,22 @@ class PathTest : public QObject {
   void normalizes_data() {
     QTest::addColumn<QString>("in");
     QTest::addColumn<QString>("out");
-    QTest::newRow("plain") << "/a/b" << "/a/b";
-    QTest::newRow("duplicate slashes") << "//a///b" << "/a/b";
-    QTest::newRow("dot segments") << "/a/./b/../c" << "/a/c";
-    QTest::newRow("above root") << "/../a" << "/a";
-    QTest::newRow("trailing dot dot") << "/a/b/.." << "/a/";
-    QTest::newRow("unreserved escape decoded") << "/%61bc%7E" << "/abc~";
-    QTest::newRow("reserved escape upper-cased") << "/a%2fb" << "/a%2Fb";
-    QTest::newRow("empty") << "" << "/";
+    QTest::newRow("plain") << "/a/b"
+                           << "/a/b";
+    QTest::newRow("duplicate slashes") << "//a///b"
+                                       << "/a/b";
+    QTest::newRow("dot segments") << "/a/./b/../c"
+                                  << "/a/c";
+    QTest::newRow("above root") << "/../a"
+                                << "/a";
+    QTest::newRow("trailing dot dot") << "/a/b/.."
+                                      << "/a/";
+    QTest::newRow("unreserved escape decoded") << "/%61bc%7E"
+                                               << "/abc~";
+    QTest::newRow("reserved escape upper-cased") << "/a%2fb"
+                                                 << "/a%2Fb";
+    QTest::newRow("empty") << ""
+                           << "/";
   }
   void normalizes() {
     QFETCH(QString, in);
@@ -38,18 +46,31 @@ class PathTest : public QObject {
     QTest::addColumn<QString>("service");
     QTest::addColumn<QString>("rest");
     QTest::addColumn<QString>("out");
-    QTest::newRow("no service path") << "" << "/req" << "/req";
-    QTest::newRow("service, rest glued") << "/s" << "req" << "/sreq";
-    QTest::newRow("service, rest with slash") << "/s" << "/req" << "/s/req";
-    QTest::newRow("service with slash, rest with slash") << "/s/" << "/req" << "/s/req";
-    QTest::newRow("nothing left") << "/s" << "" << "/s";
-    QTest::newRow("nothing at all") << "" << "" << "/";
+    QTest::newRow("no service path") << ""
+                                     << "/req"
+                                     << "/req";
+    QTest::newRow("service, rest glued") << "/s"
+                                         << "req"
+                                         << "/sreq";
+    QTest::newRow("service, rest with slash") << "/s"
+                                              << "/req"
+                                              << "/s/req";
+    QTest::newRow("service with slash, rest with slash") << "/s/"
+                                                         << "/req"
+                                                         << "/s/req";
+    QTest::newRow("nothing left") << "/s"
+                                  << ""
+                                  << "/s";
+    QTest::newRow("nothing at all") << ""
+                                    << ""
+                                    << "/";
   }
   void joinsV0() {
     QFETCH(QString, service);
     QFETCH(QString, rest);
     QFETCH(QString, out);
-    QCOMPARE(QString::fromStdString(router::joinPathV0(service.toStdString(), rest.toStdString())), out);
+    QCOMPARE(QString::fromStdString(router::joinPathV0(service.toStdString(), rest.toStdString())),
+             out);
   }
 
   void joinsV1WithOneSlash() {

@@ -20,7 +20,8 @@ class SqliteStoreTest : public QObject {
     QCOMPARE((*s)->schemaVersion(), 1);
     auto cfg = config::parseDeclarative(
         "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a:81/x\n  read_timeout: 5\n"
-        "  routes: [{name: r, paths: [/r], methods: [GET], hosts: ['*.a.com'], headers: {x-v: [1]}}]\n"
+        "  routes: [{name: r, paths: [/r], methods: [GET], hosts: ['*.a.com'], headers: {x-v: "
+        "[1]}}]\n"
         "routes: [{name: orphan, paths: [/o]}]\n");
     QVERIFY(cfg.ok());
     QVERIFY((*s)->replace(*cfg).ok());
@@ -47,7 +48,8 @@ class SqliteStoreTest : public QObject {
     auto first = runtime::loadInitialConfig(src);
     QVERIFY2(first.ok(), first.errorText().c_str());
     QCOMPARE(first->services.size(), std::size_t{1});
-    src.seedYaml = "_format_version: '3.0'\nservices: [{name: other, host: h}, {name: more, host: h}]\n";
+    src.seedYaml =
+        "_format_version: '3.0'\nservices: [{name: other, host: h}, {name: more, host: h}]\n";
     auto second = runtime::loadInitialConfig(src);
     QVERIFY(second.ok());
     QCOMPARE(second->services.size(), std::size_t{1});  // not re-seeded
@@ -61,7 +63,8 @@ class SqliteStoreTest : public QObject {
 
   void defaultDatabaseFollowsXdgDataHome() {
     qputenv("XDG_DATA_HOME", dir_.path().toUtf8());
-    QCOMPARE(QString::fromStdString(runtime::defaultDatabasePath()), dir_.filePath("archway/archway.db"));
+    QCOMPARE(QString::fromStdString(runtime::defaultDatabasePath()),
+             dir_.filePath("archway/archway.db"));
     QVERIFY(QFileInfo(dir_.filePath("archway")).isDir());
   }
 };

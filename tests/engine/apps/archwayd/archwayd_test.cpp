@@ -28,14 +28,16 @@ class ArchwaydTest : public QObject {
       p.waitForFinished();
       return {-1, "timeout", {}};
     }
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardError()), QString::fromUtf8(p.readAllStandardOutput())};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardError()),
+            QString::fromUtf8(p.readAllStandardOutput())};
   }
 
  private slots:
   void helpListsTheContractFlags() {
     auto r = run({"--help"});
     QCOMPARE(r.code, 0);
-    for (auto flag : {"--config", "--db", "--proxy-listen", "--admin-listen", "--workers", "--log-level", "--access-log"}) {
+    for (auto flag : {"--config", "--db", "--proxy-listen", "--admin-listen", "--workers",
+                      "--log-level", "--access-log"}) {
       QVERIFY2(r.out.contains(flag), flag);
     }
   }
@@ -55,7 +57,8 @@ class ArchwaydTest : public QObject {
 
   void invalidConfigExitsTwoNamingTheField() {
     auto path = writeFile("bad.yml",
-                          "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a\n  routes:\n  - paths: [x]\n");
+                          "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a\n  "
+                          "routes:\n  - paths: [x]\n");
     auto r = run({"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen", "off"});
     QCOMPARE(r.code, 2);
     QCOMPARE(r.err.trimmed().count('\n'), 0);
@@ -77,20 +80,25 @@ class ArchwaydTest : public QObject {
       while (auto* s = upstream.nextPendingConnection()) {
         connect(s, &QTcpSocket::readyRead, s, [s] {
           if (!s->readAll().contains("\r\n\r\n")) return;
-          s->write("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nContent-Type: text/plain\r\n\r\nupstream");
+          s->write(
+              "HTTP/1.1 200 OK\r\nContent-Length: 8\r\nContent-Type: text/plain\r\n\r\nupstream");
         });
       }
     });
-    auto path = writeFile("kong.yml", QByteArray("_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:") +
-                                          QByteArray::number(upstream.serverPort()) +
-                                          "\n  routes:\n  - name: r\n    paths: [/up]\n");
+    auto path = writeFile(
+        "kong.yml",
+        QByteArray("_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:") +
+            QByteArray::number(upstream.serverPort()) +
+            "\n  routes:\n  - name: r\n    paths: [/up]\n");
     QProcess gw;
-    gw.start(bin_, {"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--workers", "2"});
+    gw.start(bin_, {"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen",
+                    "127.0.0.1:0", "--workers", "2"});
     QVERIFY(gw.waitForStarted());
     // The start-up log line names the bound ports.
     QString log;
     QRegularExpression portRe(R"re("proxy_port":"(\d+)")re");
-    QTRY_VERIFY_WITH_TIMEOUT((log += QString::fromUtf8(gw.readAllStandardError()), portRe.match(log).hasMatch()), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (log += QString::fromUtf8(gw.readAllStandardError()), portRe.match(log).hasMatch()), 10000);
     int port = portRe.match(log).captured(1).toInt();
 
     QTcpSocket client;
@@ -102,7 +110,8 @@ class ArchwaydTest : public QObject {
     QVERIFY(response.startsWith("HTTP/1.1 200"));
     client.write("GET /elsewhere HTTP/1.1\r\nHost: test\r\n\r\n");
     response.clear();
-    QTRY_VERIFY_WITH_TIMEOUT((response += client.readAll(), response.contains("no Route matched")), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT((response += client.readAll(), response.contains("no Route matched")),
+                             10000);
     QVERIFY(response.startsWith("HTTP/1.1 404"));
 
     gw.terminate();  // SIGTERM: graceful drain, exit 0

@@ -1,0 +1,159 @@
+// archway: the desktop console with its embedded gateway. Flags are parsed before QApplication
+// exists, so --help and flag errors work without a display (exit 0 / exit 2, one line).
+#include <QApplication>
+#include <QFile>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QTimer>
+#include <QTranslator>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "apps/cli.h"
+#include "core/log.h"
+#include "gui/main_window.h"
+#include "models/demo_traffic.h"
+#include "runtime/config_source.h"
+
+namespace {
+
+using archway::cli::FlagSpec;
+
+std::vector<FlagSpec> flags() {
+  std::vector<FlagSpec> f;
+  f.push_back({.name = "config",
+               .valueName = "FILE",
+               .help = "declarative kong.yml / JSON to run (wins over --db)"});
+  f.push_back({.name = "db",
+               .valueName = "URL",
+               .help = "config store, sqlite:PATH (default: the console's database)"});
+  f.push_back({.name = "proxy-listen",
+               .valueName = "ADDR:PORT",
+               .help = "proxy listeners (default 127.0.0.1:8000)"});
+  f.push_back({.name = "admin-listen",
+               .valueName = "ADDR:PORT",
+               .help = "Admin API listener or off (default 127.0.0.1:8001)"});
+  f.push_back({.name = "workers", .valueName = "N", .help = "worker threads (default: cores)"});
+  f.push_back({.name = "demo-listen",
+               .valueName = "ADDR:PORT",
+               .help = "built-in demo upstream or off (default 127.0.0.1:9080)"});
+  f.push_back({.name = "log-level",
+               .valueName = "LEVEL",
+               .help = "debug, info, warn, error or off (default info)"});
+  f.push_back({.name = "demo-traffic",
+               .takesValue = false,
+               .help = "start sending demo traffic at launch"});
+  f.push_back({.name = "connect",
+               .valueName = "ADMIN_URL",
+               .help = "manage a remote node through its Admin API",
+               .notYetBuilt = true});
+  f.push_back({.name = "token",
+               .valueName = "T",
+               .help = "Admin API token for --connect",
+               .notYetBuilt = true});
+  f.push_back({.name = "screenshot",
+               .valueName = "FILE",
+               .help = "save a PNG of the window, then quit (documentation, checks)"});
+  f.push_back({.name = "screenshot-after",
+               .valueName = "DURATION",
+               .help = "when to take --screenshot (default 5s)"});
+  return f;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "archway: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  archway::cli::Parser parser("archway", "[--config FILE | --db URL] [options]", flags());
+  if (auto error = parser.parse(argc, argv)) return fail(*error);
+  if (parser.helpRequested()) {
+    std::fputs(parser.helpText().c_str(), stdout);
+    return 0;
+  }
+
+  archway::models::BridgeOptions options;
+  options.engine.proxyListen = parser.value("proxy-listen", "127.0.0.1:8000");
+  options.engine.adminListen = parser.value("admin-listen", "127.0.0.1:8001");
+  options.demoListen = parser.value("demo-listen", "127.0.0.1:9080");
+  if (parser.has("workers")) {
+    const std::string text = parser.value("workers");
+    int workers = -1;
+    try {
+      std::size_t used = 0;
+      workers = std::stoi(text, &used);
+      if (used != text.size()) workers = -1;
+    } catch (...) {
+    }
+    if (workers < 0 || workers > 1024)
+      return fail("--workers: expected 0..1024, got '" + text + "'");
+    options.engine.workers = workers;
+  }
+  if (parser.has("log-level")) {
+    archway::core::log::Level level;
+    if (!archway::core::log::parseLevel(parser.value("log-level"), level)) {
+      return fail("--log-level: expected debug, info, warn, error or off, got '" +
+                  parser.value("log-level") + "'");
+    }
+    archway::core::log::setLevel(level);
+  }
+  long long screenshotAfterMs = 5000;
+  if (parser.has("screenshot-after")) {
+    auto ms = archway::cli::parseDurationMs(parser.value("screenshot-after"));
+    if (!ms)
+      return fail("--screenshot-after: expected a duration like 5s, got '" +
+                  parser.value("screenshot-after") + "'");
+    screenshotAfterMs = *ms;
+  }
+  options.source.configFile = parser.value("config");
+  if (options.source.configFile.empty()) {
+    // Only now: computing the default creates the data directory.
+    options.source.db = parser.value("db");
+    if (options.source.db.empty()) {
+      options.source.db = "sqlite:" + archway::runtime::defaultDatabasePath();
+    }
+  }
+
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("archway"));
+  QApplication::setApplicationDisplayName(QStringLiteral("Archway"));
+  QApplication::setOrganizationName(QStringLiteral("Archway"));
+  QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+  QTranslator qtTranslator;
+  if (qtTranslator.load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
+                        QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
+    QApplication::installTranslator(&qtTranslator);
+  }
+  QTranslator translator;  // qt_add_translations embeds the .qm files under :/i18n
+  if (translator.load(QLocale(), QStringLiteral("archway"), QStringLiteral("_"),
+                      QStringLiteral(":/i18n"))) {
+    QApplication::installTranslator(&translator);
+  }
+
+  QFile seed(QStringLiteral(":/demo/kong.yml"));
+  if (seed.open(QIODevice::ReadOnly)) options.source.seedYaml = seed.readAll().toStdString();
+
+  archway::gui::MainWindow window;
+  window.show();
+  // A failed start is shown in the window (the app keeps running so the user can read it);
+  // demo traffic then has nowhere to go.
+  if (window.startEngine(options).isEmpty() && parser.has("demo-traffic")) {
+    window.demoTrafficAction()->setChecked(true);
+  }
+
+  const QString screenshot = QString::fromStdString(parser.value("screenshot"));
+  if (!screenshot.isEmpty()) {
+    QTimer::singleShot(static_cast<int>(screenshotAfterMs), &window, [&window, screenshot] {
+      if (!window.grab().save(screenshot)) {
+        std::fprintf(stderr, "archway: --screenshot: cannot write %s\n", qPrintable(screenshot));
+      }
+      QApplication::quit();
+    });
+  }
+  return app.exec();
+}

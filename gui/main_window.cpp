@@ -1,0 +1,185 @@
+#include "gui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QSignalBlocker>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+
+#include "gui/dashboard_page.h"
+#include "models/demo_traffic.h"
+
+namespace archway::gui {
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent),
+      bridge_(new models::EngineBridge(this)),
+      routes_(new models::RouteStatsModel(this)),
+      demo_(new models::DemoTraffic(this)) {
+  setWindowTitle(tr("Archway"));
+  dashboard_ = new DashboardPage(&traffic_, routes_);
+  setCentralWidget(dashboard_);
+
+  proxyLabel_ = new QLabel;
+  adminLabel_ = new QLabel;
+  stateLabel_ = new QLabel;
+  proxyLabel_->setObjectName(QStringLiteral("proxyLabel"));
+  adminLabel_->setObjectName(QStringLiteral("adminLabel"));
+  stateLabel_->setObjectName(QStringLiteral("stateLabel"));
+  for (QLabel* l : {proxyLabel_, adminLabel_, stateLabel_}) {
+    l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    statusBar()->addPermanentWidget(l);
+  }
+
+  createActions();
+
+  connect(bridge_, &models::EngineBridge::statsUpdated, this, &MainWindow::onStats);
+  connect(bridge_, &models::EngineBridge::engineEvent, this, &MainWindow::onEngineEvent);
+  connect(bridge_, &models::EngineBridge::stateChanged, this, &MainWindow::updateStatus);
+  connect(demo_, &models::DemoTraffic::running, this, [this](bool on) {
+    const QSignalBlocker blocker(demoAction_);
+    demoAction_->setChecked(on);
+    updateDemoActionIcon();
+    statusBar()->showMessage(on ? tr("Sending demo traffic") : tr("Demo traffic stopped"), 4000);
+  });
+  connect(demo_, &models::DemoTraffic::failed, this, [this](const QString& message) {
+    statusBar()->showMessage(tr("Demo traffic stopped: %1").arg(message), 10000);
+  });
+
+  updateStatus();
+  resize(1200, 760);
+}
+
+MainWindow::~MainWindow() {
+  shutdown();
+}
+
+void MainWindow::createActions() {
+  auto* quit = new QAction(tr("&Quit"), this);
+  quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+  quit->setMenuRole(QAction::QuitRole);
+  connect(quit, &QAction::triggered, this, &QWidget::close);
+
+  demoAction_ =
+      new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Send &demo traffic"), this);
+  demoAction_->setObjectName(QStringLiteral("demoTrafficAction"));
+  demoAction_->setCheckable(true);
+  demoAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+  demoAction_->setToolTip(tr("Send a steady mix of requests through the gateway (Ctrl+T)"));
+  connect(demoAction_, &QAction::toggled, this, &MainWindow::setDemoTraffic);
+
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(quit);
+  QMenu* traffic = menuBar()->addMenu(tr("&Traffic"));
+  traffic->addAction(demoAction_);
+
+  QToolBar* toolbar = addToolBar(tr("Main"));
+  toolbar->setObjectName(QStringLiteral("mainToolBar"));
+  toolbar->setMovable(false);
+  toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  toolbar->addAction(demoAction_);
+}
+
+QString MainWindow::startEngine(const models::BridgeOptions& options) {
+  const QString error = bridge_->start(options);
+  showError(error.isEmpty() ? QString() : tr("The gateway could not start: %1").arg(error));
+  updateStatus();
+  return error;
+}
+
+void MainWindow::shutdown() {
+  demo_->stop();
+  bridge_->stop();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  shutdown();
+  event->accept();
+}
+
+void MainWindow::setDemoTraffic(bool on) {
+  if (!on) {
+    demo_->stop();
+    return;
+  }
+  QString error;
+  if (bridge_->state() != models::EngineBridge::State::running) {
+    error = tr("the gateway is not running");
+  } else {
+    const QString address = bridge_->proxyAddress();
+    error = demo_->start(address.left(address.lastIndexOf(u':')).remove(u'[').remove(u']'),
+                         bridge_->proxyPort());
+  }
+  if (!error.isEmpty()) {
+    const QSignalBlocker blocker(demoAction_);
+    demoAction_->setChecked(false);
+    updateDemoActionIcon();
+    statusBar()->showMessage(tr("Cannot send demo traffic: %1").arg(error), 10000);
+  }
+}
+
+void MainWindow::updateDemoActionIcon() {
+  // The toolbar button shows what pressing it will do next: start (play) or stop.
+  demoAction_->setIcon(style()->standardIcon(demoAction_->isChecked() ? QStyle::SP_MediaStop
+                                                                      : QStyle::SP_MediaPlay));
+}
+
+void MainWindow::onStats(std::shared_ptr<const metrics::StatsFrame> frame) {
+  traffic_.add(*frame);
+  routes_->update(*frame);
+  dashboard_->refresh(*frame);
+}
+
+void MainWindow::onEngineEvent(int kind, const QString& message) {
+  using Kind = runtime::EngineEvent::Kind;
+  switch (static_cast<Kind>(kind)) {
+    case Kind::configApplied:
+      statusBar()->showMessage(tr("Configuration applied"), 4000);
+      break;
+    case Kind::configRejected:
+      statusBar()->showMessage(tr("Configuration rejected: %1").arg(message), 10000);
+      break;
+    case Kind::error:
+      statusBar()->showMessage(tr("Gateway error: %1").arg(message), 10000);
+      break;
+    case Kind::started:
+    case Kind::stopped:
+      break;
+  }
+  updateStatus();
+}
+
+void MainWindow::updateStatus() {
+  using State = models::EngineBridge::State;
+  const QString none = QStringLiteral("—");
+  const QString proxy = bridge_->proxyAddress();
+  const QString admin = bridge_->adminAddress();
+  proxyLabel_->setText(tr("Proxy: %1").arg(proxy.isEmpty() ? none : proxy));
+  adminLabel_->setText(tr("Admin API: %1").arg(admin.isEmpty() ? tr("off") : admin));
+  switch (bridge_->state()) {
+    case State::running:
+      stateLabel_->setText(tr("Engine: running"));
+      break;
+    case State::stopped:
+      stateLabel_->setText(tr("Engine: stopped"));
+      break;
+    case State::failed:
+      stateLabel_->setText(tr("Engine: failed to start"));
+      break;
+  }
+  demoAction_->setEnabled(bridge_->state() == State::running);
+  if (bridge_->state() != State::running) adminLabel_->setText(tr("Admin API: %1").arg(none));
+}
+
+void MainWindow::showError(const QString& message) {
+  error_ = message;
+  dashboard_->showError(message);
+  if (!message.isEmpty()) statusBar()->showMessage(message);
+}
+
+}  // namespace archway::gui

@@ -1,0 +1,66 @@
+#pragma once
+// The console's main window. Owns the embedded gateway (through EngineBridge), the models fed
+// from its stats frames, and the demo traffic. Everything here runs on the GUI thread; engine
+// work happens on engine threads and arrives as queued signals.
+#include <QMainWindow>
+#include <memory>
+
+#include "models/engine_bridge.h"
+#include "models/route_stats_model.h"
+#include "models/traffic_series.h"
+
+class QAction;
+class QLabel;
+
+namespace archway::models {
+class DemoTraffic;
+}
+
+namespace archway::gui {
+
+class DashboardPage;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;  // shutdown()
+
+  // Starts the embedded gateway. Returns the error (also shown in the status bar and in a banner
+  // on the dashboard) or an empty string; the window stays usable either way.
+  QString startEngine(const models::BridgeOptions& options);
+  // Stops demo traffic, then the gateway. Idempotent; also run on close.
+  void shutdown();
+
+  models::EngineBridge& bridge() { return *bridge_; }
+  models::DemoTraffic& demoTraffic() { return *demo_; }
+  const models::TrafficSeries& traffic() const { return traffic_; }
+  models::RouteStatsModel& routeStats() { return *routes_; }
+  DashboardPage* dashboard() const { return dashboard_; }
+  QAction* demoTrafficAction() const { return demoAction_; }
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void createActions();
+  void setDemoTraffic(bool on);
+  void updateDemoActionIcon();
+  void onStats(std::shared_ptr<const metrics::StatsFrame> frame);
+  void onEngineEvent(int kind, const QString& message);
+  void updateStatus();
+  void showError(const QString& message);
+
+  models::TrafficSeries traffic_{120};
+  models::EngineBridge* bridge_;
+  models::RouteStatsModel* routes_;
+  models::DemoTraffic* demo_;
+  DashboardPage* dashboard_;
+  QAction* demoAction_ = nullptr;
+  QLabel* proxyLabel_;
+  QLabel* adminLabel_;
+  QLabel* stateLabel_;
+  QString error_;
+};
+
+}  // namespace archway::gui
