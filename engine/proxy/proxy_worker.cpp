@@ -2,26 +2,31 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+#include <cstring>
 #include <list>
 #include <string>
 #include <unordered_map>
 
 #include "core/log.h"
+#include "http/chunked_scanner.h"
+#include "http/head_parser.h"
+#include "http/head_writer.h"
 #include "router/path.h"
 
 namespace archway::proxy {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using asio::awaitable;
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
@@ -39,64 +44,143 @@ constexpr std::string_view kBadGateway =
     R"({"message":"An invalid response was received from the upstream server"})";
 constexpr std::string_view kTimeout = R"({"message":"The upstream server is timing out"})";
 constexpr std::string_view kNameResolution = R"({"message":"name resolution failed"})";
-constexpr std::string_view kBadRequest = R"({"message":"Bad request"})";
-constexpr std::string_view kHeadersTooLarge = R"({"message":"Request header or cookie too large"})";
-constexpr std::string_view kBodyTooLarge = R"({"message":"Request size limit exceeded"})";
-constexpr std::string_view kBadVersion = R"({"message":"HTTP Version Not Supported"})";
-
-const http::field kHopByHop[] = {http::field::connection,       http::field::keep_alive,
-                                 http::field::proxy_connection, http::field::te,
-                                 http::field::trailer,          http::field::transfer_encoding,
-                                 http::field::upgrade,          http::field::proxy_authorization};
-
-template <class Fields>
-void removeHopByHop(Fields& f) {
-  // Headers named in Connection are hop-by-hop too.
-  auto conn = f[http::field::connection];
-  if (!conn.empty()) {
-    for (auto token : http::token_list(conn)) {
-      std::string_view t(token.data(), token.size());
-      if (!beast::iequals(t, "keep-alive") && !beast::iequals(t, "close")) f.erase(t);
-    }
-  }
-  for (auto h : kHopByHop) f.erase(h);
-}
 
 std::uint64_t usSince(Clock::time_point t0) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
 }
 
-// True when an idle pooled connection was closed by the upstream (EOF or data pending that
-// we never asked for): such a connection must not be reused.
-bool idleConnectionDead(tcp::socket& s) {
-  char byte;
-  ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;
-  if (n > 0) return true;
-  return !(errno == EAGAIN || errno == EWOULDBLOCK);
+std::string_view reasonFor(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+  }
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Request headers the proxy sets itself; the client's copies are dropped (X-Forwarded-For is
+// extended instead).
+enum class Owned { none, xForwardedFor, forwarded, via, expect };
+Owned ownedHeader(std::string_view name) {
+  switch (name.size()) {
+    case 3: return iequals(name, "via") ? Owned::via : Owned::none;
+    case 6: return iequals(name, "expect") ? Owned::expect : Owned::none;
+    case 9: return iequals(name, "x-real-ip") ? Owned::forwarded : Owned::none;
+    case 15: return iequals(name, "x-forwarded-for") ? Owned::xForwardedFor : Owned::none;
+    case 16:
+      return iequals(name, "x-forwarded-host") || iequals(name, "x-forwarded-port") ||
+                     iequals(name, "x-forwarded-path")
+                 ? Owned::forwarded
+                 : Owned::none;
+    case 17: return iequals(name, "x-forwarded-proto") ? Owned::forwarded : Owned::none;
+    case 18: return iequals(name, "x-forwarded-prefix") ? Owned::forwarded : Owned::none;
+    default: return Owned::none;
+  }
+}
+
+void appendNumber(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// A byte buffer with a read and a write position. Grows (never shrinks) up to a bound.
+class IoBuffer {
+ public:
+  explicit IoBuffer(std::size_t capacity)
+      : data_(std::make_unique<char[]>(capacity)), cap_(capacity) {}
+  const char* data() const { return data_.get() + begin_; }
+  std::size_t size() const { return end_ - begin_; }
+  char* space() { return data_.get() + end_; }
+  std::size_t spaceSize() const { return cap_ - end_; }
+  std::size_t capacity() const { return cap_; }
+  void produced(std::size_t n) { end_ += n; }
+  void consume(std::size_t n) {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  void clear() { begin_ = end_ = 0; }
+  // Makes room at the end: first by moving unread bytes to the front, then by growing.
+  bool makeRoom(std::size_t maxCapacity) {
+    if (begin_ > 0) {
+      std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+      if (end_ < cap_) return true;
+    }
+    if (cap_ >= maxCapacity) return false;
+    std::size_t next = std::min(cap_ * 2, maxCapacity);
+    auto bigger = std::make_unique<char[]>(next);
+    std::memcpy(bigger.get(), data_.get(), end_);
+    data_ = std::move(bigger);
+    cap_ = next;
+    return true;
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t cap_;
+  std::size_t begin_ = 0, end_ = 0;
+};
+
+constexpr std::size_t kBufferSize = 16 * 1024;
+
 struct UpstreamConn {
-  explicit UpstreamConn(asio::io_context& ctx) : stream(ctx) {}
-  beast::tcp_stream stream;
-  beast::flat_buffer buffer;
+  explicit UpstreamConn(asio::io_context& ctx) : socket(ctx), buffer(kBufferSize) {}
+  tcp::socket socket;
+  IoBuffer buffer;
+  http::ResponseHead head;
   std::uint64_t requests = 0;
   Clock::time_point idleSince;
 };
 
-enum class Failure { none, connect, timeout, invalid, dns };
+// True when an idle pooled connection was closed by the upstream (EOF, or bytes we never
+// asked for): it must not carry another request.
+bool idleConnectionDead(tcp::socket& s) {
+  char byte;
+  ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0) return true;
+  return !(errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+enum class Failure { none, connect, timeout, invalid, dns, client };
 
 }  // namespace
 
 struct ProxyWorker::Impl {
   Impl(asio::io_context& c, const SnapshotSource& s, ProxyLimits l, metrics::WorkerStats& st)
-      : ctx(c), source(s), limits(l), stats(st), resolver(c) {}
+      : ctx(c), source(s), limits(l), stats(st), resolver(c), sweeper(c) {
+    parseLimits.maxHeaderBytes = limits.maxHeaderBytes;
+    responseLimits.maxHeaderBytes = std::max<std::size_t>(limits.maxHeaderBytes, 64 * 1024);
+  }
 
-  // A live downstream connection, registered for drain and shutdown.
+  // A live downstream connection, registered for timeouts, drain and shutdown. What it waits
+  // on decides which socket the sweeper cancels when its deadline passes.
   struct Session {
-    beast::tcp_stream* client = nullptr;
-    UpstreamConn* upstream = nullptr;  // the one in use, if any
+    tcp::socket* client = nullptr;
+    UpstreamConn* upstream = nullptr;
+    Clock::time_point deadline = Clock::time_point::max();
+    bool timedOut = false;
     bool busy = false;
   };
 
@@ -105,15 +189,19 @@ struct ProxyWorker::Impl {
   ProxyLimits limits;
   metrics::WorkerStats& stats;
   tcp::resolver resolver;
+  asio::steady_timer sweeper;
+  http::Limits parseLimits;
+  http::Limits responseLimits;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::list<Session> sessions;
   bool draining = false;
+  bool sweeping = false;
 
-  // The worker's view of the published snapshot (refreshed when the generation moves).
   std::shared_ptr<const Snapshot> snapshot;
   std::uint64_t generation = ~std::uint64_t{0};
 
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>> pool;
+  std::string poolKey;  // scratch, reused
   struct DnsEntry {
     std::vector<tcp::endpoint> endpoints;
     Clock::time_point expires;
@@ -127,6 +215,28 @@ struct ProxyWorker::Impl {
       generation = gen;
     }
     return snapshot;
+  }
+
+  // Timeouts without a timer per operation: each session keeps one deadline, a 50 ms sweep
+  // cancels the sockets of sessions past it. Re-arming a deadline is a store, not a syscall.
+  void startSweeper() {
+    if (sweeping) return;
+    sweeping = true;
+    sweeper.expires_after(std::chrono::milliseconds(50));
+    sweeper.async_wait([this](boost::system::error_code ec) {
+      sweeping = false;
+      if (ec) return;
+      const auto now = Clock::now();
+      for (auto& s : sessions) {
+        if (s.deadline < now && !s.timedOut) {
+          s.timedOut = true;
+          boost::system::error_code ignored;
+          s.client->cancel(ignored);
+          if (s.upstream) s.upstream->socket.cancel(ignored);
+        }
+      }
+      if (!sessions.empty() || !draining) startSweeper();
+    });
   }
 
   awaitable<void> acceptLoop(tcp::acceptor* acceptor) {
@@ -150,8 +260,8 @@ struct ProxyWorker::Impl {
       auto c = std::move(v.back());
       v.pop_back();
       if (Clock::now() - c->idleSince > limits.upstreamIdleTimeout ||
-          idleConnectionDead(c->stream.socket())) {
-        continue;  // closed by the upstream or idle too long: drop it
+          idleConnectionDead(c->socket)) {
+        continue;
       }
       return c;
     }
@@ -159,306 +269,521 @@ struct ProxyWorker::Impl {
   }
 
   void givePooled(const std::string& key, std::unique_ptr<UpstreamConn> c) {
-    if (draining || c->requests >= limits.upstreamMaxRequests) return;
+    if (draining || c->requests >= limits.upstreamMaxRequests || c->buffer.size() != 0) return;
     auto& v = pool[key];
     if (v.size() >= limits.upstreamPoolSize) return;
     c->idleSince = Clock::now();
     v.push_back(std::move(c));
   }
 
-  awaitable<std::pair<Failure, std::vector<tcp::endpoint>>> resolve(const std::string& host,
-                                                                    std::uint16_t port) {
+  awaitable<Failure> resolve(const core::Service& svc, std::vector<tcp::endpoint>& out) {
     boost::system::error_code ec;
-    auto addr = asio::ip::make_address(host, ec);
-    if (!ec)
-      co_return std::pair{Failure::none, std::vector<tcp::endpoint>{tcp::endpoint(addr, port)}};
-    std::string key = host + ":" + std::to_string(port);
+    auto addr = asio::ip::make_address(svc.host, ec);
+    if (!ec) {
+      out.assign(1, tcp::endpoint(addr, svc.port));
+      co_return Failure::none;
+    }
+    std::string key = svc.host + ":" + std::to_string(svc.port);
     auto it = dns.find(key);
-    if (it != dns.end() && it->second.expires > Clock::now())
-      co_return std::pair{Failure::none, it->second.endpoints};
-    auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), kTuple);
-    if (rec || results.empty()) co_return std::pair{Failure::dns, std::vector<tcp::endpoint>{}};
+    if (it != dns.end() && it->second.expires > Clock::now()) {
+      out = it->second.endpoints;
+      co_return Failure::none;
+    }
+    auto [rec, results] = co_await resolver.async_resolve(svc.host, std::to_string(svc.port), kTuple);
+    if (rec || results.empty()) co_return Failure::dns;
     DnsEntry entry;
     for (const auto& r : results) entry.endpoints.push_back(r.endpoint());
     entry.expires = Clock::now() + std::chrono::seconds(30);
-    dns[key] = entry;
-    co_return std::pair{Failure::none, entry.endpoints};
+    out = entry.endpoints;
+    dns[key] = std::move(entry);
+    co_return Failure::none;
   }
 
-  // Sends `req` to the service and reads the response into `res`. Retries connection
-  // failures up to service.retries times; a stale pooled connection is retried for free.
-  awaitable<Failure> exchange(Session& session, const core::Service& svc,
-                              http::request<http::string_body>& req,
-                              http::response<http::string_body>& res, bool head) {
-    const std::string key = svc.host + ":" + std::to_string(svc.port);
+  void arm(Session& s, int ms) { s.deadline = Clock::now() + std::chrono::milliseconds(ms); }
+  void arm(Session& s, std::chrono::seconds d) { s.deadline = Clock::now() + d; }
+  void disarm(Session& s) { s.deadline = Clock::time_point::max(); }
+
+  // Kong's error: JSON body, Server header, closes when asked.
+  static void errorHead(std::string& out, int status, std::string_view body, bool keepAlive) {
+    out.clear();
+    http::appendStatusLine(out, status, reasonFor(status));
+    out.append("Content-Type: application/json; charset=utf-8\r\nServer: ");
+    out.append(kServer);
+    out.append("\r\nContent-Length: ");
+    appendNumber(out, body.size());
+    out.append(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+    out.append(body);
+  }
+
+  struct Exchange {
+    // in: the request as forwarded
+    std::string head;
+    const char* bodyData = nullptr;  // the part of the body already in the client buffer
+    std::size_t bodyBuffered = 0;
+    bool bodyComplete = true;  // everything of the body is in bodyData
+    // out
+    std::unique_ptr<UpstreamConn> conn;
+    bool reused = false;
+  };
+
+  // Connects (or takes a pooled connection) and sends the head and the buffered body. Retries
+  // connection failures up to service.retries times on a new connection; a pooled connection
+  // found dead on write is replaced for free.
+  awaitable<Failure> sendRequest(Session& s, const core::Service& svc, Exchange& x) {
+    poolKey.assign(svc.host).append(":");
+    appendNumber(poolKey, svc.port);
     int attemptsLeft = svc.retries + 1;
     Failure last = Failure::connect;
-    while (attemptsLeft > 0) {
-      auto conn = takePooled(key);
-      bool reused = conn != nullptr;
-      if (!conn) {
+    std::vector<tcp::endpoint> endpoints;
+    while (attemptsLeft > 0 && !draining) {
+      x.conn = takePooled(poolKey);
+      x.reused = x.conn != nullptr;
+      if (!x.conn) {
         --attemptsLeft;
-        auto [rf, endpoints] = co_await resolve(svc.host, svc.port);
-        if (rf != Failure::none) co_return rf;
-        conn = std::make_unique<UpstreamConn>(ctx);
-        session.upstream = conn.get();
-        conn->stream.expires_after(std::chrono::milliseconds(svc.connectTimeout));
-        auto [cec, ep] = co_await conn->stream.async_connect(endpoints, kTuple);
-        session.upstream = nullptr;
+        if (endpoints.empty()) {
+          if (auto f = co_await resolve(svc, endpoints); f != Failure::none) co_return f;
+        }
+        x.conn = std::make_unique<UpstreamConn>(ctx);
+        x.conn->head.reserve(responseLimits);
+        s.upstream = x.conn.get();
+        arm(s, svc.connectTimeout);
+        auto [cec, ep] = co_await asio::async_connect(x.conn->socket, endpoints, kTuple);
+        s.upstream = nullptr;
         if (cec) {
-          last = cec == beast::error::timeout ? Failure::timeout : Failure::connect;
-          if (draining) break;
+          last = s.timedOut ? Failure::timeout : Failure::connect;
+          s.timedOut = false;
           continue;
         }
-        conn->stream.socket().set_option(tcp::no_delay(true), cec);
+        x.conn->socket.set_option(tcp::no_delay(true), cec);
       }
-      session.upstream = conn.get();
-      conn->stream.expires_after(std::chrono::milliseconds(svc.writeTimeout));
-      auto [wec, wn] = co_await http::async_write(conn->stream, req, kTuple);
-      if (wec) {
-        session.upstream = nullptr;
-        if (wec == beast::error::timeout) co_return Failure::timeout;
-        if (reused) continue;  // the pooled connection died under us
-        last = Failure::connect;
-        continue;
-      }
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(limits.maxBodyBytes);
-      parser.header_limit(static_cast<std::uint32_t>(limits.maxHeaderBytes));
-      if (head) parser.skip(true);
-      conn->stream.expires_after(std::chrono::milliseconds(svc.readTimeout));
-      auto [rec, rn] = co_await http::async_read(conn->stream, conn->buffer, parser, kTuple);
-      session.upstream = nullptr;
-      if (rec) {
-        if (rec == beast::error::timeout) co_return Failure::timeout;
-        if (reused && !parser.got_some() &&
-            (rec == http::error::end_of_stream || rec == asio::error::connection_reset)) {
-          continue;  // closed while idle in the pool, before answering: try a fresh one
-        }
-        co_return Failure::invalid;
-      }
-      res = parser.release();
-      ++conn->requests;
-      if (res.keep_alive() && conn->buffer.size() == 0) givePooled(key, std::move(conn));
-      co_return Failure::none;
+      s.upstream = x.conn.get();
+      arm(s, svc.writeTimeout);
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(x.head),
+                                             asio::buffer(x.bodyData, x.bodyBuffered)};
+      auto [wec, wn] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+      s.upstream = nullptr;
+      if (!wec) co_return Failure::none;
+      if (s.timedOut) co_return Failure::timeout;
+      if (!x.reused) last = Failure::connect;
+      // A pooled connection the upstream closed meanwhile: retry on another one.
     }
     co_return last;
   }
 
-  static std::string_view headerLookup(const void* ctx, std::string_view lowerName) {
-    const auto& req = *static_cast<const http::request<http::string_body>*>(ctx);
-    auto it = req.find(lowerName);
-    if (it == req.end()) return {};
-    return std::string_view(it->value().data(), it->value().size());
-  }
-
-  void prepareUpstreamRequest(http::request<http::string_body>& req,
-                              const router::CompiledRoute& cr, const router::Match& m,
-                              std::string_view path, std::string_view query,
-                              const tcp::endpoint& client, std::uint16_t localPort) {
-    const core::Route& route = *cr.route;
-    const core::Service& svc = *cr.service;
-    std::string_view rest =
-        route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
-    std::string servicePath = svc.path.value_or("");
-    std::string target = route.pathHandling == "v1" ? router::joinPathV1(servicePath, rest)
-                                                    : router::joinPathV0(servicePath, rest);
-    if (!query.empty()) {
-      target += '?';
-      target.append(query);
+  // Relays `remaining` body bytes (or a chunked body, or everything until EOF) from `from`
+  // to `to`, using `buf` (which is empty on entry). Returns false on any I/O error.
+  enum class Framing { none, length, chunked, untilClose };
+  awaitable<bool> relayBody(Session& s, tcp::socket& from, IoBuffer& buf, tcp::socket& to,
+                            Framing framing, std::uint64_t remaining, http::ChunkedScanner* scanner,
+                            int readTimeoutMs, int writeTimeoutMs) {
+    for (;;) {
+      if (framing == Framing::length && remaining == 0) co_return true;
+      if (framing == Framing::chunked && scanner->done()) co_return true;
+      buf.clear();
+      std::size_t want = buf.spaceSize();
+      if (framing == Framing::length) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, remaining));
+      arm(s, readTimeoutMs);
+      auto [rec, n] = co_await from.async_read_some(asio::buffer(buf.space(), want), kTuple);
+      if (rec) {
+        co_return framing == Framing::untilClose && rec == asio::error::eof && !s.timedOut;
+      }
+      buf.produced(n);
+      std::size_t take = n;
+      if (framing == Framing::length) remaining -= n;
+      if (framing == Framing::chunked) {
+        take = scanner->feed(buf.data(), n);
+        if (scanner->error() || take < n) co_return false;  // bytes past the body: not ours
+      }
+      arm(s, writeTimeoutMs);
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), take), kTuple);
+      if (wec) co_return false;
     }
-    std::string originalHost(req[http::field::host]);
-    std::string clientIp = client.address().to_string();
-    removeHopByHop(req);
-    std::string xff(req["X-Forwarded-For"]);
-    req.set("X-Forwarded-For", xff.empty() ? clientIp : xff + ", " + clientIp);
-    req.set("X-Forwarded-Proto", "http");
-    std::string_view hostOnly = originalHost;
-    if (auto colon = hostOnly.rfind(':');
-        colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
-      hostOnly = hostOnly.substr(0, colon);
-    }
-    req.set("X-Forwarded-Host", hostOnly);
-    req.set("X-Forwarded-Port", std::to_string(localPort));
-    req.set("X-Forwarded-Path", path);
-    if (route.stripPath && m.matchedLength > 0) {
-      req.set("X-Forwarded-Prefix", path.substr(0, m.matchedLength));
-    }
-    req.set("X-Real-IP", clientIp);
-    req.set(http::field::via, kVia);
-    if (!route.preserveHost) {
-      bool defaultPort = (svc.port == 80 && svc.protocol == "http") ||
-                         (svc.port == 443 && svc.protocol == "https");
-      req.set(http::field::host,
-              defaultPort ? svc.host : svc.host + ":" + std::to_string(svc.port));
-    }
-    req.target(target);
-    req.version(11);
-    req.keep_alive(true);
-    if (req.body().empty() && !req.has_content_length() && req.method() != http::verb::post &&
-        req.method() != http::verb::put && req.method() != http::verb::patch) {
-      // no body framing needed
-    } else {
-      req.prepare_payload();
-    }
-  }
-
-  static http::response<http::string_body> errorResponse(http::status status,
-                                                         std::string_view body) {
-    http::response<http::string_body> res{status, 11};
-    res.set(http::field::content_type, "application/json; charset=utf-8");
-    res.set(http::field::server, kServer);
-    res.body() = std::string(body);
-    res.prepare_payload();
-    return res;
   }
 
   awaitable<void> serve(tcp::socket socket) {
     boost::system::error_code ec;
     const tcp::endpoint clientEp = socket.remote_endpoint(ec);
-    const std::uint16_t localPort = socket.local_endpoint(ec).port();
-    beast::tcp_stream client(std::move(socket));
-    beast::flat_buffer buffer;
-    sessions.push_back(Session{&client, nullptr, false});
+    const std::string clientIp = clientEp.address().to_string();
+    std::string localPort;
+    appendNumber(localPort, socket.local_endpoint(ec).port());
+    tcp::socket client(std::move(socket));
+    sessions.push_back(Session{&client, nullptr});
     auto self = std::prev(sessions.end());
+    Session& s = *self;
     stats.connectionOpened();
+    startSweeper();
+
+    IoBuffer in(kBufferSize);
+    http::RequestHead req;
+    req.reserve(parseLimits);
+    http::ParseError perr;
+    std::string normalized, target, out;
+    Exchange x;
+    x.head.reserve(1024);
+    out.reserve(1024);
+    http::ChunkedScanner reqScanner, resScanner;
+    const auto clientTimeoutMs = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(limits.clientTimeout).count());
 
     while (!draining) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(limits.maxHeaderBytes));
-      parser.body_limit(limits.maxBodyBytes);
-      client.expires_after(limits.clientTimeout);
-      auto [hec, hn] = co_await http::async_read_header(client, buffer, parser, kTuple);
+      // ---- read the request head ----
+      http::ParseStatus ps = http::ParseStatus::incomplete;
+      bool clientGone = false;
+      std::uint64_t bytesIn = 0;
+      s.busy = false;
+      for (;;) {
+        if (in.size() > 0) {
+          ps = http::parseRequestHead(in.data(), in.size(), parseLimits, req, perr);
+          if (ps != http::ParseStatus::incomplete) break;
+        }
+        if (in.spaceSize() == 0 && !in.makeRoom(limits.maxHeaderBytes + kBufferSize)) {
+          ps = http::ParseStatus::error;
+          perr = {431, "Request Header Fields Too Large"};
+          break;
+        }
+        arm(s, limits.clientTimeout);
+        auto [rec, n] = co_await client.async_read_some(asio::buffer(in.space(), in.spaceSize()), kTuple);
+        if (rec) {
+          clientGone = true;
+          break;
+        }
+        in.produced(n);
+        s.busy = true;
+      }
+      if (clientGone || draining) break;
+      s.busy = true;
       const auto t0 = Clock::now();
-      self->busy = true;
-      std::uint64_t bytesIn = hn;
-      if (!hec && !parser.is_done()) {
-        auto [bec, bn] = co_await http::async_read(client, buffer, parser, kTuple);
-        bytesIn += bn;
-        hec = bec;
-      }
-      if (hec) {
-        std::optional<http::response<http::string_body>> err;
-        const bool quietClose = hec == http::error::end_of_stream || hec == beast::error::timeout ||
-                                hec == asio::error::operation_aborted || hec == asio::error::eof ||
-                                hec == asio::error::connection_reset ||
-                                hec == http::error::partial_message;
-        if (hec == http::error::header_limit) {
-          err = errorResponse(http::status::request_header_fields_too_large, kHeadersTooLarge);
-        } else if (hec == http::error::body_limit) {
-          err = errorResponse(http::status::payload_too_large, kBodyTooLarge);
-        } else if (hec == http::error::bad_version) {
-          err = errorResponse(http::status::http_version_not_supported, kBadVersion);
-        } else if (!quietClose) {
-          err = errorResponse(http::status::bad_request, kBadRequest);
-        }
-        if (err) {
-          err->keep_alive(false);
-          client.expires_after(std::chrono::seconds(5));
-          auto [wec, wn] = co_await http::async_write(client, *err, kTuple);
-          (void)wec;
-          metrics::RequestSample sample{
-              static_cast<int>(err->result_int()), usSince(t0), 0, bytesIn, wn, false};
-          stats.global().record(sample);
-        }
+      if (ps == http::ParseStatus::error) {
+        std::string body = "{\"message\":\"" + std::string(perr.message) + "\"}";
+        errorHead(out, perr.status, body, false);
+        arm(s, 5000);
+        co_await asio::async_write(client, asio::buffer(out), kTuple);
+        stats.global().record({perr.status, usSince(t0), 0, in.size(), out.size(), false});
         break;
       }
-      auto& req = parser.get();
-      const bool head = req.method() == http::verb::head;
-      const bool clientKeepAlive = req.keep_alive();
-      if (req.version() == 11 && req.find(http::field::host) == req.end()) {
-        auto res = errorResponse(http::status::bad_request, kBadRequest);
-        res.keep_alive(false);
-        co_await http::async_write(client, res, kTuple);
-        break;
+      const char* base = in.data();
+      bytesIn = req.headEnd;
+      const bool head = req.methodId == http::Method::head;
+      bool keepAlive = req.keepAlive;
+
+      // ---- route ----
+      std::shared_ptr<const Snapshot> snap = currentSnapshot();  // held for this request
+      std::string_view rawPath = req.path.in(base);
+      std::string_view path = rawPath;
+      bool badPath = false;
+      if (rawPath.find('%') != std::string_view::npos || rawPath.find("/.") != std::string_view::npos ||
+          rawPath.find("//") != std::string_view::npos) {
+        badPath = !router::normalizePath(rawPath, normalized);
+        path = normalized;
+      }
+      router::RequestView view;
+      view.method = req.method.in(base);
+      view.host = !req.authority.empty() ? req.authority.in(base)
+                  : req.host >= 0      ? req.headers[req.host].value.in(base)
+                                       : std::string_view{};
+      view.path = path;
+      struct HeaderCtx {
+        const http::RequestHead* req;
+        const char* base;
+      } hctx{&req, base};
+      if (snap->router->usesHeaders()) {
+        view.headerContext = &hctx;
+        view.header = [](const void* c, std::string_view name) -> std::string_view {
+          const auto* h = static_cast<const HeaderCtx*>(c);
+          int i = h->req->find(h->base, name);
+          return i < 0 ? std::string_view{} : h->req->headers[i].value.in(h->base);
+        };
+      }
+      router::Match m;
+      if (!badPath && !path.empty() && path[0] == '/') m = snap->router->match(view);
+      const bool hasBody = req.chunked || req.contentLength > 0;
+
+      int status = 0;
+      std::uint64_t bytesOut = 0, upstreamUs = 0;
+      bool proxied = false;
+      metrics::EntityShard* routeShard = nullptr;
+      std::string_view localError;
+      if (badPath) {
+        status = 400;
+        localError = R"({"message":"Bad request"})";
+      } else if (!m) {
+        status = 404;
+        localError = kNoRoute;
+      } else if (!m.route->service) {
+        routeShard = stats.route(m.route->statsSlot);
+        status = 503;
+        localError = kNoService;
       }
 
-      std::shared_ptr<const Snapshot> snap = currentSnapshot();  // held for this request
-      std::string_view rawTarget(req.target().data(), req.target().size());
-      std::string_view rawPath = rawTarget.substr(0, rawTarget.find('?'));
-      std::string_view query = rawPath.size() < rawTarget.size()
-                                   ? rawTarget.substr(rawPath.size() + 1)
-                                   : std::string_view{};
-      std::string path;
-      http::response<http::string_body> res;
-      metrics::EntityShard* routeShard = nullptr;
-      std::uint64_t upstreamUs = 0;
-      bool proxied = false;
-      if (!router::normalizePath(rawPath, path) || path.empty() || path[0] != '/') {
-        res = errorResponse(http::status::bad_request, kBadRequest);
+      if (status) {
+        // Answered by the gateway. A body we did not read would desynchronise the connection:
+        // close instead of draining it.
+        if (hasBody) keepAlive = false;
+        keepAlive = keepAlive && !draining;
+        errorHead(out, status, localError, keepAlive);
+        if (head) out.resize(out.size() - localError.size());
+        arm(s, clientTimeoutMs);
+        auto [wec, wn] = co_await asio::async_write(client, asio::buffer(out), kTuple);
+        bytesOut = wn;
+        metrics::RequestSample sample{status, usSince(t0), 0, bytesIn, bytesOut, false};
+        stats.global().record(sample);
+        if (routeShard) routeShard->record(sample);
+        if (wec || !keepAlive) break;
+        in.consume(req.headEnd);
+        continue;
+      }
+
+      // ---- build the upstream request ----
+      const router::CompiledRoute& cr = *m.route;
+      const core::Route& route = *cr.route;
+      const core::Service& svc = *cr.service;
+      routeShard = stats.route(cr.statsSlot);
+      std::string_view rest = route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
+      std::string_view servicePath = svc.path ? std::string_view(*svc.path) : std::string_view("/");
+      target.clear();
+      if (rest.empty()) {
+        target.append(servicePath);
+      } else if (servicePath.back() == '/' && rest.front() == '/') {
+        target.append(servicePath).append(rest.substr(1));
+      } else if (route.pathHandling == "v1" && servicePath.back() != '/' && rest.front() != '/') {
+        target.append(servicePath).append("/").append(rest);
+      } else if (!svc.path && rest.front() != '/') {
+        target.append("/").append(rest);
       } else {
-        router::RequestView view;
-        view.method = std::string_view(req.method_string().data(), req.method_string().size());
-        auto host = req[http::field::host];
-        view.host = std::string_view(host.data(), host.size());
-        view.path = path;
-        if (snap->router->usesHeaders()) {
-          view.headerContext = &req;
-          view.header = &headerLookup;
+        target.append(svc.path ? servicePath : std::string_view()).append(rest);
+      }
+      if (!req.query.empty()) target.append("?").append(req.query.in(base));
+
+      x.head.clear();
+      http::appendRequestLine(x.head, req.method.in(base), target);
+      std::string_view xff;
+      std::string_view hostValue = view.host;
+      for (const auto& h : req.headers) {
+        if (h.hopByHop) continue;
+        if (h.id == http::HeaderId::host) {
+          if (route.preserveHost) http::appendHeader(x.head, "Host", h.value.in(base));
+          continue;
         }
-        router::Match m = snap->router->match(view);
-        if (!m) {
-          res = errorResponse(http::status::not_found, kNoRoute);
-        } else if (!m.route->service) {
-          routeShard = stats.route(m.route->statsSlot);
-          res = errorResponse(http::status::service_unavailable, kNoService);
-        } else {
-          routeShard = stats.route(m.route->statsSlot);
-          prepareUpstreamRequest(req, *m.route, m, path, query, clientEp, localPort);
-          const auto tu = Clock::now();
-          Failure f = co_await exchange(*self, *m.route->service, req, res, head);
-          upstreamUs = usSince(tu);
-          proxied = true;
-          switch (f) {
-            case Failure::none:
-              break;
-            case Failure::timeout:
-              res = errorResponse(http::status::gateway_timeout, kTimeout);
-              break;
-            case Failure::dns:
-              res = errorResponse(http::status::service_unavailable, kNameResolution);
-              break;
-            case Failure::connect:
-            case Failure::invalid:
-              res = errorResponse(http::status::bad_gateway, kBadGateway);
-              break;
-          }
-          if (f == Failure::none) {
-            removeHopByHop(res);
-            res.version(11);
-            res.set(http::field::via, kVia);
-            res.set("X-Kong-Upstream-Latency", std::to_string(upstreamUs / 1000));
-            res.set("X-Kong-Proxy-Latency", std::to_string((usSince(t0) - upstreamUs) / 1000));
-            if (!head) {
-              res.prepare_payload();
+        std::string_view name = h.name.in(base);
+        switch (ownedHeader(name)) {
+          case Owned::none: break;
+          case Owned::xForwardedFor: xff = h.value.in(base); continue;
+          case Owned::expect: if (req.expectContinue) continue; break;
+          case Owned::forwarded:
+          case Owned::via: continue;
+        }
+        x.head.append(name).append(": ").append(h.value.in(base)).append("\r\n");
+      }
+      if (!route.preserveHost || req.host < 0) {
+        x.head.append("Host: ").append(svc.host);
+        if (!((svc.port == 80 && svc.protocol == "http") || (svc.port == 443 && svc.protocol == "https"))) {
+          x.head.append(":");
+          appendNumber(x.head, svc.port);
+        }
+        x.head.append("\r\n");
+      }
+      if (req.chunked) x.head.append("Transfer-Encoding: chunked\r\n");
+      x.head.append("X-Forwarded-For: ");
+      if (!xff.empty()) x.head.append(xff).append(", ");
+      x.head.append(clientIp).append("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ");
+      std::string_view hostOnly = hostValue;
+      if (auto colon = hostOnly.rfind(':'); colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
+        hostOnly = hostOnly.substr(0, colon);
+      }
+      x.head.append(hostOnly).append("\r\nX-Forwarded-Port: ").append(localPort);
+      x.head.append("\r\nX-Forwarded-Path: ").append(path);
+      if (route.stripPath && m.matchedLength > 0) {
+        x.head.append("\r\nX-Forwarded-Prefix: ").append(path.substr(0, m.matchedLength));
+      }
+      x.head.append("\r\nX-Real-IP: ").append(clientIp).append("\r\nVia: ").append(kVia).append("\r\n\r\n");
+
+      // ---- the part of the body already read ----
+      const char* afterHead = in.data() + req.headEnd;
+      const std::size_t extra = in.size() - req.headEnd;
+      Framing reqFraming = req.chunked ? Framing::chunked : req.contentLength > 0 ? Framing::length : Framing::none;
+      std::uint64_t reqRemaining = 0;
+      x.bodyData = afterHead;
+      x.bodyBuffered = 0;
+      if (reqFraming == Framing::length) {
+        x.bodyBuffered = static_cast<std::size_t>(std::min<std::uint64_t>(extra, static_cast<std::uint64_t>(req.contentLength)));
+        reqRemaining = static_cast<std::uint64_t>(req.contentLength) - x.bodyBuffered;
+        if (req.contentLength > static_cast<std::int64_t>(limits.maxBodyBytes)) {
+          errorHead(out, 413, R"({"message":"Request size limit exceeded"})", false);
+          co_await asio::async_write(client, asio::buffer(out), kTuple);
+          stats.global().record({413, usSince(t0), 0, bytesIn, out.size(), false});
+          break;
+        }
+      } else if (reqFraming == Framing::chunked) {
+        reqScanner.reset();
+        x.bodyBuffered = reqScanner.feed(afterHead, extra);
+        if (reqScanner.error()) {
+          errorHead(out, 400, R"({"message":"Bad request"})", false);
+          co_await asio::async_write(client, asio::buffer(out), kTuple);
+          break;
+        }
+      }
+      x.bodyComplete = reqFraming == Framing::none || (reqFraming == Framing::length && reqRemaining == 0) ||
+                       (reqFraming == Framing::chunked && reqScanner.done());
+      bytesIn += x.bodyBuffered;
+      if (!x.bodyComplete && req.expectContinue) {
+        arm(s, clientTimeoutMs);
+        co_await asio::async_write(client, asio::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25), kTuple);
+      }
+
+      // ---- send, stream the rest of the body, read the response head ----
+      const auto tu = Clock::now();
+      Failure f = co_await sendRequest(s, svc, x);
+      bool clientFailed = false;
+      if (f == Failure::none && !x.bodyComplete) {
+        // Streamed: from here the request cannot be retried.
+        in.consume(req.headEnd + x.bodyBuffered);
+        s.upstream = x.conn.get();
+        bool okBody = co_await relayBody(s, client, in, x.conn->socket, reqFraming, reqRemaining,
+                                         &reqScanner, clientTimeoutMs, svc.writeTimeout);
+        s.upstream = nullptr;
+        if (!okBody) {
+          clientFailed = true;
+          f = s.timedOut ? Failure::timeout : Failure::client;
+        }
+        bytesIn += reqFraming == Framing::chunked ? reqScanner.dataBytes() : static_cast<std::uint64_t>(req.contentLength);
+      } else {
+        in.consume(req.headEnd + x.bodyBuffered);
+      }
+      http::ResponseHead* rh = nullptr;
+      while (f == Failure::none) {
+        UpstreamConn& c = *x.conn;
+        c.head.reset();
+        s.upstream = &c;
+        arm(s, svc.readTimeout);
+        http::ParseError rerr;
+        http::ParseStatus rs = http::ParseStatus::incomplete;
+        bool gotBytes = false;
+        for (;;) {
+          if (c.buffer.size() > 0) {
+            rs = http::parseResponseHead(c.buffer.data(), c.buffer.size(), responseLimits, c.head, rerr);
+            if (rs == http::ParseStatus::complete && c.head.status >= 100 && c.head.status < 200) {
+              c.buffer.consume(c.head.headEnd);  // interim responses are not relayed
+              continue;
             }
+            if (rs != http::ParseStatus::incomplete) break;
           }
+          if (c.buffer.spaceSize() == 0 && !c.buffer.makeRoom(responseLimits.maxHeaderBytes + kBufferSize)) {
+            rs = http::ParseStatus::error;
+            break;
+          }
+          auto [rec, n] = co_await c.socket.async_read_some(asio::buffer(c.buffer.space(), c.buffer.spaceSize()), kTuple);
+          if (rec) {
+            rs = http::ParseStatus::error;
+            if (s.timedOut) f = Failure::timeout;
+            break;
+          }
+          gotBytes = true;
+          c.buffer.produced(n);
         }
+        s.upstream = nullptr;
+        if (rs == http::ParseStatus::complete) {
+          rh = &c.head;
+          break;
+        }
+        if (f == Failure::none && x.reused && !gotBytes && x.bodyComplete) {
+          // The pooled connection was closed before it answered: resend on a fresh one.
+          x.conn.reset();
+          f = co_await sendRequest(s, svc, x);
+          continue;
+        }
+        if (f == Failure::none) f = Failure::invalid;
       }
-      const bool keepAlive = clientKeepAlive && !draining;
-      res.keep_alive(keepAlive);
-      client.expires_after(limits.clientTimeout);
-      std::uint64_t bytesOut = 0;
-      if (head) {
-        http::response_serializer<http::string_body> sr(res);
-        sr.split(true);
-        auto [wec, wn] = co_await http::async_write_header(client, sr, kTuple);
-        ec = wec;
-        bytesOut = wn;
+      upstreamUs = usSince(tu);
+      proxied = true;
+
+      if (f != Failure::none) {
+        x.conn.reset();
+        if (clientFailed && f == Failure::client) break;
+        s.timedOut = false;
+        status = f == Failure::timeout ? 504 : f == Failure::dns ? 503 : 502;
+        std::string_view body = f == Failure::timeout ? kTimeout : f == Failure::dns ? kNameResolution : kBadGateway;
+        // The request body may be half read: only keep the connection when it was complete.
+        keepAlive = keepAlive && x.bodyComplete && !clientFailed && !draining;
+        errorHead(out, status, body, keepAlive);
+        if (head) out.resize(out.size() - body.size());
+        arm(s, clientTimeoutMs);
+        auto [wec, wn] = co_await asio::async_write(client, asio::buffer(out), kTuple);
+        metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, wn, true};
+        stats.global().record(sample);
+        routeShard->record(sample);
+        if (wec || !keepAlive) break;
+        continue;
+      }
+
+      // ---- relay the response ----
+      UpstreamConn& c = *x.conn;
+      const char* rbase = c.buffer.data();
+      status = rh->status;
+      Framing resFraming = (head || rh->noBody) ? Framing::none
+                           : rh->chunked        ? Framing::chunked
+                           : rh->contentLength >= 0 ? Framing::length
+                                                    : Framing::untilClose;
+      if (resFraming == Framing::untilClose) keepAlive = false;
+      keepAlive = keepAlive && !draining;
+      out.clear();
+      http::appendStatusLine(out, rh->status, rh->reason.in(rbase));
+      http::appendEndToEndHeaders(out, rbase, rh->headers);
+      if (rh->chunked) out.append("Transfer-Encoding: chunked\r\n");
+      out.append("Via: ").append(kVia).append("\r\nX-Kong-Upstream-Latency: ");
+      appendNumber(out, upstreamUs / 1000);
+      out.append("\r\nX-Kong-Proxy-Latency: ");
+      appendNumber(out, (usSince(t0) - upstreamUs) / 1000);
+      if (!keepAlive) out.append("\r\nConnection: close");
+      else if (req.versionMinor == 0) out.append("\r\nConnection: keep-alive");
+      out.append("\r\n\r\n");
+
+      const std::size_t rextra = c.buffer.size() - rh->headEnd;
+      std::size_t rbuffered = 0;
+      std::uint64_t resRemaining = 0;
+      if (resFraming == Framing::length) {
+        rbuffered = static_cast<std::size_t>(std::min<std::uint64_t>(rextra, static_cast<std::uint64_t>(rh->contentLength)));
+        resRemaining = static_cast<std::uint64_t>(rh->contentLength) - rbuffered;
+      } else if (resFraming == Framing::chunked) {
+        resScanner.reset();
+        rbuffered = resScanner.feed(rbase + rh->headEnd, rextra);
+      } else if (resFraming == Framing::untilClose) {
+        rbuffered = rextra;
+      }
+      const bool resComplete = resFraming == Framing::none || (resFraming == Framing::length && resRemaining == 0) ||
+                               (resFraming == Framing::chunked && resScanner.done());
+      arm(s, clientTimeoutMs);
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(out), asio::buffer(rbase + rh->headEnd, rbuffered)};
+      auto [wec, wn] = co_await asio::async_write(client, bufs, kTuple);
+      bytesOut = wn;
+      bool upstreamReusable = !wec && rh->keepAlive && !resScanner.error();
+      c.buffer.consume(rh->headEnd + rbuffered);
+      if (!wec && !resComplete) {
+        s.upstream = &c;
+        bool okBody = co_await relayBody(s, c.socket, c.buffer, client, resFraming, resRemaining,
+                                         &resScanner, svc.readTimeout, clientTimeoutMs);
+        s.upstream = nullptr;
+        c.buffer.clear();
+        if (!okBody) {
+          upstreamReusable = false;
+          keepAlive = false;
+        }
+        bytesOut += resFraming == Framing::chunked ? resScanner.dataBytes() : resRemaining;
+      }
+      if (resFraming == Framing::untilClose) upstreamReusable = false;
+      ++c.requests;
+      if (upstreamReusable && c.buffer.size() == 0) {
+        givePooled(poolKey, std::move(x.conn));
       } else {
-        auto [wec, wn] = co_await http::async_write(client, res, kTuple);
-        ec = wec;
-        bytesOut = wn;
+        x.conn.reset();
       }
-      metrics::RequestSample sample{
-          static_cast<int>(res.result_int()), usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
+      metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
       stats.global().record(sample);
-      if (routeShard) routeShard->record(sample);
-      self->busy = false;
-      if (ec || !keepAlive) break;
+      routeShard->record(sample);
+      if (wec || !keepAlive) break;
     }
-    client.socket().shutdown(tcp::socket::shutdown_send, ec);
-    client.close();
+    disarm(s);
+    client.shutdown(tcp::socket::shutdown_send, ec);
+    client.close(ec);
     stats.connectionClosed();
     sessions.erase(self);
   }
@@ -479,9 +804,10 @@ void ProxyWorker::drain() {
   boost::system::error_code ec;
   for (auto& a : impl_->acceptors) a->close(ec);
   for (auto& s : impl_->sessions) {
-    if (!s.busy) s.client->socket().cancel(ec);
+    if (!s.busy) s.client->cancel(ec);
   }
   impl_->pool.clear();
+  if (impl_->sessions.empty()) impl_->sweeper.cancel();
 }
 
 void ProxyWorker::forceClose() {
@@ -489,10 +815,11 @@ void ProxyWorker::forceClose() {
   impl_->draining = true;
   for (auto& a : impl_->acceptors) a->close(ec);
   for (auto& s : impl_->sessions) {
-    s.client->socket().cancel(ec);
-    if (s.upstream) s.upstream->stream.socket().cancel(ec);
+    s.client->cancel(ec);
+    if (s.upstream) s.upstream->socket.cancel(ec);
   }
   impl_->pool.clear();
+  impl_->sweeper.cancel();
 }
 
 }  // namespace archway::proxy
