@@ -120,6 +120,13 @@ class IoBuffer {
     if (begin_ == end_) begin_ = end_ = 0;
   }
   void clear() { begin_ = end_ = 0; }
+  // Grows an empty buffer to at least `capacity` (for relaying large bodies in fewer reads).
+  void reserveEmpty(std::size_t capacity) {
+    if (cap_ >= capacity || size() != 0) return;
+    data_ = std::make_unique<char[]>(capacity);
+    cap_ = capacity;
+    begin_ = end_ = 0;
+  }
   // Makes room at the end: first by moving unread bytes to the front, then by growing.
   bool makeRoom(std::size_t maxCapacity) {
     if (begin_ > 0) {
@@ -144,6 +151,9 @@ class IoBuffer {
 };
 
 constexpr std::size_t kBufferSize = 16 * 1024;
+// Bodies larger than what one read brings are relayed with a bigger buffer: fewer read/write
+// pairs per response (nginx's proxy_buffers serve the same purpose).
+constexpr std::size_t kRelayBufferSize = 64 * 1024;
 
 struct UpstreamConn {
   explicit UpstreamConn(asio::io_context& ctx) : socket(ctx), buffer(kBufferSize) {}
@@ -376,6 +386,8 @@ struct ProxyWorker::Impl {
   awaitable<bool> relayBody(Session& s, tcp::socket& from, IoBuffer& buf, tcp::socket& to,
                             Framing framing, std::uint64_t remaining, http::ChunkedScanner* scanner,
                             int readTimeoutMs, int writeTimeoutMs) {
+    buf.clear();
+    if (framing != Framing::length || remaining > buf.capacity()) buf.reserveEmpty(kRelayBufferSize);
     for (;;) {
       if (framing == Framing::length && remaining == 0) co_return true;
       if (framing == Framing::chunked && scanner->done()) co_return true;
