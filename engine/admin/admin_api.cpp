@@ -104,6 +104,9 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     if (segs[0] == "status" && segs.size() == 1) return true;
     if ((segs[0] == "services" || segs[0] == "routes") && segs.size() <= 2) return true;
     if (segs.size() == 3 && segs[0] == "services" && segs[2] == "routes") return true;
+    if (segs[0] == "upstreams" && segs.size() <= 2) return true;
+    if (segs[0] == "upstreams" && segs.size() == 3 && (segs[2] == "targets" || segs[2] == "health")) return true;
+    if (segs[0] == "upstreams" && segs.size() == 4 && segs[2] == "targets") return true;
     return false;
   };
   if (!known()) return message(404, "Not found");
@@ -165,6 +168,32 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
       if (r.serviceId && *r.serviceId == s->id) routes.push_back(r);
     }
     return page(routes, "services/" + s->id + "/routes", url->params());
+  }
+  if (segs[0] == "upstreams") {
+    if (segs.size() == 1) return page(cfg.upstreams, "upstreams", url->params());
+    const core::Upstream* u = cfg.findUpstream(segs[1]);
+    if (!u) return message(404, "Not found");
+    if (segs.size() == 2) return respond(200, config::toJson(*u));
+    std::vector<core::Target> targets;
+    for (const auto& t : cfg.targets) {
+      if (t.upstreamId == u->id) targets.push_back(t);
+    }
+    if (segs[2] == "health") {
+      json::array data;
+      for (const auto& t : targets) {
+        json::object o = config::toJson(t);
+        o["health"] = ctx_.health ? ctx_.health(u->id, t.target) : "HEALTHCHECKS_OFF";
+        o["data"] = json::object{{"addresses", json::array{}}};
+        data.push_back(std::move(o));
+      }
+      return respond(200, json::object{{"data", std::move(data)}, {"next", nullptr}, {"node_id", ctx_.nodeId}});
+    }
+    if (segs.size() == 3) return page(targets, "upstreams/" + u->id + "/targets", url->params());
+    if (segs[3] == "all") return page(targets, "upstreams/" + u->id + "/targets/all", url->params());
+    for (const auto& t : targets) {
+      if (t.id == segs[3] || t.target == segs[3]) return respond(200, config::toJson(t));
+    }
+    return message(404, "Not found");
   }
   if (segs[0] == "routes") {
     if (segs.size() == 1) return page(cfg.routes, "routes", url->params());

@@ -17,6 +17,9 @@ namespace archway::admin {
 struct AdminContext {
   std::function<std::shared_ptr<const core::Config>()> config;
   std::function<std::shared_ptr<const metrics::StatsFrame>()> stats;
+  // Health of one target for GET /upstreams/{u}/health: HEALTHY, UNHEALTHY, HEALTHCHECKS_OFF,
+  // DNS_ERROR. Absent: every target reports HEALTHCHECKS_OFF.
+  std::function<std::string(const std::string& upstreamId, const std::string& target)> health;
   std::string nodeId;
   std::string hostname;
   std::string token;  // required as Kong-Admin-Token when non-empty

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include <arpa/inet.h>
+
 #include "config/url.h"
 #include "core/uuid.h"
 
@@ -169,7 +171,15 @@ class Parser {
         forEach(v, "routes", [&](const YAML::Node& n, const std::string& path) {
           parseRoute(config, n, path, nullptr);
         });
-      } else if (key == "upstreams" || key == "targets" || key == "consumers" || key == "plugins" ||
+      } else if (key == "upstreams") {
+        forEach(v, "upstreams", [&](const YAML::Node& n, const std::string& path) {
+          parseUpstream(config, n, path);
+        });
+      } else if (key == "targets") {
+        forEach(v, "targets", [&](const YAML::Node& n, const std::string& path) {
+          parseTarget(config, n, path, nullptr);
+        });
+      } else if (key == "consumers" || key == "plugins" ||
                  key == "certificates" || key == "snis" || key == "ca_certificates" ||
                  key == "keyauth_credentials" || key == "acls" || key == "basicauth_credentials" ||
                  key == "jwt_secrets" || key == "vaults" || key == "keys" || key == "key_sets") {
@@ -439,6 +449,313 @@ class Parser {
         r_.fail(path, "could not find service '" + ref + "'");
       }
     }
+    for (const auto& [index, ref, path] : pendingTargetRefs_) {
+      if (const auto* u = config.findUpstream(ref)) {
+        auto& t = config.targets[index];
+        t.upstreamId = u->id;
+        if (t.id.empty()) t.id = core::uuid5(core::kConfigNamespace, "targets:" + u->id + ":" + t.target);
+      } else {
+        r_.fail(path, "could not find upstream '" + ref + "'");
+      }
+    }
+  }
+
+ private:
+  // Kong's status lists: integers 100..999.
+  std::vector<int> statuses(const YAML::Node& v, const std::string& p) {
+    std::vector<int> out;
+    if (!v.IsSequence()) {
+      r_.fail(p, "expected an array");
+      return out;
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (auto x = r_.integer(v[i], p + "[" + std::to_string(i) + "]", 100, 999)) out.push_back(static_cast<int>(*x));
+    }
+    return out;
+  }
+
+  template <class F>
+  void record(const YAML::Node& v, const std::string& p, F&& field) {
+    if (v.IsNull()) return;
+    if (!v.IsMap()) {
+      r_.fail(p, "expected a record");
+      return;
+    }
+    for (const auto& kv : v) {
+      std::string key = kv.first.as<std::string>();
+      if (!field(key, kv.second, p + "." + key)) r_.fail(p + "." + key, "unknown field");
+    }
+  }
+
+  void parseHealthchecks(core::Healthchecks& hc, const YAML::Node& v, const std::string& p) {
+    auto counter = [&](const YAML::Node& n, const std::string& fp, int& dst) {
+      if (auto x = r_.integer(n, fp, 0, 255)) dst = static_cast<int>(*x);
+    };
+    auto seconds = [&](const YAML::Node& n, const std::string& fp, int& dst) {
+      if (auto x = r_.integer(n, fp, 0, 65535)) dst = static_cast<int>(*x);
+    };
+    auto type = [&](const YAML::Node& n, const std::string& fp, std::string& dst, bool active) {
+      if (auto x = r_.string(n, fp)) {
+        bool ok = *x == "tcp" || *x == "http" || *x == "https" ||
+                  (active && (*x == "grpc" || *x == "grpcs"));
+        if (!ok) r_.fail(fp, active ? "expected one of: tcp, http, https, grpc, grpcs" : "expected one of: tcp, http, https");
+        else dst = *x;
+      }
+    };
+    record(v, p, [&](const std::string& key, const YAML::Node& n, const std::string& fp) {
+      if (key == "threshold") {
+        double t = -1;
+        if (n.IsScalar()) {
+          try {
+            t = std::stod(n.Scalar());
+          } catch (...) {
+          }
+        }
+        if (t < 0 || t > 100) r_.fail(fp, "value should be between 0 and 100");
+        else hc.threshold = t;
+        return true;
+      }
+      if (key == "active") {
+        auto& a = hc.active;
+        record(n, fp, [&](const std::string& k, const YAML::Node& m, const std::string& mp) {
+          if (k == "type") type(m, mp, a.type, true);
+          else if (k == "timeout") seconds(m, mp, a.timeout);
+          else if (k == "concurrency") { if (auto x = r_.integer(m, mp, 1, 2147483647)) a.concurrency = static_cast<int>(*x); }
+          else if (k == "http_path") { if (auto x = r_.string(m, mp)) { if (x->empty() || (*x)[0] != '/') r_.fail(mp, "should start with: /"); a.httpPath = *x; } }
+          else if (k == "https_sni") a.httpsSni = r_.string(m, mp);
+          else if (k == "https_verify_certificate") { if (auto x = r_.boolean(m, mp)) a.httpsVerifyCertificate = *x; }
+          else if (k == "headers") {
+            if (m.IsNull()) return true;
+            if (!m.IsMap()) { r_.fail(mp, "expected a map"); return true; }
+            for (const auto& h : m) a.headers[h.first.as<std::string>()] = r_.strings(h.second, mp + "." + h.first.as<std::string>());
+          } else if (k == "healthy") {
+            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
+              if (hk == "interval") seconds(hn, hp, a.healthyInterval);
+              else if (hk == "successes") counter(hn, hp, a.healthySuccesses);
+              else if (hk == "http_statuses") a.healthyHttpStatuses = statuses(hn, hp);
+              else return false;
+              return true;
+            });
+          } else if (k == "unhealthy") {
+            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
+              if (hk == "interval") seconds(hn, hp, a.unhealthyInterval);
+              else if (hk == "tcp_failures") counter(hn, hp, a.unhealthyTcpFailures);
+              else if (hk == "timeouts") counter(hn, hp, a.unhealthyTimeouts);
+              else if (hk == "http_failures") counter(hn, hp, a.unhealthyHttpFailures);
+              else if (hk == "http_statuses") a.unhealthyHttpStatuses = statuses(hn, hp);
+              else return false;
+              return true;
+            });
+          } else {
+            return false;
+          }
+          return true;
+        });
+        return true;
+      }
+      if (key == "passive") {
+        auto& ps = hc.passive;
+        record(n, fp, [&](const std::string& k, const YAML::Node& m, const std::string& mp) {
+          if (k == "type") type(m, mp, ps.type, false);
+          else if (k == "healthy") {
+            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
+              if (hk == "successes") counter(hn, hp, ps.healthySuccesses);
+              else if (hk == "http_statuses") ps.healthyHttpStatuses = statuses(hn, hp);
+              else return false;
+              return true;
+            });
+          } else if (k == "unhealthy") {
+            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
+              if (hk == "tcp_failures") counter(hn, hp, ps.unhealthyTcpFailures);
+              else if (hk == "timeouts") counter(hn, hp, ps.unhealthyTimeouts);
+              else if (hk == "http_failures") counter(hn, hp, ps.unhealthyHttpFailures);
+              else if (hk == "http_statuses") ps.unhealthyHttpStatuses = statuses(hn, hp);
+              else return false;
+              return true;
+            });
+          } else {
+            return false;
+          }
+          return true;
+        });
+        return true;
+      }
+      return false;
+    });
+  }
+
+  void parseUpstream(core::Config& config, const YAML::Node& n, const std::string& path) {
+    static const std::set<std::string> kHashOn = {"none", "consumer", "ip", "header",
+                                                   "cookie", "path", "query_arg", "uri_capture"};
+    core::Upstream u;
+    u.createdAt = u.updatedAt = now_;
+    std::vector<std::pair<YAML::Node, std::string>> nestedTargets;
+    bool sawAlgorithm = false;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      auto optString = [&](std::optional<std::string>& dst) { dst = r_.string(v, p); };
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          u.id = *x;
+        }
+      } else if (key == "name") {
+        if (auto x = r_.string(v, p)) {
+          unsigned char addr[16];
+          bool isIp = inet_pton(AF_INET, x->c_str(), addr) == 1 || inet_pton(AF_INET6, x->c_str(), addr) == 1;
+          if (isIp || !validHost(*x) || x->find(':') != std::string::npos) {
+            r_.fail(p, "Invalid name ('" + *x + "'); must be a valid hostname");
+          }
+          u.name = *x;
+        }
+      } else if (key == "algorithm") {
+        if (auto x = r_.string(v, p)) {
+          if (*x != "round-robin" && *x != "consistent-hashing" && *x != "least-connections" && *x != "latency") {
+            r_.fail(p, "expected one of: consistent-hashing, least-connections, round-robin, latency");
+          }
+          u.algorithm = *x;
+          sawAlgorithm = true;
+        }
+      } else if (key == "hash_on" || key == "hash_fallback") {
+        if (auto x = r_.string(v, p)) {
+          if (!kHashOn.count(*x)) r_.fail(p, "expected one of: none, consumer, ip, header, cookie, path, query_arg, uri_capture");
+          (key == "hash_on" ? u.hashOn : u.hashFallback) = *x;
+        }
+      } else if (key == "hash_on_header") optString(u.hashOnHeader);
+      else if (key == "hash_fallback_header") optString(u.hashFallbackHeader);
+      else if (key == "hash_on_cookie") optString(u.hashOnCookie);
+      else if (key == "hash_on_cookie_path") { if (auto x = r_.string(v, p)) u.hashOnCookiePath = *x; }
+      else if (key == "hash_on_query_arg") optString(u.hashOnQueryArg);
+      else if (key == "hash_fallback_query_arg") optString(u.hashFallbackQueryArg);
+      else if (key == "hash_on_uri_capture") optString(u.hashOnUriCapture);
+      else if (key == "hash_fallback_uri_capture") optString(u.hashFallbackUriCapture);
+      else if (key == "slots") {
+        if (auto x = r_.integer(v, p, 10, 65536)) u.slotCount = static_cast<int>(*x);
+      } else if (key == "host_header") optString(u.hostHeader);
+      else if (key == "use_srv_name") {
+        if (auto x = r_.boolean(v, p)) u.useSrvName = *x;
+      } else if (key == "healthchecks") {
+        parseHealthchecks(u.healthchecks, v, p);
+      } else if (key == "tags") {
+        u.tags = r_.strings(v, p);
+      } else if (key == "targets") {
+        nestedTargets.emplace_back(v, p);
+      } else if (key == "created_at" || key == "updated_at") {
+        if (auto x = r_.integer(v, p, 0, INT64_MAX)) (key == "created_at" ? u.createdAt : u.updatedAt) = *x;
+      } else if (key == "client_certificate") {
+        // TLS to upstreams arrives with TLS support
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    if (u.name.empty()) r_.fail(path + ".name", "required field missing");
+    // Kong's entity checks and shorthands (kong-reference §1.3).
+    if (u.hashOn != "none" && !sawAlgorithm) u.algorithm = "consistent-hashing";
+    if (u.hashOn == "none" && u.hashFallback != "none") {
+      r_.fail(path + ".hash_fallback", "must be 'none' when 'hash_on' is 'none'");
+    }
+    if (u.hashOn == "header" && !u.hashOnHeader) r_.fail(path + ".hash_on_header", "required field missing");
+    if (u.hashFallback == "header" && !u.hashFallbackHeader) r_.fail(path + ".hash_fallback_header", "required field missing");
+    if (u.hashOn == "header" && u.hashFallback == "header" && u.hashOnHeader == u.hashFallbackHeader) {
+      r_.fail(path + ".hash_fallback_header", "values of these fields must be distinct: 'hash_on_header', 'hash_fallback_header'");
+    }
+    if (u.hashOn == "cookie" && !u.hashOnCookie) r_.fail(path + ".hash_on_cookie", "required field missing");
+    if (u.hashOn == "query_arg" && !u.hashOnQueryArg) r_.fail(path + ".hash_on_query_arg", "required field missing");
+    if (u.hashOn == "uri_capture" && !u.hashOnUriCapture) r_.fail(path + ".hash_on_uri_capture", "required field missing");
+    if (u.hashFallback == "query_arg" && !u.hashFallbackQueryArg) r_.fail(path + ".hash_fallback_query_arg", "required field missing");
+    if (u.hashFallback == "uri_capture" && !u.hashFallbackUriCapture) r_.fail(path + ".hash_fallback_uri_capture", "required field missing");
+    if (u.algorithm == "least-connections" || u.algorithm == "latency") {
+      u.hashOn = "none";
+      u.hashFallback = "none";
+    }
+    if (u.id.empty()) u.id = core::uuid5(core::kConfigNamespace, "upstreams:" + u.name);
+    config.upstreams.push_back(u);
+    for (const auto& [v, p] : nestedTargets) {
+      forEach(v, p, [&](const YAML::Node& tn, const std::string& tp) {
+        parseTarget(config, tn, tp, &config.upstreams.back());
+      });
+    }
+  }
+
+  void parseTarget(core::Config& config, const YAML::Node& n, const std::string& path,
+                   const core::Upstream* parent) {
+    core::Target t;
+    t.createdAt = t.updatedAt = static_cast<double>(now_);
+    std::optional<std::string> upstreamRef;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          t.id = *x;
+        }
+      } else if (key == "target") {
+        if (auto x = r_.string(v, p)) {
+          auto normalized = normalizeTarget(*x);
+          if (normalized.empty()) r_.fail(p, "Invalid target ('" + *x + "'); not a valid hostname or ip address");
+          t.target = normalized;
+        }
+      } else if (key == "weight") {
+        if (auto x = r_.integer(v, p, 0, 65535)) t.weight = static_cast<int>(*x);
+      } else if (key == "upstream") {
+        if (parent) r_.fail(p, "a nested target takes its upstream from its parent");
+        else if (v.IsMap()) upstreamRef = v["id"] ? r_.string(v["id"], p + ".id") : r_.string(v["name"], p + ".name");
+        else upstreamRef = r_.string(v, p);
+      } else if (key == "tags") {
+        t.tags = r_.strings(v, p);
+      } else if (key == "created_at" || key == "updated_at") {
+        if (v.IsScalar()) {
+          try {
+            (key == "created_at" ? t.createdAt : t.updatedAt) = std::stod(v.Scalar());
+          } catch (...) {
+            r_.fail(p, "expected a number");
+          }
+        } else {
+          r_.fail(p, "expected a number");
+        }
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    if (t.target.empty()) r_.fail(path + ".target", "required field missing");
+    if (parent) {
+      t.upstreamId = parent->id;
+      if (t.id.empty()) t.id = core::uuid5(core::kConfigNamespace, "targets:" + parent->id + ":" + t.target);
+    } else if (upstreamRef) {
+      pendingTargetRefs_.emplace_back(config.targets.size(), *upstreamRef, path + ".upstream");
+    } else {
+      r_.fail(path + ".upstream", "required field missing");
+    }
+    config.targets.push_back(std::move(t));
+  }
+
+  // "host", "host:port", "[v6]", "[v6]:port" -> "host:port" with Kong's default port 8000;
+  // empty when invalid.
+  static std::string normalizeTarget(const std::string& t) {
+    std::string host = t, port = "8000";
+    if (!t.empty() && t[0] == '[') {
+      auto close = t.find(']');
+      if (close == std::string::npos) return {};
+      host = t.substr(0, close + 1);
+      if (close + 1 < t.size()) {
+        if (t[close + 1] != ':') return {};
+        port = t.substr(close + 2);
+      }
+    } else if (auto colon = t.find(':'); colon != std::string::npos) {
+      if (t.find(':', colon + 1) != std::string::npos) return {};  // bare IPv6 needs brackets
+      host = t.substr(0, colon);
+      port = t.substr(colon + 1);
+    }
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) > 65535 || host.empty()) {
+      return {};
+    }
+    if (host[0] != '[' && !validHost(host)) return {};
+    return host + ":" + port;
   }
 
  private:
@@ -446,6 +763,7 @@ class Parser {
   Errors& errors_;
   std::int64_t now_ = nowSeconds();
   std::vector<std::tuple<std::size_t, std::string, std::string>> pendingRefs_;
+  std::vector<std::tuple<std::size_t, std::string, std::string>> pendingTargetRefs_;
 };
 
 }  // namespace
@@ -474,6 +792,25 @@ core::Status validate(const core::Config& config) {
     }
     if (r.serviceId && !config.findService(*r.serviceId)) {
       errors.push_back({p + ".service", "could not find service '" + *r.serviceId + "'"});
+    }
+  }
+  std::set<std::string> upstreamNames;
+  for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
+    const auto& u = config.upstreams[i];
+    if (!upstreamNames.insert(u.name).second) {
+      errors.push_back({"upstreams[" + std::to_string(i) + "].name",
+                        "UNIQUE violation detected on '{name=\"" + u.name + "\"}'"});
+    }
+  }
+  std::set<std::pair<std::string, std::string>> targetKeys;
+  for (std::size_t i = 0; i < config.targets.size(); ++i) {
+    const auto& t = config.targets[i];
+    const std::string p = "targets[" + std::to_string(i) + "]";
+    if (!t.upstreamId.empty() && !config.findUpstream(t.upstreamId)) {
+      errors.push_back({p + ".upstream", "could not find upstream '" + t.upstreamId + "'"});
+    }
+    if (!targetKeys.insert({t.upstreamId, t.target}).second) {
+      errors.push_back({p + ".target", "UNIQUE violation detected on '{target=\"" + t.target + "\"}'"});
     }
   }
   if (!errors.empty()) return errors;

@@ -77,4 +77,86 @@ boost::json::object toJson(const core::Route& r) {
   return o;
 }
 
+namespace {
+
+boost::json::array intArray(const std::vector<int>& v) {
+  boost::json::array a;
+  for (int x : v) a.emplace_back(x);
+  return a;
+}
+
+boost::json::value headerMap(const std::map<std::string, std::vector<std::string>>& h) {
+  if (h.empty()) return nullptr;
+  boost::json::object o;
+  for (const auto& [k, v] : h) o[k] = arrayOrNull(v);
+  return o;
+}
+
+}  // namespace
+
+boost::json::object toJson(const core::Upstream& u) {
+  boost::json::object o;
+  o["id"] = u.id;
+  o["name"] = u.name;
+  o["algorithm"] = u.algorithm;
+  o["hash_on"] = u.hashOn;
+  o["hash_fallback"] = u.hashFallback;
+  o["hash_on_header"] = optString(u.hashOnHeader);
+  o["hash_fallback_header"] = optString(u.hashFallbackHeader);
+  o["hash_on_cookie"] = optString(u.hashOnCookie);
+  o["hash_on_cookie_path"] = u.hashOnCookiePath;
+  o["hash_on_query_arg"] = optString(u.hashOnQueryArg);
+  o["hash_fallback_query_arg"] = optString(u.hashFallbackQueryArg);
+  o["hash_on_uri_capture"] = optString(u.hashOnUriCapture);
+  o["hash_fallback_uri_capture"] = optString(u.hashFallbackUriCapture);
+  o["slots"] = u.slotCount;
+  o["host_header"] = optString(u.hostHeader);
+  o["use_srv_name"] = u.useSrvName;
+  o["client_certificate"] = nullptr;
+  const auto& a = u.healthchecks.active;
+  const auto& p = u.healthchecks.passive;
+  boost::json::object active{
+      {"type", a.type},
+      {"timeout", a.timeout},
+      {"concurrency", a.concurrency},
+      {"http_path", a.httpPath},
+      {"https_sni", optString(a.httpsSni)},
+      {"https_verify_certificate", a.httpsVerifyCertificate},
+      {"headers", headerMap(a.headers)},
+      {"healthy", boost::json::object{{"interval", a.healthyInterval},
+                                      {"http_statuses", intArray(a.healthyHttpStatuses)},
+                                      {"successes", a.healthySuccesses}}},
+      {"unhealthy", boost::json::object{{"interval", a.unhealthyInterval},
+                                        {"http_statuses", intArray(a.unhealthyHttpStatuses)},
+                                        {"tcp_failures", a.unhealthyTcpFailures},
+                                        {"timeouts", a.unhealthyTimeouts},
+                                        {"http_failures", a.unhealthyHttpFailures}}}};
+  boost::json::object passive{
+      {"type", p.type},
+      {"healthy", boost::json::object{{"http_statuses", intArray(p.healthyHttpStatuses)},
+                                      {"successes", p.healthySuccesses}}},
+      {"unhealthy", boost::json::object{{"http_statuses", intArray(p.unhealthyHttpStatuses)},
+                                        {"tcp_failures", p.unhealthyTcpFailures},
+                                        {"timeouts", p.unhealthyTimeouts},
+                                        {"http_failures", p.unhealthyHttpFailures}}}};
+  o["healthchecks"] = boost::json::object{
+      {"active", std::move(active)}, {"passive", std::move(passive)}, {"threshold", u.healthchecks.threshold}};
+  o["tags"] = arrayOrNull(u.tags);
+  o["created_at"] = u.createdAt;
+  o["updated_at"] = u.updatedAt;
+  return o;
+}
+
+boost::json::object toJson(const core::Target& t) {
+  boost::json::object o;
+  o["id"] = t.id;
+  o["target"] = t.target;
+  o["weight"] = t.weight;
+  o["upstream"] = boost::json::object{{"id", t.upstreamId}};
+  o["tags"] = arrayOrNull(t.tags);
+  o["created_at"] = t.createdAt;
+  o["updated_at"] = t.updatedAt;
+  return o;
+}
+
 }  // namespace archway::config

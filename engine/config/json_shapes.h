@@ -8,5 +8,7 @@ namespace archway::config {
 
 boost::json::object toJson(const core::Service& s);
 boost::json::object toJson(const core::Route& r);
+boost::json::object toJson(const core::Upstream& u);
+boost::json::object toJson(const core::Target& t);
 
 }  // namespace archway::config

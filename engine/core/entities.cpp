@@ -9,4 +9,11 @@ const Service* Config::findService(const std::string& idOrName) const {
   return nullptr;
 }
 
+const Upstream* Config::findUpstream(const std::string& idOrName) const {
+  for (const auto& u : upstreams) {
+    if (u.id == idOrName || u.name == idOrName) return &u;
+  }
+  return nullptr;
+}
+
 }  // namespace archway::core

@@ -51,12 +51,92 @@ struct Route {
   bool operator==(const Route&) const = default;
 };
 
+// Upstream health checks, Kong's fields and defaults (kong-reference §1.3). 0 disables a
+// counter or an interval.
+struct HealthcheckActive {
+  std::string type = "http";  // tcp, http, https
+  int timeout = 1;            // seconds
+  int concurrency = 10;
+  std::string httpPath = "/";
+  std::optional<std::string> httpsSni;
+  bool httpsVerifyCertificate = true;
+  std::map<std::string, std::vector<std::string>> headers;
+  int healthyInterval = 0;  // seconds
+  std::vector<int> healthyHttpStatuses{200, 302};
+  int healthySuccesses = 0;
+  int unhealthyInterval = 0;
+  std::vector<int> unhealthyHttpStatuses{429, 404, 500, 501, 502, 503, 504, 505};
+  int unhealthyTcpFailures = 0;
+  int unhealthyTimeouts = 0;
+  int unhealthyHttpFailures = 0;
+
+  bool operator==(const HealthcheckActive&) const = default;
+};
+
+struct HealthcheckPassive {
+  std::string type = "http";  // tcp, http, https
+  std::vector<int> healthyHttpStatuses{200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+                                       300, 301, 302, 303, 304, 305, 306, 307, 308};
+  int healthySuccesses = 0;
+  std::vector<int> unhealthyHttpStatuses{429, 500, 503};
+  int unhealthyTcpFailures = 0;
+  int unhealthyTimeouts = 0;
+  int unhealthyHttpFailures = 0;
+
+  bool operator==(const HealthcheckPassive&) const = default;
+};
+
+struct Healthchecks {
+  HealthcheckActive active;
+  HealthcheckPassive passive;
+  double threshold = 0;  // percent of total weight that must be healthy
+
+  bool operator==(const Healthchecks&) const = default;
+};
+
+struct Upstream {
+  std::string id;
+  std::string name;  // a hostname; services whose host equals it are balanced over its targets
+  std::string algorithm = "round-robin";  // consistent-hashing, least-connections, latency
+  std::string hashOn = "none";  // none, consumer, ip, header, cookie, path, query_arg, uri_capture
+  std::string hashFallback = "none";
+  std::optional<std::string> hashOnHeader, hashFallbackHeader;
+  std::optional<std::string> hashOnCookie;
+  std::string hashOnCookiePath = "/";
+  std::optional<std::string> hashOnQueryArg, hashFallbackQueryArg;
+  std::optional<std::string> hashOnUriCapture, hashFallbackUriCapture;
+  int slotCount = 10000;  // Kong: `slots` (renamed: `slots` is a Qt macro)
+  std::optional<std::string> hostHeader;
+  bool useSrvName = false;
+  Healthchecks healthchecks;
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+  std::int64_t updatedAt = 0;
+
+  bool operator==(const Upstream&) const = default;
+};
+
+struct Target {
+  std::string id;
+  std::string upstreamId;
+  std::string target;  // "host:port", port 8000 when none was given
+  int weight = 100;    // 0: no traffic
+  std::vector<std::string> tags;
+  double createdAt = 0;  // seconds with millisecond precision, as Kong stores targets
+  double updatedAt = 0;
+
+  bool operator==(const Target&) const = default;
+};
+
 // One whole configuration: what a kong.yml or a store holds.
 struct Config {
   std::vector<Service> services;
   std::vector<Route> routes;
+  std::vector<Upstream> upstreams;
+  std::vector<Target> targets;
 
   const Service* findService(const std::string& idOrName) const;
+  const Upstream* findUpstream(const std::string& idOrName) const;
   bool operator==(const Config&) const = default;
 };
 

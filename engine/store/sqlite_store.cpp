@@ -26,6 +26,20 @@ const char* const kMigrations[] = {
     );
     CREATE INDEX routes_service_id ON routes(service_id);
     )sql",
+    R"sql(
+    CREATE TABLE upstreams (
+      id TEXT PRIMARY KEY,
+      name TEXT UNIQUE NOT NULL,
+      entity TEXT NOT NULL
+    );
+    CREATE TABLE targets (
+      id TEXT PRIMARY KEY,
+      upstream_id TEXT NOT NULL REFERENCES upstreams(id) ON DELETE CASCADE,
+      target TEXT NOT NULL,
+      entity TEXT NOT NULL,
+      UNIQUE (upstream_id, target)
+    );
+    )sql",
 };
 
 class SqliteStore final : public Store {
@@ -65,6 +79,10 @@ class SqliteStore final : public Store {
     int n = 0;
     query("SELECT (SELECT COUNT(*) FROM services) + (SELECT COUNT(*) FROM routes)",
           [&](sqlite3_stmt* st) { n = sqlite3_column_int(st, 0); });
+    if (n == 0) {
+      query("SELECT (SELECT COUNT(*) FROM upstreams) + (SELECT COUNT(*) FROM targets)",
+            [&](sqlite3_stmt* st) { n = sqlite3_column_int(st, 0); });
+    }
     return n == 0;
   }
 
@@ -80,6 +98,12 @@ class SqliteStore final : public Store {
     doc += R"(],"routes":[)";
     first = true;
     if (auto s = query("SELECT entity FROM routes ORDER BY rowid", append); !s) return s.errors();
+    doc += R"(],"upstreams":[)";
+    first = true;
+    if (auto s = query("SELECT entity FROM upstreams ORDER BY rowid", append); !s) return s.errors();
+    doc += R"(],"targets":[)";
+    first = true;
+    if (auto s = query("SELECT entity FROM targets ORDER BY rowid", append); !s) return s.errors();
     doc += "]}";
     auto config = config::parseDeclarative(doc);
     if (!config) {
@@ -91,7 +115,11 @@ class SqliteStore final : public Store {
   }
 
   core::Status replace(const core::Config& config) override {
-    if (auto s = exec("BEGIN IMMEDIATE; DELETE FROM routes; DELETE FROM services;"); !s) return s;
+    if (auto s = exec("BEGIN IMMEDIATE; DELETE FROM routes; DELETE FROM services;"
+                      "DELETE FROM targets; DELETE FROM upstreams;");
+        !s) {
+      return s;
+    }
     auto fail = [&](core::Status s) {
       exec("ROLLBACK;");
       return s;
@@ -108,6 +136,22 @@ class SqliteStore final : public Store {
       std::string json = boost::json::serialize(config::toJson(r));
       if (auto s = insert("INSERT INTO routes (id, name, service_id, entity) VALUES (?, ?, ?, ?)",
                           r.id, r.name, r.serviceId, json);
+          !s) {
+        return fail(s);
+      }
+    }
+    for (const auto& u : config.upstreams) {
+      std::string json = boost::json::serialize(config::toJson(u));
+      if (auto s = insert("INSERT INTO upstreams (id, name, entity) VALUES (?, ?, ?)", u.id, u.name,
+                          std::nullopt, json);
+          !s) {
+        return fail(s);
+      }
+    }
+    for (const auto& t : config.targets) {
+      std::string json = boost::json::serialize(config::toJson(t));
+      if (auto s = insert("INSERT INTO targets (id, upstream_id, target, entity) VALUES (?, ?, ?, ?)",
+                          t.id, t.upstreamId, t.target, json);
           !s) {
         return fail(s);
       }

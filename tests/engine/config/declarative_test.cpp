@@ -123,6 +123,69 @@ class DeclarativeTest : public QObject {
     QCOMPARE(got, expected);
   }
 
+  void parsesUpstreamsWithKongDefaults() {
+    auto c = config::parseDeclarative(
+        "_format_version: '3.0'\n"
+        "upstreams:\n"
+        "- name: backend\n"
+        "  targets: [{target: 10.0.0.1}, {target: 'b.internal:9000', weight: 0}]\n"
+        "- name: hashed\n"
+        "  hash_on: header\n"
+        "  hash_on_header: x-user\n"
+        "  healthchecks: {active: {type: tcp, healthy: {interval: 5}}, passive: {unhealthy: {http_failures: 3}}}\n"
+        "targets: [{target: '[::1]:81', upstream: hashed}]\n");
+    QVERIFY2(c.ok(), c.errorText().c_str());
+    QCOMPARE(c->upstreams.size(), std::size_t{2});
+    const auto& u = c->upstreams[0];
+    QCOMPARE(u.algorithm, std::string("round-robin"));
+    QCOMPARE(u.slotCount, 10000);
+    QCOMPARE(u.healthchecks.active.healthyHttpStatuses, (std::vector<int>{200, 302}));
+    QCOMPARE(u.healthchecks.passive.unhealthyHttpStatuses, (std::vector<int>{429, 500, 503}));
+    QCOMPARE(c->targets.size(), std::size_t{3});
+    QCOMPARE(c->targets[0].target, std::string("10.0.0.1:8000"));  // Kong's default port
+    QCOMPARE(c->targets[0].weight, 100);
+    QCOMPARE(c->targets[1].weight, 0);
+    QCOMPARE(c->targets[0].upstreamId, u.id);
+    const auto& h = c->upstreams[1];
+    QCOMPARE(h.algorithm, std::string("consistent-hashing"));  // hash_on implies it
+    QCOMPARE(h.healthchecks.active.type, std::string("tcp"));
+    QCOMPARE(h.healthchecks.active.healthyInterval, 5);
+    QCOMPARE(h.healthchecks.passive.unhealthyHttpFailures, 3);
+    QCOMPARE(c->targets[2].upstreamId, h.id);
+    QCOMPARE(c->targets[2].target, std::string("[::1]:81"));
+  }
+
+  void reportsUpstreamErrorsWithPaths_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("ip as name") << "upstreams: [{name: 10.0.0.1}]"
+                                << "upstreams[0].name: Invalid name ('10.0.0.1'); must be a valid hostname";
+    QTest::newRow("header without name") << "upstreams: [{name: u, hash_on: header}]"
+                                         << "upstreams[0].hash_on_header: required field missing";
+    QTest::newRow("fallback without hash") << "upstreams: [{name: u, hash_fallback: ip}]"
+                                           << "upstreams[0].hash_fallback: must be 'none' when 'hash_on' is 'none'";
+    QTest::newRow("slots range") << "upstreams: [{name: u, slots: 5}]"
+                                 << "upstreams[0].slots: value should be between 10 and 65536";
+    QTest::newRow("bad target") << "upstreams: [{name: u, targets: [{target: 'a:b:c'}]}]"
+                                << "upstreams[0].targets[0].target: Invalid target ('a:b:c'); not a valid hostname or ip address";
+    QTest::newRow("weight range") << "upstreams: [{name: u, targets: [{target: a, weight: 70000}]}]"
+                                  << "upstreams[0].targets[0].weight: value should be between 0 and 65535";
+    QTest::newRow("unknown healthcheck field")
+        << "upstreams: [{name: u, healthchecks: {active: {healthy: {intervall: 1}}}}]"
+        << "upstreams[0].healthchecks.active.healthy.intervall: unknown field";
+    QTest::newRow("unknown upstream") << "targets: [{target: a, upstream: ghost}]"
+                                      << "targets[0].upstream: could not find upstream 'ghost'";
+    QTest::newRow("duplicate target") << "upstreams: [{name: u, targets: [{target: a}, {target: 'a:8000'}]}]"
+                                      << "targets[1].target: UNIQUE violation detected on '{target=\"a:8000\"}'";
+  }
+  void reportsUpstreamErrorsWithPaths() {
+    QFETCH(QString, yaml);
+    QFETCH(QString, expected);
+    auto c = config::parseDeclarative("_format_version: '3.0'\n" + yaml.toStdString());
+    QVERIFY(!c.ok());
+    QCOMPARE(QString::fromStdString(c.errors().front().text()), expected);
+  }
+
   void malformedYamlNamesTheLine() {
     auto c = config::parseDeclarative("_format_version: '3.0'\nservices: [\n  {name: a\n");
     QVERIFY(!c.ok());

@@ -17,12 +17,15 @@ class SqliteStoreTest : public QObject {
     auto s = store::openSqlite(path);
     QVERIFY2(s.ok(), s.errorText().c_str());
     QVERIFY((*s)->empty());
-    QCOMPARE((*s)->schemaVersion(), 1);
+    QCOMPARE((*s)->schemaVersion(), 2);
     auto cfg = config::parseDeclarative(
         "_format_version: '3.0'\nservices:\n- name: a\n  url: http://a:81/x\n  read_timeout: 5\n"
         "  routes: [{name: r, paths: [/r], methods: [GET], hosts: ['*.a.com'], headers: {x-v: "
         "[1]}}]\n"
-        "routes: [{name: orphan, paths: [/o]}]\n");
+        "routes: [{name: orphan, paths: [/o]}]\n"
+        "upstreams:\n- name: backend\n  algorithm: least-connections\n"
+        "  healthchecks: {active: {healthy: {interval: 5}}, passive: {unhealthy: {http_failures: 3}}}\n"
+        "  targets: [{target: '10.0.0.1:80', weight: 5}, {target: 'b.internal'}]\n");
     QVERIFY(cfg.ok());
     QVERIFY((*s)->replace(*cfg).ok());
     QVERIFY(!(*s)->empty());
@@ -30,6 +33,8 @@ class SqliteStoreTest : public QObject {
     QVERIFY2(loaded.ok(), loaded.errorText().c_str());
     QCOMPARE(loaded->services, cfg->services);
     QCOMPARE(loaded->routes, cfg->routes);
+    QCOMPARE(loaded->upstreams, cfg->upstreams);
+    QCOMPARE(loaded->targets, cfg->targets);
   }
 
   void reopensWithoutRerunningMigrations() {
@@ -37,7 +42,7 @@ class SqliteStoreTest : public QObject {
     { QVERIFY(store::openSqlite(path).ok()); }
     auto again = store::openSqlite(path);
     QVERIFY(again.ok());
-    QCOMPARE((*again)->schemaVersion(), 1);
+    QCOMPARE((*again)->schemaVersion(), 2);
   }
 
   void seedsAnEmptyDatabaseOnce() {
