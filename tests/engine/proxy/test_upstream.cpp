@@ -63,15 +63,18 @@ void TestUpstream::serve(tcp::socket socket) {
   }
   beast::flat_buffer buffer;
   for (;;) {
-    http::request<http::string_body> req;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(boost::none);
     boost::system::error_code ec;
-    http::read(socket, buffer, req, ec);
+    http::read(socket, buffer, parser, ec);
     if (ec) break;
+    auto req = parser.release();
     {
       std::lock_guard lock(mutex_);
       last_.method = std::string(req.method_string());
       last_.target = std::string(req.target());
       last_.headers.clear();
+      last_.bodySize = req.body().size();
       for (const auto& f : req) last_.headers[lower(f.name_string())] = std::string(f.value());
     }
     std::string target(req.target());

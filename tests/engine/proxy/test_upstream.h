@@ -22,6 +22,7 @@ class TestUpstream {
   struct Seen {
     std::string method, target;
     std::map<std::string, std::string> headers;  // lower-case names
+    std::size_t bodySize = 0;
   };
   Seen last();
 
