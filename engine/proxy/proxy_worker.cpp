@@ -154,6 +154,10 @@ constexpr std::size_t kBufferSize = 16 * 1024;
 // Bodies larger than what one read brings are relayed with a bigger buffer: fewer read/write
 // pairs per response (nginx's proxy_buffers serve the same purpose).
 constexpr std::size_t kRelayBufferSize = 64 * 1024;
+// request_buffering / response_buffering hold bodies up to these sizes in memory; larger ones
+// stream through (nginx would spill to a temporary file instead).
+constexpr std::size_t kRequestBufferBytes = 1024 * 1024;
+constexpr std::size_t kResponseBufferBytes = 1024 * 1024;
 
 struct UpstreamConn {
   explicit UpstreamConn(asio::io_context& ctx) : socket(ctx), buffer(kBufferSize) {}
@@ -636,11 +640,51 @@ struct ProxyWorker::Impl {
       }
       x.bodyComplete = reqFraming == Framing::none || (reqFraming == Framing::length && reqRemaining == 0) ||
                        (reqFraming == Framing::chunked && reqScanner.done());
-      bytesIn += x.bodyBuffered;
       if (!x.bodyComplete && req.expectContinue) {
         arm(s, clientTimeoutMs);
         co_await asio::async_write(client, asio::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25), kTuple);
       }
+      // request_buffering (Kong's default): read a body of up to kRequestBufferBytes before
+      // choosing an upstream connection, so slow clients do not hold upstream connections and
+      // a failed connection can be retried. Larger bodies stream. From here on nothing may
+      // use views into the buffer taken before (it may move).
+      if (!x.bodyComplete && route.requestBuffering &&
+          (reqFraming == Framing::chunked || reqRemaining <= kRequestBufferBytes)) {
+        bool clientLost = false, badChunk = false;
+        while (!x.bodyComplete) {
+          if (in.spaceSize() == 0 && !in.makeRoom(req.headEnd + kRequestBufferBytes + 4096)) break;
+          std::size_t want = in.spaceSize();
+          if (reqFraming == Framing::length) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, reqRemaining));
+          arm(s, clientTimeoutMs);
+          auto [rec, n] = co_await client.async_read_some(asio::buffer(in.space(), want), kTuple);
+          if (rec) {
+            clientLost = true;
+            break;
+          }
+          const char* fresh = in.space();
+          in.produced(n);
+          if (reqFraming == Framing::length) {
+            x.bodyBuffered += n;
+            reqRemaining -= n;
+            x.bodyComplete = reqRemaining == 0;
+          } else {
+            x.bodyBuffered += reqScanner.feed(fresh, n);
+            if (reqScanner.error()) {
+              badChunk = true;
+              break;
+            }
+            x.bodyComplete = reqScanner.done();
+          }
+        }
+        if (clientLost) break;
+        if (badChunk) {
+          errorHead(out, 400, R"({"message":"Bad request"})", false);
+          co_await asio::async_write(client, asio::buffer(out), kTuple);
+          break;
+        }
+        x.bodyData = in.data() + req.headEnd;
+      }
+      bytesIn += x.bodyBuffered;
 
       // ---- send, stream the rest of the body, read the response head ----
       const auto tu = Clock::now();
@@ -657,7 +701,7 @@ struct ProxyWorker::Impl {
           clientFailed = true;
           f = s.timedOut ? Failure::timeout : Failure::client;
         }
-        bytesIn += reqFraming == Framing::chunked ? reqScanner.dataBytes() : static_cast<std::uint64_t>(req.contentLength);
+        bytesIn += reqFraming == Framing::length ? reqRemaining : reqScanner.dataBytes();
       } else {
         in.consume(req.headEnd + x.bodyBuffered);
       }
@@ -729,7 +773,6 @@ struct ProxyWorker::Impl {
 
       // ---- relay the response ----
       UpstreamConn& c = *x.conn;
-      const char* rbase = c.buffer.data();
       status = rh->status;
       Framing resFraming = (head || rh->noBody) ? Framing::none
                            : rh->chunked        ? Framing::chunked
@@ -737,6 +780,52 @@ struct ProxyWorker::Impl {
                                                     : Framing::untilClose;
       if (resFraming == Framing::untilClose) keepAlive = false;
       keepAlive = keepAlive && !draining;
+
+      const std::size_t rextra = c.buffer.size() - rh->headEnd;
+      std::size_t rbuffered = 0;
+      std::uint64_t resRemaining = 0;
+      resScanner.reset();
+      if (resFraming == Framing::length) {
+        rbuffered = static_cast<std::size_t>(std::min<std::uint64_t>(rextra, static_cast<std::uint64_t>(rh->contentLength)));
+        resRemaining = static_cast<std::uint64_t>(rh->contentLength) - rbuffered;
+      } else if (resFraming == Framing::chunked) {
+        rbuffered = resScanner.feed(c.buffer.data() + rh->headEnd, rextra);
+      } else if (resFraming == Framing::untilClose) {
+        rbuffered = rextra;
+      }
+      bool resComplete = resFraming == Framing::none || (resFraming == Framing::length && resRemaining == 0) ||
+                         (resFraming == Framing::chunked && resScanner.done());
+      // response_buffering (Kong's default): take a response of up to kResponseBufferBytes
+      // from the upstream before writing to the client, so a slow client does not hold the
+      // upstream connection, and the head and body leave in one write. Larger bodies stream.
+      if (!resComplete && route.responseBuffering && resFraming != Framing::untilClose &&
+          (resFraming == Framing::chunked || resRemaining <= kResponseBufferBytes)) {
+        s.upstream = &c;
+        while (!resComplete) {
+          if (c.buffer.spaceSize() == 0 && !c.buffer.makeRoom(rh->headEnd + kResponseBufferBytes + 4096)) break;
+          std::size_t want = c.buffer.spaceSize();
+          if (resFraming == Framing::length) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, resRemaining));
+          arm(s, svc.readTimeout);
+          auto [rec, n] = co_await c.socket.async_read_some(asio::buffer(c.buffer.space(), want), kTuple);
+          if (rec) break;  // the streaming relay below reports the failure
+          const char* fresh = c.buffer.space();
+          c.buffer.produced(n);
+          if (resFraming == Framing::length) {
+            rbuffered += n;
+            resRemaining -= n;
+            resComplete = resRemaining == 0;
+          } else {
+            std::size_t took = resScanner.feed(fresh, n);
+            rbuffered += took;
+            if (resScanner.error()) break;
+            resComplete = resScanner.done();
+          }
+        }
+        s.upstream = nullptr;
+        s.timedOut = false;
+      }
+
+      const char* rbase = c.buffer.data();  // after any growth above
       out.clear();
       http::appendStatusLine(out, rh->status, rh->reason.in(rbase));
       http::appendEndToEndHeaders(out, rbase, rh->headers);
@@ -748,21 +837,6 @@ struct ProxyWorker::Impl {
       if (!keepAlive) out.append("\r\nConnection: close");
       else if (req.versionMinor == 0) out.append("\r\nConnection: keep-alive");
       out.append("\r\n\r\n");
-
-      const std::size_t rextra = c.buffer.size() - rh->headEnd;
-      std::size_t rbuffered = 0;
-      std::uint64_t resRemaining = 0;
-      if (resFraming == Framing::length) {
-        rbuffered = static_cast<std::size_t>(std::min<std::uint64_t>(rextra, static_cast<std::uint64_t>(rh->contentLength)));
-        resRemaining = static_cast<std::uint64_t>(rh->contentLength) - rbuffered;
-      } else if (resFraming == Framing::chunked) {
-        resScanner.reset();
-        rbuffered = resScanner.feed(rbase + rh->headEnd, rextra);
-      } else if (resFraming == Framing::untilClose) {
-        rbuffered = rextra;
-      }
-      const bool resComplete = resFraming == Framing::none || (resFraming == Framing::length && resRemaining == 0) ||
-                               (resFraming == Framing::chunked && resScanner.done());
       arm(s, clientTimeoutMs);
       std::array<asio::const_buffer, 2> bufs{asio::buffer(out), asio::buffer(rbase + rh->headEnd, rbuffered)};
       auto [wec, wn] = co_await asio::async_write(client, bufs, kTuple);

@@ -61,7 +61,7 @@ class ProxyHttpTest : public QObject {
   void initTestCase() {
     up_ = std::make_unique<TestUpstream>();
     auto c = config::parseDeclarative("_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:" +
-                                      std::to_string(up_->port()) + "\n  routes: [{name: r, paths: [/]}]\n");
+                                      std::to_string(up_->port()) + "\n  routes: [{name: r, paths: [/]}, {name: s, paths: [/stream], strip_path: false, request_buffering: false}]\n");
     QVERIFY(c.ok());
     runtime::EngineOptions o;
     o.proxyListen = "127.0.0.1:0";
@@ -150,6 +150,49 @@ class ProxyHttpTest : public QObject {
     n = s.read_some(asio::buffer(buf));
     QVERIFY(std::string(buf, n).rfind("HTTP/1.1 200", 0) == 0);
     QVERIFY(up_->last().headers.count("expect") == 0);
+  }
+
+  // request_buffering (the default) holds the body until it is complete before it takes an
+  // upstream connection; request_buffering: false streams it as it comes.
+  void buffersRequestBodiesUnlessTheRouteStreams_data() {
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<bool>("upstreamSeesHalfBody");
+    QTest::newRow("buffered") << "/buffered" << false;
+    QTest::newRow("streamed") << "/stream" << true;
+  }
+  void buffersRequestBodiesUnlessTheRouteStreams() {
+    QFETCH(QString, path);
+    QFETCH(bool, upstreamSeesHalfBody);
+    TestUpstream up;
+    auto c = config::parseDeclarative("_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:" +
+                                      std::to_string(up.port()) +
+                                      "\n  routes: [{name: r, paths: [/]}, {name: s, paths: [/stream], "
+                                      "strip_path: false, request_buffering: false}]\n");
+    QVERIFY(c.ok());
+    runtime::Engine engine;
+    runtime::EngineOptions o;
+    o.proxyListen = "127.0.0.1:0";
+    o.adminListen = "off";
+    o.workers = 1;
+    QVERIFY(engine.start(o, std::move(*c)).ok());
+    asio::io_context ctx;
+    tcp::socket s(ctx);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), engine.proxyPort()));
+    asio::write(s, asio::buffer("POST " + path.toStdString() +
+                                " HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello"));
+    if (upstreamSeesHalfBody) {
+      QTRY_COMPARE(up.connections(), 1);
+    } else {
+      QTest::qWait(300);
+      QCOMPARE(up.connections(), 0);
+    }
+    asio::write(s, asio::buffer(std::string("world")));
+    std::string response;
+    boost::system::error_code ec;
+    asio::read(s, asio::dynamic_buffer(response), ec);  // until the proxy closes
+    QVERIFY2(response.rfind("HTTP/1.1 200", 0) == 0, response.c_str());
+    QCOMPARE(up.last().bodySize, std::size_t{10});
+    engine.stop();
   }
 
   void streamsLargeBodiesBothWays() {
