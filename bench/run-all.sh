@@ -22,4 +22,10 @@ for profile in plain large; do
   done
 done
 echo "== profile=plugins: not run (plugins arrive with the plugins issue)"
+echo "== router: 10,000 routes"
+if [[ -x build/bin/router_bench ]]; then
+  build/bin/router_bench --benchmark_min_time=0.2 2>/dev/null | tail -n 1 || status=1
+else
+  echo "build/bin/router_bench missing (configure with -DARCHWAY_BENCH=ON)"; status=1
+fi
 exit $status

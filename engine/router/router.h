@@ -61,9 +61,12 @@ class Router {
 
  private:
   struct Matcher;
+  struct Index;
   Router();
   std::vector<CompiledRoute> routes_;
-  std::vector<Matcher> matchers_;  // sorted by priority, highest first
+  // Sorted by priority, highest first; a matcher's position is its rank (lower wins).
+  std::vector<Matcher> matchers_;
+  std::unique_ptr<Index> index_;  // host, prefix and regex indexes over matchers_
   bool usesHeaders_ = false;
 };
 
