@@ -1,0 +1,195 @@
+#pragma once
+// Target health shared by every worker and kept across config snapshots.
+//
+// The state machine follows Kong's lua-resty-healthcheck: four internal states (healthy,
+// mostly_healthy, mostly_unhealthy, unhealthy) and four 8-bit counters (success, http, tcp,
+// timeout) that active and passive checks share. A failure clears the success counter; a success
+// clears the three failure counters; a counter reaching its limit moves the target to healthy or
+// unhealthy (and the counters restart from zero). A limit of 0 disables that report entirely, so
+// with healthy.successes = 0 (Kong's default) successes do not clear failures and an unhealthy
+// target only comes back through active checks or a manual setHealthy().
+//
+// Threads: TargetHealth is lock-free (one atomic word) and may be used from any thread; workers
+// report passive outcomes through it. HealthState and HealthRegistry take a mutex for structural
+// changes (control thread, Admin API); the request path never touches that mutex.
+#include <atomic>
+#include <bitset>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "balancer/target_address.h"
+#include "core/entities.h"
+#include "core/result.h"
+
+namespace archway::balancer {
+
+// What one proxied try (passive) or one probe (active) produced.
+struct Outcome {
+  // success: a TCP-only probe connected (active type tcp).
+  enum class Kind { httpStatus, tcpFailure, timeout, success };
+  Kind kind = Kind::httpStatus;
+  int httpStatus = 0;  // Kind::httpStatus; 0 = invalid response (counts as an HTTP failure)
+
+  static Outcome http(int status) { return {Kind::httpStatus, status}; }
+  static Outcome success() { return {Kind::success, 0}; }
+  static Outcome tcpFailure() { return {Kind::tcpFailure, 0}; }
+  static Outcome timeout() { return {Kind::timeout, 0}; }
+};
+
+// One check family's thresholds (active or passive), compiled from the config for O(1) lookups.
+struct CheckRules {
+  std::bitset<1000> healthyStatuses;
+  std::bitset<1000> unhealthyStatuses;
+  int successes = 0;  // 0 disables each of these
+  int httpFailures = 0;
+  int tcpFailures = 0;
+  int timeouts = 0;
+
+  static CheckRules passive(const core::HealthcheckPassive& c);
+  static CheckRules active(const core::HealthcheckActive& c);
+};
+
+// Kong's usage test: any active interval or passive failure threshold set.
+bool usesHealthchecks(const core::Healthchecks& c);
+
+// Admin API status strings (kong-reference #29).
+enum class TargetStatus { healthy, unhealthy, healthchecksOff, dnsError };
+std::string_view toString(TargetStatus s);
+
+// (upstream id, target "host:port", healthy). Called on the thread whose report caused the
+// transition (a worker or the control thread): it must be thread-safe and must not block.
+using HealthListener =
+    std::function<void(const std::string& upstreamId, const std::string& target, bool healthy)>;
+
+class TargetHealth {
+ public:
+  enum class State : std::uint8_t {
+    healthy = 0,
+    unhealthy = 1,
+    mostlyHealthy = 2,
+    mostlyUnhealthy = 3
+  };
+  struct Counters {
+    int success = 0, http = 0, tcp = 0, timeout = 0;
+  };
+
+  TargetHealth(std::string upstreamId, std::string key,
+               std::shared_ptr<const HealthListener> listener);
+
+  const std::string& key() const { return key_; }
+  // Request path: one relaxed load. mostly_healthy counts as healthy (Kong).
+  bool healthy() const noexcept {
+    auto s = stateOf(word_.load(std::memory_order_relaxed));
+    return s == State::healthy || s == State::mostlyHealthy;
+  }
+  State state() const noexcept { return stateOf(word_.load(std::memory_order_relaxed)); }
+  Counters counters() const noexcept;
+
+  bool dnsError() const noexcept { return dnsError_.load(std::memory_order_relaxed); }
+  void setDnsError(bool e) noexcept { dnsError_.store(e, std::memory_order_relaxed); }
+
+  // Runs one report through the state machine; true when it flipped healthy <-> unhealthy (the
+  // listener has then been called).
+  bool report(const CheckRules& rules, const Outcome& outcome);
+  // Forces a state and clears the counters (Kong's set_target_status); the listener is called
+  // when the healthy flag changes.
+  void set(bool healthy);
+
+ private:
+  static State stateOf(std::uint64_t w) noexcept { return static_cast<State>((w >> 32) & 3); }
+  bool apply(bool towardsHealthy, int counterShift, int limit);
+  void notify(bool healthy) const;
+
+  std::atomic<std::uint64_t> word_{0};  // bits 0-31: counters (8 bits each), 32-33: State
+  std::atomic<bool> dnsError_{false};
+  std::string upstreamId_;
+  std::string key_;
+  std::shared_ptr<const HealthListener> listener_;
+};
+
+// One target as the health state knows it (config view, refreshed by each sync).
+struct HealthTarget {
+  std::string key;  // "host:port"
+  TargetAddress address;
+  int weight = 100;
+  std::shared_ptr<TargetHealth> health;
+};
+
+// Health of one upstream's targets. Outlives config snapshots: HealthRegistry::sync keeps the
+// TargetHealth of every target whose "host:port" is still configured.
+class HealthState {
+ public:
+  HealthState(std::string upstreamId, std::shared_ptr<const HealthListener> listener);
+
+  const std::string& upstreamId() const { return upstreamId_; }
+  std::string upstreamName() const;
+  std::optional<std::string> hostHeader() const;  // upstream.host_header
+  core::Healthchecks config() const;
+  bool usingHealthchecks() const { return using_.load(std::memory_order_relaxed); }
+
+  // Control thread: replaces the config and the target list; new targets start healthy, removed
+  // ones are dropped (a balancer still holding one keeps a detached copy alive).
+  void sync(const core::Upstream& upstream, std::span<const core::Target* const> targets);
+
+  std::shared_ptr<TargetHealth> find(std::string_view target) const;
+  std::vector<HealthTarget> targets() const;  // sorted by key
+
+  // Admin API. nullopt when the target is unknown.
+  std::optional<TargetStatus> status(std::string_view target) const;
+  // Kong's POST /upstreams/{u}/targets/{t}/healthy|unhealthy. Fails like Kong when the upstream
+  // has no health checks ("no healthchecker found for <name>") or the target is unknown.
+  core::Status setHealthy(std::string_view target, bool healthy);
+  void setDnsError(std::string_view target, bool error);
+  // Passive report by target key (the balancer's report() is the index-based fast path).
+  void report(std::string_view target, const Outcome& outcome);
+
+ private:
+  void syncLocked(const core::Upstream& upstream, std::span<const core::Target* const> targets,
+                  std::vector<std::shared_ptr<TargetHealth>>& reset);
+
+  const std::string upstreamId_;
+  std::shared_ptr<const HealthListener> listener_;
+  std::atomic<bool> using_{false};
+  mutable std::mutex mutex_;
+  std::string name_;
+  std::optional<std::string> hostHeader_;
+  core::Healthchecks config_;
+  CheckRules passive_;
+  std::map<std::string, HealthTarget, std::less<>> targets_;
+};
+
+// Every upstream's HealthState, keyed by upstream id. One per engine, owned by the control
+// thread; lookups are thread-safe.
+class HealthRegistry {
+ public:
+  explicit HealthRegistry(HealthListener listener = {});
+
+  // Control thread, once per config snapshot, before building balancers: creates, updates and
+  // drops states so that they match the config.
+  void sync(const core::Config& config);
+  // Same for one upstream (targets: those of this upstream).
+  std::shared_ptr<HealthState> sync(const core::Upstream& upstream,
+                                    std::span<const core::Target* const> targets);
+
+  std::shared_ptr<HealthState> find(std::string_view upstreamId) const;
+  std::vector<std::shared_ptr<HealthState>> all() const;
+
+ private:
+  std::shared_ptr<const HealthListener> listener_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<HealthState>, std::less<>> states_;
+};
+
+// The targets of one upstream in a config, in config order.
+std::vector<const core::Target*> targetsOf(const core::Config& config,
+                                           const std::string& upstreamId);
+
+}  // namespace archway::balancer

@@ -1,0 +1,415 @@
+#include "balancer/upstream_balancer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+namespace archway::balancer {
+
+namespace {
+
+// Kong's latency algorithm: an exponentially weighted moving average that decays with a 10 s
+// time constant, so an idle slow target is tried again after a while.
+constexpr double kDecaySeconds = 10.0;
+
+std::atomic<std::uint64_t> nextInstance{1};
+
+// FNV-1a 64 with a splitmix64 finalizer: stable across processes and builds, so every node of a
+// cluster maps a key to the same target.
+std::uint64_t mix(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t hashBytes(std::string_view s) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return mix(h);
+}
+
+bool contains(std::span<const int> v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+double decayed(const WorkerState::Entry& e, Clock::TimePoint now) {
+  double td = std::chrono::duration<double>(now - e.touched).count();
+  if (td < 0) td = 0;
+  return e.ewmaUs * std::exp(-td / kDecaySeconds);
+}
+
+}  // namespace
+
+std::optional<Algorithm> parseAlgorithm(std::string_view n) {
+  if (n == "round-robin") return Algorithm::roundRobin;
+  if (n == "least-connections") return Algorithm::leastConnections;
+  if (n == "consistent-hashing") return Algorithm::consistentHashing;
+  if (n == "latency") return Algorithm::latency;
+  return std::nullopt;
+}
+
+std::optional<HashOn> parseHashOn(std::string_view n) {
+  if (n == "none") return HashOn::none;
+  if (n == "consumer") return HashOn::consumer;
+  if (n == "ip") return HashOn::ip;
+  if (n == "header") return HashOn::header;
+  if (n == "cookie") return HashOn::cookie;
+  if (n == "path") return HashOn::path;
+  if (n == "query_arg") return HashOn::queryArg;
+  if (n == "uri_capture") return HashOn::uriCapture;
+  return std::nullopt;
+}
+
+core::Result<std::shared_ptr<const UpstreamBalancer>> UpstreamBalancer::build(
+    const core::Upstream& upstream, std::span<const core::Target* const> targets,
+    std::shared_ptr<HealthState> health, BalancerOptions options) {
+  core::Errors errors;
+  auto algorithm = parseAlgorithm(upstream.algorithm);
+  if (!algorithm) errors.push_back({"algorithm", "unknown algorithm " + upstream.algorithm});
+  auto hashOn = parseHashOn(upstream.hashOn);
+  if (!hashOn)
+    errors.push_back({"hash_on",
+                      "expected one of: none, consumer, ip, header, "
+                      "cookie, path, query_arg, uri_capture"});
+  auto hashFallback = parseHashOn(upstream.hashFallback);
+  if (!hashFallback) {
+    errors.push_back({"hash_fallback",
+                      "expected one of: none, consumer, ip, header, cookie, "
+                      "path, query_arg, uri_capture"});
+  }
+  if (!errors.empty()) return errors;
+
+  std::shared_ptr<UpstreamBalancer> b(new UpstreamBalancer());
+  b->instance_ = nextInstance.fetch_add(1, std::memory_order_relaxed);
+  b->upstreamId_ = upstream.id;
+  b->upstreamName_ = upstream.name;
+  b->algorithm_ = *algorithm;
+  b->hashOn_ = *hashOn;
+  b->hashFallback_ = *hashFallback;
+  auto nameFor = [&](HashOn on, bool primary) -> std::optional<std::string> {
+    switch (on) {
+      case HashOn::header:
+        return primary ? upstream.hashOnHeader : upstream.hashFallbackHeader;
+      case HashOn::queryArg:
+        return primary ? upstream.hashOnQueryArg : upstream.hashFallbackQueryArg;
+      case HashOn::uriCapture:
+        return primary ? upstream.hashOnUriCapture : upstream.hashFallbackUriCapture;
+      case HashOn::cookie:
+        return upstream.hashOnCookie;
+      default:
+        return std::nullopt;
+    }
+  };
+  b->hashOnName_ = nameFor(b->hashOn_, true);
+  b->hashFallbackName_ = nameFor(b->hashFallback_, false);
+  b->cookieName_ = upstream.hashOnCookie.value_or("");
+  b->cookiePath_ = upstream.hashOnCookiePath;
+  b->hostHeader_ = upstream.hostHeader;
+  b->threshold_ = upstream.healthchecks.threshold;
+  b->checksOn_ = usesHealthchecks(upstream.healthchecks);
+  b->passive_ = CheckRules::passive(upstream.healthchecks.passive);
+  b->clock_ = options.clock ? options.clock : &steadyClock();
+
+  if (!health) {
+    health = std::make_shared<HealthState>(upstream.id, nullptr);
+    health->sync(upstream, targets);
+  }
+  b->healthState_ = health;
+
+  // Config order, one entry per address (the last duplicate wins, as in HealthState::sync).
+  std::unordered_map<std::string, std::size_t> seen;
+  auto keys = std::make_shared<std::vector<std::string>>();
+  for (const core::Target* t : targets) {
+    auto addr = parseTargetAddress(t->target);
+    if (!addr) continue;
+    Target entry{addr->text(), std::move(*addr), std::max(0, t->weight)};
+    if (auto it = seen.find(entry.key); it != seen.end()) {
+      b->targets_[it->second] = std::move(entry);
+      continue;
+    }
+    seen.emplace(entry.key, b->targets_.size());
+    b->targets_.push_back(std::move(entry));
+  }
+  for (const auto& t : b->targets_) {
+    keys->push_back(t.key);
+    auto h = health->find(t.key);
+    // Not in the registry (it was synced with another config): a detached healthy state.
+    if (!h) h = std::make_shared<TargetHealth>(upstream.id, t.key, nullptr);
+    b->health_.push_back(std::move(h));
+  }
+  b->keys_ = std::move(keys);
+
+  if (b->algorithm_ == Algorithm::consistentHashing) {
+    // Each slot goes to the target with the highest weighted rendezvous score
+    // w / -ln(u(slot, target)): a target owns a share of slots proportional to its weight, and
+    // removing (or adding) a target moves only the slots it owns (or takes), so only its keys
+    // are remapped.
+    const auto slots = static_cast<std::size_t>(std::clamp(upstream.slotCount, 10, 65536));
+    b->slotOwner_.assign(slots, std::numeric_limits<std::uint32_t>::max());
+    std::vector<std::uint64_t> seeds;
+    for (const auto& t : b->targets_) seeds.push_back(hashBytes(t.key));
+    for (std::size_t s = 0; s < slots; ++s) {
+      double best = -1;
+      for (std::size_t i = 0; i < b->targets_.size(); ++i) {
+        if (b->targets_[i].weight <= 0) continue;
+        std::uint64_t h = mix(seeds[i] ^ mix(s));
+        double u = (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
+        double score = b->targets_[i].weight / -std::log(u);
+        if (score > best) {
+          best = score;
+          b->slotOwner_[s] = static_cast<std::uint32_t>(i);
+        }
+      }
+    }
+  }
+  return std::shared_ptr<const UpstreamBalancer>(std::move(b));
+}
+
+bool UpstreamBalancer::usable(int index) const {
+  const auto i = static_cast<std::size_t>(index);
+  if (targets_[i].weight <= 0) return false;
+  const TargetHealth& h = *health_[i];
+  if (h.dnsError()) return false;
+  return !checksOn_ || h.healthy();
+}
+
+bool UpstreamBalancer::admits(long long available, long long total) const {
+  if (total <= 0 || available <= 0) return false;
+  return static_cast<double>(available) * 100.0 > threshold_ * static_cast<double>(total);
+}
+
+UpstreamBalancer::Health UpstreamBalancer::health() const {
+  Health out;
+  for (int i = 0; i < size(); ++i) {
+    if (health_[static_cast<std::size_t>(i)]->dnsError()) continue;  // no address: no weight
+    const long long w = targets_[static_cast<std::size_t>(i)].weight;
+    out.total += w;
+    if (usable(i)) out.available += w;
+  }
+  out.unavailable = out.total - out.available;
+  out.healthy = admits(out.available, out.total);
+  return out;
+}
+
+void UpstreamBalancer::bind(WorkerState& state) const {
+  if (state.boundTo_ == instance_) return;
+  std::vector<WorkerState::Entry> entries(targets_.size());
+  if (state.keys_) {
+    std::unordered_map<std::string_view, std::size_t> old;
+    for (std::size_t i = 0; i < state.keys_->size(); ++i) old.emplace((*state.keys_)[i], i);
+    for (std::size_t i = 0; i < targets_.size(); ++i) {
+      if (auto it = old.find(targets_[i].key); it != old.end()) {
+        entries[i] = state.entries_[it->second];
+        entries[i].current = 0;  // the weights changed: restart the smooth sequence
+      }
+    }
+  }
+  state.entries_ = std::move(entries);
+  state.keys_ = keys_;
+  state.boundTo_ = instance_;
+}
+
+WorkerState::Entry* UpstreamBalancer::entryFor(WorkerState& state, int index) const {
+  if (index < 0 || index >= size()) return nullptr;
+  if (state.boundTo_ == instance_) return &state.entries_[static_cast<std::size_t>(index)];
+  if (!state.keys_) {
+    bind(state);
+    return &state.entries_[static_cast<std::size_t>(index)];
+  }
+  // A request that started on another snapshot of this upstream: find the target by key.
+  const auto& key = targets_[static_cast<std::size_t>(index)].key;
+  for (std::size_t i = 0; i < state.keys_->size(); ++i) {
+    if ((*state.keys_)[i] == key) return &state.entries_[i];
+  }
+  return nullptr;
+}
+
+int UpstreamBalancer::pick(WorkerState& state, const HashInput& input,
+                           std::span<const int> alreadyTried) const {
+  bind(state);
+  long long total = 0, available = 0;
+  for (int i = 0; i < size(); ++i) {
+    if (health_[static_cast<std::size_t>(i)]->dnsError()) continue;
+    const long long w = targets_[static_cast<std::size_t>(i)].weight;
+    total += w;
+    if (usable(i)) available += w;
+  }
+  if (!admits(available, total)) return -1;
+
+  switch (algorithm_) {
+    case Algorithm::consistentHashing:
+      return pickHashed(state, input, alreadyTried);
+    case Algorithm::roundRobin: {
+      int i = pickRoundRobin(state, alreadyTried, false);
+      return i >= 0 ? i : pickRoundRobin(state, alreadyTried, true);
+    }
+    case Algorithm::leastConnections: {
+      int i = pickLeastConnections(state, alreadyTried, false);
+      return i >= 0 ? i : pickLeastConnections(state, alreadyTried, true);
+    }
+    case Algorithm::latency: {
+      int i = pickLatency(state, alreadyTried, false);
+      return i >= 0 ? i : pickLatency(state, alreadyTried, true);
+    }
+  }
+  return -1;
+}
+
+// nginx's smooth weighted round-robin: every candidate gains its weight, the richest is chosen
+// and pays the round's total. Over sum(weights) picks each target gets exactly its weight, and
+// the picks of a heavy target are spread out instead of bunched together.
+int UpstreamBalancer::pickRoundRobin(WorkerState& s, std::span<const int> tried,
+                                     bool allowTried) const {
+  int best = -1;
+  std::int64_t total = 0;
+  for (int i = 0; i < size(); ++i) {
+    if (!usable(i) || (!allowTried && contains(tried, i))) continue;
+    auto& e = s.entries_[static_cast<std::size_t>(i)];
+    const std::int64_t w = targets_[static_cast<std::size_t>(i)].weight;
+    e.current += w;
+    total += w;
+    if (best < 0 || e.current > s.entries_[static_cast<std::size_t>(best)].current) best = i;
+  }
+  if (best >= 0) s.entries_[static_cast<std::size_t>(best)].current -= total;
+  return best;
+}
+
+// Kong's score (active + 1) / weight: the least loaded relative to its weight; ties rotate so
+// equal targets share the load.
+int UpstreamBalancer::pickLeastConnections(WorkerState& s, std::span<const int> tried,
+                                           bool allowTried) const {
+  const int n = size();
+  if (n == 0) return -1;
+  const int start = static_cast<int>(s.cursor_++ % static_cast<std::uint64_t>(n));
+  int best = -1;
+  for (int k = 0; k < n; ++k) {
+    const int i = (start + k) % n;
+    if (!usable(i) || (!allowTried && contains(tried, i))) continue;
+    if (best < 0) {
+      best = i;
+      continue;
+    }
+    const auto& a = s.entries_[static_cast<std::size_t>(i)];
+    const auto& b = s.entries_[static_cast<std::size_t>(best)];
+    const std::int64_t lhs =
+        static_cast<std::int64_t>(a.active + 1) * targets_[static_cast<std::size_t>(best)].weight;
+    const std::int64_t rhs =
+        static_cast<std::int64_t>(b.active + 1) * targets_[static_cast<std::size_t>(i)].weight;
+    if (lhs < rhs) best = i;
+  }
+  return best;
+}
+
+// Lowest decayed EWMA / weight. Targets without a sample come first (one at a time: a target
+// already busy with its first request waits for that sample), so every target gets measured.
+int UpstreamBalancer::pickLatency(WorkerState& s, std::span<const int> tried,
+                                  bool allowTried) const {
+  const int n = size();
+  if (n == 0) return -1;
+  const auto now = clock_->now();
+  const int start = static_cast<int>(s.cursor_++ % static_cast<std::uint64_t>(n));
+  int best = -1, bestTier = 3, bestActive = 0;
+  double bestScore = 0;
+  for (int k = 0; k < n; ++k) {
+    const int i = (start + k) % n;
+    if (!usable(i) || (!allowTried && contains(tried, i))) continue;
+    const auto& e = s.entries_[static_cast<std::size_t>(i)];
+    int tier = e.sampled ? 1 : (e.active == 0 ? 0 : 2);
+    double score = e.sampled ? decayed(e, now) / targets_[static_cast<std::size_t>(i)].weight : 0;
+    bool better = best < 0 || tier < bestTier ||
+                  (tier == bestTier && tier == 1 && score < bestScore) ||
+                  (tier == bestTier && tier == 2 && e.active < bestActive);
+    if (better) {
+      best = i;
+      bestTier = tier;
+      bestScore = score;
+      bestActive = e.active;
+    }
+  }
+  return best;
+}
+
+std::string_view UpstreamBalancer::hashValue(HashOn on, const std::optional<std::string>& name,
+                                             const HashInput& in) const {
+  switch (on) {
+    case HashOn::none:
+      return {};
+    case HashOn::consumer:
+      return in.consumer;
+    case HashOn::ip:
+      return in.ip;
+    case HashOn::path:
+      return in.path;
+    case HashOn::header:
+      return name && in.header ? in.header(in.context, *name) : std::string_view{};
+    case HashOn::cookie:
+      return name && in.cookie ? in.cookie(in.context, *name) : std::string_view{};
+    case HashOn::queryArg:
+      return name && in.queryArg ? in.queryArg(in.context, *name) : std::string_view{};
+    case HashOn::uriCapture:
+      return name && in.uriCapture ? in.uriCapture(in.context, *name) : std::string_view{};
+  }
+  return {};
+}
+
+int UpstreamBalancer::pickHashed(WorkerState& s, const HashInput& in,
+                                 std::span<const int> tried) const {
+  if (slotOwner_.empty()) return -1;
+  std::string_view key = hashValue(hashOn_, hashOnName_, in);
+  // Kong ignores hash_fallback when hashing on a cookie (the cookie is always made up).
+  if (key.empty() && hashOn_ != HashOn::cookie)
+    key = hashValue(hashFallback_, hashFallbackName_, in);
+  const std::size_t slots = slotOwner_.size();
+  std::size_t slot = key.empty() ? static_cast<std::size_t>(mix(s.cursor_++) % slots)
+                                 : static_cast<std::size_t>(hashBytes(key) % slots);
+  // Walk the ring from the key's slot to the first usable owner (not tried yet, if possible):
+  // a key keeps its target while that target is usable, and moves back when it recovers.
+  int fallback = -1;
+  for (std::size_t k = 0; k < slots; ++k) {
+    const auto owner = slotOwner_[(slot + k) % slots];
+    if (owner == std::numeric_limits<std::uint32_t>::max()) continue;
+    const int i = static_cast<int>(owner);
+    if (!usable(i)) continue;
+    if (!contains(tried, i)) return i;
+    if (fallback < 0) fallback = i;
+  }
+  return fallback;
+}
+
+void UpstreamBalancer::onStart(WorkerState& state, int index) const {
+  if (auto* e = entryFor(state, index)) ++e->active;
+}
+
+void UpstreamBalancer::onFinish(WorkerState& state, int index) const {
+  if (auto* e = entryFor(state, index); e && e->active > 0) --e->active;
+}
+
+void UpstreamBalancer::recordLatency(WorkerState& state, int index,
+                                     std::chrono::microseconds rtt) const {
+  auto* e = entryFor(state, index);
+  if (!e) return;
+  const auto now = clock_->now();
+  const double sample = static_cast<double>(rtt.count());
+  if (!e->sampled) {
+    e->ewmaUs = sample;
+    e->sampled = true;
+  } else {
+    double td = std::chrono::duration<double>(now - e->touched).count();
+    const double w = std::exp(-(td > 0 ? td : 0) / kDecaySeconds);
+    e->ewmaUs = e->ewmaUs * w + sample * (1.0 - w);
+  }
+  e->touched = now;
+}
+
+void UpstreamBalancer::report(int index, const Outcome& outcome) const {
+  if (!checksOn_ || index < 0 || index >= size()) return;
+  health_[static_cast<std::size_t>(index)]->report(passive_, outcome);
+}
+
+}  // namespace archway::balancer
