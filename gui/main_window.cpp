@@ -147,6 +147,9 @@ void MainWindow::onEngineEvent(int kind, const QString& message) {
     case Kind::error:
       statusBar()->showMessage(tr("Gateway error: %1").arg(message), 10000);
       break;
+    case Kind::healthChanged:
+      statusBar()->showMessage(tr("Upstream health: %1").arg(message), 10000);
+      break;
     case Kind::started:
     case Kind::stopped:
       break;

@@ -146,6 +146,10 @@
         <source>Engine: failed to start</source>
         <translation>Engine: Start fehlgeschlagen</translation>
     </message>
+    <message>
+        <source>Upstream health: %1</source>
+        <translation>Upstream-Zustand: %1</translation>
+    </message>
 </context>
 <context>
     <name>archway::models::RouteStatsModel</name>

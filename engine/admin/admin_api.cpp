@@ -105,7 +105,8 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     if ((segs[0] == "services" || segs[0] == "routes") && segs.size() <= 2) return true;
     if (segs.size() == 3 && segs[0] == "services" && segs[2] == "routes") return true;
     if (segs[0] == "upstreams" && segs.size() <= 2) return true;
-    if (segs[0] == "upstreams" && segs.size() == 3 && (segs[2] == "targets" || segs[2] == "health")) return true;
+    if (segs[0] == "upstreams" && segs.size() == 3 && (segs[2] == "targets" || segs[2] == "health"))
+      return true;
     if (segs[0] == "upstreams" && segs.size() == 4 && segs[2] == "targets") return true;
     return false;
   };
@@ -186,10 +187,13 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
         o["data"] = json::object{{"addresses", json::array{}}};
         data.push_back(std::move(o));
       }
-      return respond(200, json::object{{"data", std::move(data)}, {"next", nullptr}, {"node_id", ctx_.nodeId}});
+      return respond(
+          200,
+          json::object{{"data", std::move(data)}, {"next", nullptr}, {"node_id", ctx_.nodeId}});
     }
     if (segs.size() == 3) return page(targets, "upstreams/" + u->id + "/targets", url->params());
-    if (segs[3] == "all") return page(targets, "upstreams/" + u->id + "/targets/all", url->params());
+    if (segs[3] == "all")
+      return page(targets, "upstreams/" + u->id + "/targets/all", url->params());
     for (const auto& t : targets) {
       if (t.id == segs[3] || t.target == segs[3]) return respond(200, config::toJson(t));
     }

@@ -179,10 +179,10 @@ class Parser {
         forEach(v, "targets", [&](const YAML::Node& n, const std::string& path) {
           parseTarget(config, n, path, nullptr);
         });
-      } else if (key == "consumers" || key == "plugins" ||
-                 key == "certificates" || key == "snis" || key == "ca_certificates" ||
-                 key == "keyauth_credentials" || key == "acls" || key == "basicauth_credentials" ||
-                 key == "jwt_secrets" || key == "vaults" || key == "keys" || key == "key_sets") {
+      } else if (key == "consumers" || key == "plugins" || key == "certificates" || key == "snis" ||
+                 key == "ca_certificates" || key == "keyauth_credentials" || key == "acls" ||
+                 key == "basicauth_credentials" || key == "jwt_secrets" || key == "vaults" ||
+                 key == "keys" || key == "key_sets") {
         if (!(v.IsSequence() && v.size() == 0) && !v.IsNull()) {
           r_.fail(key, "entity type not supported yet by this Archway version");
         }
@@ -453,7 +453,8 @@ class Parser {
       if (const auto* u = config.findUpstream(ref)) {
         auto& t = config.targets[index];
         t.upstreamId = u->id;
-        if (t.id.empty()) t.id = core::uuid5(core::kConfigNamespace, "targets:" + u->id + ":" + t.target);
+        if (t.id.empty())
+          t.id = core::uuid5(core::kConfigNamespace, "targets:" + u->id + ":" + t.target);
       } else {
         r_.fail(path, "could not find upstream '" + ref + "'");
       }
@@ -469,7 +470,8 @@ class Parser {
       return out;
     }
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (auto x = r_.integer(v[i], p + "[" + std::to_string(i) + "]", 100, 999)) out.push_back(static_cast<int>(*x));
+      if (auto x = r_.integer(v[i], p + "[" + std::to_string(i) + "]", 100, 999))
+        out.push_back(static_cast<int>(*x));
     }
     return out;
   }
@@ -498,8 +500,11 @@ class Parser {
       if (auto x = r_.string(n, fp)) {
         bool ok = *x == "tcp" || *x == "http" || *x == "https" ||
                   (active && (*x == "grpc" || *x == "grpcs"));
-        if (!ok) r_.fail(fp, active ? "expected one of: tcp, http, https, grpc, grpcs" : "expected one of: tcp, http, https");
-        else dst = *x;
+        if (!ok)
+          r_.fail(fp, active ? "expected one of: tcp, http, https, grpc, grpcs"
+                             : "expected one of: tcp, http, https");
+        else
+          dst = *x;
       }
     };
     record(v, p, [&](const std::string& key, const YAML::Node& n, const std::string& fp) {
@@ -511,39 +516,65 @@ class Parser {
           } catch (...) {
           }
         }
-        if (t < 0 || t > 100) r_.fail(fp, "value should be between 0 and 100");
-        else hc.threshold = t;
+        if (t < 0 || t > 100)
+          r_.fail(fp, "value should be between 0 and 100");
+        else
+          hc.threshold = t;
         return true;
       }
       if (key == "active") {
         auto& a = hc.active;
         record(n, fp, [&](const std::string& k, const YAML::Node& m, const std::string& mp) {
-          if (k == "type") type(m, mp, a.type, true);
-          else if (k == "timeout") seconds(m, mp, a.timeout);
-          else if (k == "concurrency") { if (auto x = r_.integer(m, mp, 1, 2147483647)) a.concurrency = static_cast<int>(*x); }
-          else if (k == "http_path") { if (auto x = r_.string(m, mp)) { if (x->empty() || (*x)[0] != '/') r_.fail(mp, "should start with: /"); a.httpPath = *x; } }
-          else if (k == "https_sni") a.httpsSni = r_.string(m, mp);
-          else if (k == "https_verify_certificate") { if (auto x = r_.boolean(m, mp)) a.httpsVerifyCertificate = *x; }
-          else if (k == "headers") {
+          if (k == "type")
+            type(m, mp, a.type, true);
+          else if (k == "timeout")
+            seconds(m, mp, a.timeout);
+          else if (k == "concurrency") {
+            if (auto x = r_.integer(m, mp, 1, 2147483647)) a.concurrency = static_cast<int>(*x);
+          } else if (k == "http_path") {
+            if (auto x = r_.string(m, mp)) {
+              if (x->empty() || (*x)[0] != '/') r_.fail(mp, "should start with: /");
+              a.httpPath = *x;
+            }
+          } else if (k == "https_sni")
+            a.httpsSni = r_.string(m, mp);
+          else if (k == "https_verify_certificate") {
+            if (auto x = r_.boolean(m, mp)) a.httpsVerifyCertificate = *x;
+          } else if (k == "headers") {
             if (m.IsNull()) return true;
-            if (!m.IsMap()) { r_.fail(mp, "expected a map"); return true; }
-            for (const auto& h : m) a.headers[h.first.as<std::string>()] = r_.strings(h.second, mp + "." + h.first.as<std::string>());
+            if (!m.IsMap()) {
+              r_.fail(mp, "expected a map");
+              return true;
+            }
+            for (const auto& h : m)
+              a.headers[h.first.as<std::string>()] =
+                  r_.strings(h.second, mp + "." + h.first.as<std::string>());
           } else if (k == "healthy") {
             record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "interval") seconds(hn, hp, a.healthyInterval);
-              else if (hk == "successes") counter(hn, hp, a.healthySuccesses);
-              else if (hk == "http_statuses") a.healthyHttpStatuses = statuses(hn, hp);
-              else return false;
+              if (hk == "interval")
+                seconds(hn, hp, a.healthyInterval);
+              else if (hk == "successes")
+                counter(hn, hp, a.healthySuccesses);
+              else if (hk == "http_statuses")
+                a.healthyHttpStatuses = statuses(hn, hp);
+              else
+                return false;
               return true;
             });
           } else if (k == "unhealthy") {
             record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "interval") seconds(hn, hp, a.unhealthyInterval);
-              else if (hk == "tcp_failures") counter(hn, hp, a.unhealthyTcpFailures);
-              else if (hk == "timeouts") counter(hn, hp, a.unhealthyTimeouts);
-              else if (hk == "http_failures") counter(hn, hp, a.unhealthyHttpFailures);
-              else if (hk == "http_statuses") a.unhealthyHttpStatuses = statuses(hn, hp);
-              else return false;
+              if (hk == "interval")
+                seconds(hn, hp, a.unhealthyInterval);
+              else if (hk == "tcp_failures")
+                counter(hn, hp, a.unhealthyTcpFailures);
+              else if (hk == "timeouts")
+                counter(hn, hp, a.unhealthyTimeouts);
+              else if (hk == "http_failures")
+                counter(hn, hp, a.unhealthyHttpFailures);
+              else if (hk == "http_statuses")
+                a.unhealthyHttpStatuses = statuses(hn, hp);
+              else
+                return false;
               return true;
             });
           } else {
@@ -556,21 +587,30 @@ class Parser {
       if (key == "passive") {
         auto& ps = hc.passive;
         record(n, fp, [&](const std::string& k, const YAML::Node& m, const std::string& mp) {
-          if (k == "type") type(m, mp, ps.type, false);
+          if (k == "type")
+            type(m, mp, ps.type, false);
           else if (k == "healthy") {
             record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "successes") counter(hn, hp, ps.healthySuccesses);
-              else if (hk == "http_statuses") ps.healthyHttpStatuses = statuses(hn, hp);
-              else return false;
+              if (hk == "successes")
+                counter(hn, hp, ps.healthySuccesses);
+              else if (hk == "http_statuses")
+                ps.healthyHttpStatuses = statuses(hn, hp);
+              else
+                return false;
               return true;
             });
           } else if (k == "unhealthy") {
             record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "tcp_failures") counter(hn, hp, ps.unhealthyTcpFailures);
-              else if (hk == "timeouts") counter(hn, hp, ps.unhealthyTimeouts);
-              else if (hk == "http_failures") counter(hn, hp, ps.unhealthyHttpFailures);
-              else if (hk == "http_statuses") ps.unhealthyHttpStatuses = statuses(hn, hp);
-              else return false;
+              if (hk == "tcp_failures")
+                counter(hn, hp, ps.unhealthyTcpFailures);
+              else if (hk == "timeouts")
+                counter(hn, hp, ps.unhealthyTimeouts);
+              else if (hk == "http_failures")
+                counter(hn, hp, ps.unhealthyHttpFailures);
+              else if (hk == "http_statuses")
+                ps.unhealthyHttpStatuses = statuses(hn, hp);
+              else
+                return false;
               return true;
             });
           } else {
@@ -585,8 +625,8 @@ class Parser {
   }
 
   void parseUpstream(core::Config& config, const YAML::Node& n, const std::string& path) {
-    static const std::set<std::string> kHashOn = {"none", "consumer", "ip", "header",
-                                                   "cookie", "path", "query_arg", "uri_capture"};
+    static const std::set<std::string> kHashOn = {"none",   "consumer", "ip",        "header",
+                                                  "cookie", "path",     "query_arg", "uri_capture"};
     core::Upstream u;
     u.createdAt = u.updatedAt = now_;
     std::vector<std::pair<YAML::Node, std::string>> nestedTargets;
@@ -604,7 +644,8 @@ class Parser {
       } else if (key == "name") {
         if (auto x = r_.string(v, p)) {
           unsigned char addr[16];
-          bool isIp = inet_pton(AF_INET, x->c_str(), addr) == 1 || inet_pton(AF_INET6, x->c_str(), addr) == 1;
+          bool isIp = inet_pton(AF_INET, x->c_str(), addr) == 1 ||
+                      inet_pton(AF_INET6, x->c_str(), addr) == 1;
           if (isIp || !validHost(*x) || x->find(':') != std::string::npos) {
             r_.fail(p, "Invalid name ('" + *x + "'); must be a valid hostname");
           }
@@ -612,28 +653,42 @@ class Parser {
         }
       } else if (key == "algorithm") {
         if (auto x = r_.string(v, p)) {
-          if (*x != "round-robin" && *x != "consistent-hashing" && *x != "least-connections" && *x != "latency") {
-            r_.fail(p, "expected one of: consistent-hashing, least-connections, round-robin, latency");
+          if (*x != "round-robin" && *x != "consistent-hashing" && *x != "least-connections" &&
+              *x != "latency") {
+            r_.fail(p,
+                    "expected one of: consistent-hashing, least-connections, round-robin, latency");
           }
           u.algorithm = *x;
           sawAlgorithm = true;
         }
       } else if (key == "hash_on" || key == "hash_fallback") {
         if (auto x = r_.string(v, p)) {
-          if (!kHashOn.count(*x)) r_.fail(p, "expected one of: none, consumer, ip, header, cookie, path, query_arg, uri_capture");
+          if (!kHashOn.count(*x))
+            r_.fail(p,
+                    "expected one of: none, consumer, ip, header, cookie, path, query_arg, "
+                    "uri_capture");
           (key == "hash_on" ? u.hashOn : u.hashFallback) = *x;
         }
-      } else if (key == "hash_on_header") optString(u.hashOnHeader);
-      else if (key == "hash_fallback_header") optString(u.hashFallbackHeader);
-      else if (key == "hash_on_cookie") optString(u.hashOnCookie);
-      else if (key == "hash_on_cookie_path") { if (auto x = r_.string(v, p)) u.hashOnCookiePath = *x; }
-      else if (key == "hash_on_query_arg") optString(u.hashOnQueryArg);
-      else if (key == "hash_fallback_query_arg") optString(u.hashFallbackQueryArg);
-      else if (key == "hash_on_uri_capture") optString(u.hashOnUriCapture);
-      else if (key == "hash_fallback_uri_capture") optString(u.hashFallbackUriCapture);
+      } else if (key == "hash_on_header")
+        optString(u.hashOnHeader);
+      else if (key == "hash_fallback_header")
+        optString(u.hashFallbackHeader);
+      else if (key == "hash_on_cookie")
+        optString(u.hashOnCookie);
+      else if (key == "hash_on_cookie_path") {
+        if (auto x = r_.string(v, p)) u.hashOnCookiePath = *x;
+      } else if (key == "hash_on_query_arg")
+        optString(u.hashOnQueryArg);
+      else if (key == "hash_fallback_query_arg")
+        optString(u.hashFallbackQueryArg);
+      else if (key == "hash_on_uri_capture")
+        optString(u.hashOnUriCapture);
+      else if (key == "hash_fallback_uri_capture")
+        optString(u.hashFallbackUriCapture);
       else if (key == "slots") {
         if (auto x = r_.integer(v, p, 10, 65536)) u.slotCount = static_cast<int>(*x);
-      } else if (key == "host_header") optString(u.hostHeader);
+      } else if (key == "host_header")
+        optString(u.hostHeader);
       else if (key == "use_srv_name") {
         if (auto x = r_.boolean(v, p)) u.useSrvName = *x;
       } else if (key == "healthchecks") {
@@ -643,7 +698,8 @@ class Parser {
       } else if (key == "targets") {
         nestedTargets.emplace_back(v, p);
       } else if (key == "created_at" || key == "updated_at") {
-        if (auto x = r_.integer(v, p, 0, INT64_MAX)) (key == "created_at" ? u.createdAt : u.updatedAt) = *x;
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? u.createdAt : u.updatedAt) = *x;
       } else if (key == "client_certificate") {
         // TLS to upstreams arrives with TLS support
       } else {
@@ -656,16 +712,25 @@ class Parser {
     if (u.hashOn == "none" && u.hashFallback != "none") {
       r_.fail(path + ".hash_fallback", "must be 'none' when 'hash_on' is 'none'");
     }
-    if (u.hashOn == "header" && !u.hashOnHeader) r_.fail(path + ".hash_on_header", "required field missing");
-    if (u.hashFallback == "header" && !u.hashFallbackHeader) r_.fail(path + ".hash_fallback_header", "required field missing");
-    if (u.hashOn == "header" && u.hashFallback == "header" && u.hashOnHeader == u.hashFallbackHeader) {
-      r_.fail(path + ".hash_fallback_header", "values of these fields must be distinct: 'hash_on_header', 'hash_fallback_header'");
+    if (u.hashOn == "header" && !u.hashOnHeader)
+      r_.fail(path + ".hash_on_header", "required field missing");
+    if (u.hashFallback == "header" && !u.hashFallbackHeader)
+      r_.fail(path + ".hash_fallback_header", "required field missing");
+    if (u.hashOn == "header" && u.hashFallback == "header" &&
+        u.hashOnHeader == u.hashFallbackHeader) {
+      r_.fail(path + ".hash_fallback_header",
+              "values of these fields must be distinct: 'hash_on_header', 'hash_fallback_header'");
     }
-    if (u.hashOn == "cookie" && !u.hashOnCookie) r_.fail(path + ".hash_on_cookie", "required field missing");
-    if (u.hashOn == "query_arg" && !u.hashOnQueryArg) r_.fail(path + ".hash_on_query_arg", "required field missing");
-    if (u.hashOn == "uri_capture" && !u.hashOnUriCapture) r_.fail(path + ".hash_on_uri_capture", "required field missing");
-    if (u.hashFallback == "query_arg" && !u.hashFallbackQueryArg) r_.fail(path + ".hash_fallback_query_arg", "required field missing");
-    if (u.hashFallback == "uri_capture" && !u.hashFallbackUriCapture) r_.fail(path + ".hash_fallback_uri_capture", "required field missing");
+    if (u.hashOn == "cookie" && !u.hashOnCookie)
+      r_.fail(path + ".hash_on_cookie", "required field missing");
+    if (u.hashOn == "query_arg" && !u.hashOnQueryArg)
+      r_.fail(path + ".hash_on_query_arg", "required field missing");
+    if (u.hashOn == "uri_capture" && !u.hashOnUriCapture)
+      r_.fail(path + ".hash_on_uri_capture", "required field missing");
+    if (u.hashFallback == "query_arg" && !u.hashFallbackQueryArg)
+      r_.fail(path + ".hash_fallback_query_arg", "required field missing");
+    if (u.hashFallback == "uri_capture" && !u.hashFallbackUriCapture)
+      r_.fail(path + ".hash_fallback_uri_capture", "required field missing");
     if (u.algorithm == "least-connections" || u.algorithm == "latency") {
       u.hashOn = "none";
       u.hashFallback = "none";
@@ -696,15 +761,19 @@ class Parser {
       } else if (key == "target") {
         if (auto x = r_.string(v, p)) {
           auto normalized = normalizeTarget(*x);
-          if (normalized.empty()) r_.fail(p, "Invalid target ('" + *x + "'); not a valid hostname or ip address");
+          if (normalized.empty())
+            r_.fail(p, "Invalid target ('" + *x + "'); not a valid hostname or ip address");
           t.target = normalized;
         }
       } else if (key == "weight") {
         if (auto x = r_.integer(v, p, 0, 65535)) t.weight = static_cast<int>(*x);
       } else if (key == "upstream") {
-        if (parent) r_.fail(p, "a nested target takes its upstream from its parent");
-        else if (v.IsMap()) upstreamRef = v["id"] ? r_.string(v["id"], p + ".id") : r_.string(v["name"], p + ".name");
-        else upstreamRef = r_.string(v, p);
+        if (parent)
+          r_.fail(p, "a nested target takes its upstream from its parent");
+        else if (v.IsMap())
+          upstreamRef = v["id"] ? r_.string(v["id"], p + ".id") : r_.string(v["name"], p + ".name");
+        else
+          upstreamRef = r_.string(v, p);
       } else if (key == "tags") {
         t.tags = r_.strings(v, p);
       } else if (key == "created_at" || key == "updated_at") {
@@ -724,7 +793,8 @@ class Parser {
     if (t.target.empty()) r_.fail(path + ".target", "required field missing");
     if (parent) {
       t.upstreamId = parent->id;
-      if (t.id.empty()) t.id = core::uuid5(core::kConfigNamespace, "targets:" + parent->id + ":" + t.target);
+      if (t.id.empty())
+        t.id = core::uuid5(core::kConfigNamespace, "targets:" + parent->id + ":" + t.target);
     } else if (upstreamRef) {
       pendingTargetRefs_.emplace_back(config.targets.size(), *upstreamRef, path + ".upstream");
     } else {
@@ -750,8 +820,9 @@ class Parser {
       host = t.substr(0, colon);
       port = t.substr(colon + 1);
     }
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(port) > 65535 || host.empty()) {
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535 ||
+        host.empty()) {
       return {};
     }
     if (host[0] != '[' && !validHost(host)) return {};
@@ -810,7 +881,8 @@ core::Status validate(const core::Config& config) {
       errors.push_back({p + ".upstream", "could not find upstream '" + t.upstreamId + "'"});
     }
     if (!targetKeys.insert({t.upstreamId, t.target}).second) {
-      errors.push_back({p + ".target", "UNIQUE violation detected on '{target=\"" + t.target + "\"}'"});
+      errors.push_back(
+          {p + ".target", "UNIQUE violation detected on '{target=\"" + t.target + "\"}'"});
     }
   }
   if (!errors.empty()) return errors;

@@ -139,8 +139,9 @@ boost::json::object toJson(const core::Upstream& u) {
                                         {"tcp_failures", p.unhealthyTcpFailures},
                                         {"timeouts", p.unhealthyTimeouts},
                                         {"http_failures", p.unhealthyHttpFailures}}}};
-  o["healthchecks"] = boost::json::object{
-      {"active", std::move(active)}, {"passive", std::move(passive)}, {"threshold", u.healthchecks.threshold}};
+  o["healthchecks"] = boost::json::object{{"active", std::move(active)},
+                                          {"passive", std::move(passive)},
+                                          {"threshold", u.healthchecks.threshold}};
   o["tags"] = arrayOrNull(u.tags);
   o["created_at"] = u.createdAt;
   o["updated_at"] = u.updatedAt;

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "core/uuid.h"
 #include "http/chunked_scanner.h"
 #include "http/head_parser.h"
 #include "http/head_writer.h"
@@ -44,6 +45,8 @@ constexpr std::string_view kBadGateway =
     R"({"message":"An invalid response was received from the upstream server"})";
 constexpr std::string_view kTimeout = R"({"message":"The upstream server is timing out"})";
 constexpr std::string_view kNameResolution = R"({"message":"name resolution failed"})";
+constexpr std::string_view kNoPeer =
+    R"({"message":"failure to get a peer from the ring-balancer"})";
 
 std::uint64_t usSince(Clock::time_point t0) {
   return static_cast<std::uint64_t>(
@@ -52,18 +55,30 @@ std::uint64_t usSince(Clock::time_point t0) {
 
 std::string_view reasonFor(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
   }
 }
 
@@ -83,18 +98,25 @@ bool iequals(std::string_view a, std::string_view b) {
 enum class Owned { none, xForwardedFor, forwarded, via, expect };
 Owned ownedHeader(std::string_view name) {
   switch (name.size()) {
-    case 3: return iequals(name, "via") ? Owned::via : Owned::none;
-    case 6: return iequals(name, "expect") ? Owned::expect : Owned::none;
-    case 9: return iequals(name, "x-real-ip") ? Owned::forwarded : Owned::none;
-    case 15: return iequals(name, "x-forwarded-for") ? Owned::xForwardedFor : Owned::none;
+    case 3:
+      return iequals(name, "via") ? Owned::via : Owned::none;
+    case 6:
+      return iequals(name, "expect") ? Owned::expect : Owned::none;
+    case 9:
+      return iequals(name, "x-real-ip") ? Owned::forwarded : Owned::none;
+    case 15:
+      return iequals(name, "x-forwarded-for") ? Owned::xForwardedFor : Owned::none;
     case 16:
       return iequals(name, "x-forwarded-host") || iequals(name, "x-forwarded-port") ||
                      iequals(name, "x-forwarded-path")
                  ? Owned::forwarded
                  : Owned::none;
-    case 17: return iequals(name, "x-forwarded-proto") ? Owned::forwarded : Owned::none;
-    case 18: return iequals(name, "x-forwarded-prefix") ? Owned::forwarded : Owned::none;
-    default: return Owned::none;
+    case 17:
+      return iequals(name, "x-forwarded-proto") ? Owned::forwarded : Owned::none;
+    case 18:
+      return iequals(name, "x-forwarded-prefix") ? Owned::forwarded : Owned::none;
+    default:
+      return Owned::none;
   }
 }
 
@@ -177,7 +199,56 @@ bool idleConnectionDead(tcp::socket& s) {
   return !(errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-enum class Failure { none, connect, timeout, invalid, dns, client };
+enum class Failure { none, connect, timeout, invalid, dns, client, noPeer };
+
+// What consistent hashing may hash on, read from the request being proxied. `valid` turns false
+// once the request's bytes have left the buffer.
+struct HashContext {
+  const http::RequestHead* req = nullptr;
+  const char* const* base = nullptr;  // points at the current buffer start
+  bool valid = false;
+  mutable std::string madeCookie;  // hash_on=cookie without the cookie: the value we made up
+  std::string_view cookieName;
+
+  std::string_view header(std::string_view name) const {
+    if (!valid) return {};
+    int i = req->find(*base, name);
+    return i < 0 ? std::string_view{} : req->headers[static_cast<std::size_t>(i)].value.in(*base);
+  }
+  std::string_view cookie(std::string_view name) const {
+    for (std::string_view rest = header("cookie"); !rest.empty();) {
+      auto semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+          pair[name.size()] == '=') {
+        return pair.substr(name.size() + 1);
+      }
+      if (semi == std::string_view::npos) break;
+      rest.remove_prefix(semi + 1);
+    }
+    // Kong: a request without the hashing cookie gets one (sent back with Set-Cookie).
+    if (name == cookieName) {
+      if (madeCookie.empty()) madeCookie = core::uuid4();
+      return madeCookie;
+    }
+    return {};
+  }
+  std::string_view queryArg(std::string_view name) const {
+    if (!valid) return {};
+    for (std::string_view rest = req->query.in(*base); !rest.empty();) {
+      auto amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      if (pair.substr(0, pair.find('=')) == name) {
+        auto eq = pair.find('=');
+        return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      }
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+    return {};
+  }
+};
 
 }  // namespace
 
@@ -215,6 +286,9 @@ struct ProxyWorker::Impl {
   std::uint64_t generation = ~std::uint64_t{0};
 
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>> pool;
+  // Per-worker picking state of each upstream (round-robin cursor, active connections,
+  // latency), by upstream id; it carries over config reloads.
+  std::unordered_map<std::string, balancer::WorkerState> balancerStates;
   std::string poolKey;  // scratch, reused
   struct DnsEntry {
     std::vector<tcp::endpoint> endpoints;
@@ -290,20 +364,21 @@ struct ProxyWorker::Impl {
     v.push_back(std::move(c));
   }
 
-  awaitable<Failure> resolve(const core::Service& svc, std::vector<tcp::endpoint>& out) {
+  awaitable<Failure> resolve(const std::string& host, std::uint16_t port,
+                             std::vector<tcp::endpoint>& out) {
     boost::system::error_code ec;
-    auto addr = asio::ip::make_address(svc.host, ec);
+    auto addr = asio::ip::make_address(host, ec);
     if (!ec) {
-      out.assign(1, tcp::endpoint(addr, svc.port));
+      out.assign(1, tcp::endpoint(addr, port));
       co_return Failure::none;
     }
-    std::string key = svc.host + ":" + std::to_string(svc.port);
+    std::string key = host + ":" + std::to_string(port);
     auto it = dns.find(key);
     if (it != dns.end() && it->second.expires > Clock::now()) {
       out = it->second.endpoints;
       co_return Failure::none;
     }
-    auto [rec, results] = co_await resolver.async_resolve(svc.host, std::to_string(svc.port), kTuple);
+    auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), kTuple);
     if (rec || results.empty()) co_return Failure::dns;
     DnsEntry entry;
     for (const auto& r : results) entry.endpoints.push_back(r.endpoint());
@@ -340,22 +415,68 @@ struct ProxyWorker::Impl {
     bool reused = false;
   };
 
+  // The balancer side of one request (Kong: a service whose host names an upstream).
+  struct Balancing {
+    const balancer::UpstreamBalancer* bal = nullptr;
+    balancer::WorkerState* ws = nullptr;
+    const balancer::HashInput* input = nullptr;
+    std::vector<int> tried;  // reused per session
+    int current = -1;        // target of the attempt in progress, -1: pick one
+    bool started = false;    // onStart() called for `current`
+    void finish() {
+      if (bal && started) bal->onFinish(*ws, current);
+      started = false;
+    }
+    // A failed try: passive health report, and the next try avoids this target.
+    void failed(Failure f) {
+      if (!bal || current < 0) return;
+      finish();
+      if (f == Failure::dns) {
+        bal->healthState()->setDnsError(bal->target(current).key, true);
+      } else {
+        bal->report(current, f == Failure::timeout ? balancer::Outcome::timeout()
+                                                   : balancer::Outcome::tcpFailure());
+      }
+      tried.push_back(current);
+      current = -1;
+    }
+  };
+
   // Connects (or takes a pooled connection) and sends the head and the buffered body. Retries
-  // connection failures up to service.retries times on a new connection; a pooled connection
-  // found dead on write is replaced for free.
-  awaitable<Failure> sendRequest(Session& s, const core::Service& svc, Exchange& x) {
-    poolKey.assign(svc.host).append(":");
-    appendNumber(poolKey, svc.port);
+  // connection failures up to service.retries times on a new connection (with a balancer, on
+  // another target); a pooled connection found dead on write is replaced for free.
+  awaitable<Failure> sendRequest(Session& s, const core::Service& svc, Exchange& x, Balancing& b) {
     int attemptsLeft = svc.retries + 1;
     Failure last = Failure::connect;
     std::vector<tcp::endpoint> endpoints;
+    const std::string* host = &svc.host;
+    std::uint16_t port = svc.port;
+    if (!b.bal) {
+      poolKey.assign(svc.host).append(":");
+      appendNumber(poolKey, svc.port);
+    }
+    int endpointsFor = -2;  // the target `endpoints` were resolved for
     while (attemptsLeft > 0 && !draining) {
+      if (b.bal) {
+        if (b.current < 0) b.current = b.bal->pick(*b.ws, *b.input, b.tried);
+        if (b.current < 0) co_return Failure::noPeer;
+        const auto& t = b.bal->target(b.current);
+        host = &t.address.host;
+        port = t.address.port;
+        poolKey = t.key;
+      }
       x.conn = takePooled(poolKey);
       x.reused = x.conn != nullptr;
       if (!x.conn) {
         --attemptsLeft;
-        if (endpoints.empty()) {
-          if (auto f = co_await resolve(svc, endpoints); f != Failure::none) co_return f;
+        if (endpointsFor != b.current || endpoints.empty()) {
+          if (auto f = co_await resolve(*host, port, endpoints); f != Failure::none) {
+            if (!b.bal) co_return f;
+            last = f;
+            b.failed(f);
+            continue;
+          }
+          endpointsFor = b.current;
         }
         x.conn = std::make_unique<UpstreamConn>(ctx);
         x.conn->head.reserve(responseLimits);
@@ -366,6 +487,7 @@ struct ProxyWorker::Impl {
         if (cec) {
           last = s.timedOut ? Failure::timeout : Failure::connect;
           s.timedOut = false;
+          b.failed(last);
           continue;
         }
         x.conn->socket.set_option(tcp::no_delay(true), cec);
@@ -376,9 +498,18 @@ struct ProxyWorker::Impl {
                                              asio::buffer(x.bodyData, x.bodyBuffered)};
       auto [wec, wn] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
       s.upstream = nullptr;
-      if (!wec) co_return Failure::none;
+      if (!wec) {
+        if (b.bal && !b.started) {
+          b.bal->onStart(*b.ws, b.current);
+          b.started = true;
+        }
+        co_return Failure::none;
+      }
       if (s.timedOut) co_return Failure::timeout;
-      if (!x.reused) last = Failure::connect;
+      if (!x.reused) {
+        last = Failure::connect;
+        b.failed(last);
+      }
       // A pooled connection the upstream closed meanwhile: retry on another one.
     }
     co_return last;
@@ -391,17 +522,19 @@ struct ProxyWorker::Impl {
                             Framing framing, std::uint64_t remaining, http::ChunkedScanner* scanner,
                             int readTimeoutMs, int writeTimeoutMs) {
     buf.clear();
-    if (framing != Framing::length || remaining > buf.capacity()) buf.reserveEmpty(kRelayBufferSize);
+    if (framing != Framing::length || remaining > buf.capacity())
+      buf.reserveEmpty(kRelayBufferSize);
     for (;;) {
       if (framing == Framing::length && remaining == 0) co_return true;
       if (framing == Framing::chunked && scanner->done()) co_return true;
       buf.clear();
       std::size_t want = buf.spaceSize();
-      if (framing == Framing::length) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, remaining));
+      if (framing == Framing::length)
+        want = static_cast<std::size_t>(std::min<std::uint64_t>(want, remaining));
       arm(s, readTimeoutMs);
       auto [rec, n] = co_await from.async_read_some(asio::buffer(buf.space(), want), kTuple);
       if (rec) {
-        co_return framing == Framing::untilClose && rec == asio::error::eof && !s.timedOut;
+        co_return framing == Framing::untilClose&& rec == asio::error::eof && !s.timedOut;
       }
       buf.produced(n);
       std::size_t take = n;
@@ -438,6 +571,22 @@ struct ProxyWorker::Impl {
     x.head.reserve(1024);
     out.reserve(1024);
     http::ChunkedScanner reqScanner, resScanner;
+    Balancing bal;
+    const char* curBase = nullptr;
+    std::string hashPath;
+    HashContext hashCtx;
+    hashCtx.base = &curBase;
+    balancer::HashInput hashInput;
+    hashInput.context = &hashCtx;
+    hashInput.header = [](const void* c, std::string_view n) {
+      return static_cast<const HashContext*>(c)->header(n);
+    };
+    hashInput.cookie = [](const void* c, std::string_view n) {
+      return static_cast<const HashContext*>(c)->cookie(n);
+    };
+    hashInput.queryArg = [](const void* c, std::string_view n) {
+      return static_cast<const HashContext*>(c)->queryArg(n);
+    };
     const auto clientTimeoutMs = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(limits.clientTimeout).count());
 
@@ -458,7 +607,8 @@ struct ProxyWorker::Impl {
           break;
         }
         arm(s, limits.clientTimeout);
-        auto [rec, n] = co_await client.async_read_some(asio::buffer(in.space(), in.spaceSize()), kTuple);
+        auto [rec, n] =
+            co_await client.async_read_some(asio::buffer(in.space(), in.spaceSize()), kTuple);
         if (rec) {
           clientGone = true;
           break;
@@ -478,6 +628,8 @@ struct ProxyWorker::Impl {
         break;
       }
       const char* base = in.data();
+      curBase = base;
+      hashCtx.valid = false;
       bytesIn = req.headEnd;
       const bool head = req.methodId == http::Method::head;
       bool keepAlive = req.keepAlive;
@@ -487,7 +639,8 @@ struct ProxyWorker::Impl {
       std::string_view rawPath = req.path.in(base);
       std::string_view path = rawPath;
       bool badPath = false;
-      if (rawPath.find('%') != std::string_view::npos || rawPath.find("/.") != std::string_view::npos ||
+      if (rawPath.find('%') != std::string_view::npos ||
+          rawPath.find("/.") != std::string_view::npos ||
           rawPath.find("//") != std::string_view::npos) {
         badPath = !router::normalizePath(rawPath, normalized);
         path = normalized;
@@ -495,8 +648,8 @@ struct ProxyWorker::Impl {
       router::RequestView view;
       view.method = req.method.in(base);
       view.host = !req.authority.empty() ? req.authority.in(base)
-                  : req.host >= 0      ? req.headers[req.host].value.in(base)
-                                       : std::string_view{};
+                  : req.host >= 0        ? req.headers[req.host].value.in(base)
+                                         : std::string_view{};
       view.path = path;
       struct HeaderCtx {
         const http::RequestHead* req;
@@ -554,7 +707,29 @@ struct ProxyWorker::Impl {
       const core::Route& route = *cr.route;
       const core::Service& svc = *cr.service;
       routeShard = stats.route(cr.statsSlot);
-      std::string_view rest = route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
+      bal.bal = nullptr;
+      bal.current = -1;
+      bal.started = false;
+      bal.tried.clear();
+      Failure early = Failure::none;
+      if (!snap->serviceBalancers.empty()) {
+        if (auto bit = snap->serviceBalancers.find(&svc); bit != snap->serviceBalancers.end()) {
+          bal.bal = bit->second.get();
+          bal.ws = &balancerStates[bal.bal->upstreamId()];
+          hashCtx.req = &req;
+          hashCtx.valid = true;
+          hashCtx.madeCookie.clear();
+          hashCtx.cookieName = bal.bal->cookieName();
+          hashInput.ip = clientIp;
+          hashPath.assign(path);  // `path` may point into a buffer that moves before a retry
+          hashInput.path = hashPath;
+          bal.input = &hashInput;
+          bal.current = bal.bal->pick(*bal.ws, hashInput, {});
+          if (bal.current < 0) early = Failure::noPeer;
+        }
+      }
+      std::string_view rest =
+          route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
       std::string_view servicePath = svc.path ? std::string_view(*svc.path) : std::string_view("/");
       target.clear();
       if (rest.empty()) {
@@ -582,19 +757,39 @@ struct ProxyWorker::Impl {
         }
         std::string_view name = h.name.in(base);
         switch (ownedHeader(name)) {
-          case Owned::none: break;
-          case Owned::xForwardedFor: xff = h.value.in(base); continue;
-          case Owned::expect: if (req.expectContinue) continue; break;
+          case Owned::none:
+            break;
+          case Owned::xForwardedFor:
+            xff = h.value.in(base);
+            continue;
+          case Owned::expect:
+            if (req.expectContinue) continue;
+            break;
           case Owned::forwarded:
-          case Owned::via: continue;
+          case Owned::via:
+            continue;
         }
         x.head.append(name).append(": ").append(h.value.in(base)).append("\r\n");
       }
       if (!route.preserveHost || req.host < 0) {
-        x.head.append("Host: ").append(svc.host);
-        if (!((svc.port == 80 && svc.protocol == "http") || (svc.port == 443 && svc.protocol == "https"))) {
-          x.head.append(":");
-          appendNumber(x.head, svc.port);
+        // Kong: the service host, or with an upstream the picked target's host (or the
+        // upstream's host_header); the port unless it is the scheme's default.
+        std::string_view hostName = svc.host;
+        std::uint16_t hostPort = svc.port;
+        if (bal.bal && bal.current >= 0) {
+          const auto& t = bal.bal->target(bal.current);
+          hostName = t.address.host;
+          hostPort = t.address.port;
+        }
+        if (bal.bal && bal.bal->hostHeader()) {
+          x.head.append("Host: ").append(*bal.bal->hostHeader());
+        } else {
+          x.head.append("Host: ").append(hostName);
+          if (!((hostPort == 80 && svc.protocol == "http") ||
+                (hostPort == 443 && svc.protocol == "https"))) {
+            x.head.append(":");
+            appendNumber(x.head, hostPort);
+          }
         }
         x.head.append("\r\n");
       }
@@ -603,7 +798,8 @@ struct ProxyWorker::Impl {
       if (!xff.empty()) x.head.append(xff).append(", ");
       x.head.append(clientIp).append("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ");
       std::string_view hostOnly = hostValue;
-      if (auto colon = hostOnly.rfind(':'); colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
+      if (auto colon = hostOnly.rfind(':');
+          colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
         hostOnly = hostOnly.substr(0, colon);
       }
       x.head.append(hostOnly).append("\r\nX-Forwarded-Port: ").append(localPort);
@@ -611,17 +807,24 @@ struct ProxyWorker::Impl {
       if (route.stripPath && m.matchedLength > 0) {
         x.head.append("\r\nX-Forwarded-Prefix: ").append(path.substr(0, m.matchedLength));
       }
-      x.head.append("\r\nX-Real-IP: ").append(clientIp).append("\r\nVia: ").append(kVia).append("\r\n\r\n");
+      x.head.append("\r\nX-Real-IP: ")
+          .append(clientIp)
+          .append("\r\nVia: ")
+          .append(kVia)
+          .append("\r\n\r\n");
 
       // ---- the part of the body already read ----
       const char* afterHead = in.data() + req.headEnd;
       const std::size_t extra = in.size() - req.headEnd;
-      Framing reqFraming = req.chunked ? Framing::chunked : req.contentLength > 0 ? Framing::length : Framing::none;
+      Framing reqFraming = req.chunked             ? Framing::chunked
+                           : req.contentLength > 0 ? Framing::length
+                                                   : Framing::none;
       std::uint64_t reqRemaining = 0;
       x.bodyData = afterHead;
       x.bodyBuffered = 0;
       if (reqFraming == Framing::length) {
-        x.bodyBuffered = static_cast<std::size_t>(std::min<std::uint64_t>(extra, static_cast<std::uint64_t>(req.contentLength)));
+        x.bodyBuffered = static_cast<std::size_t>(
+            std::min<std::uint64_t>(extra, static_cast<std::uint64_t>(req.contentLength)));
         reqRemaining = static_cast<std::uint64_t>(req.contentLength) - x.bodyBuffered;
         if (req.contentLength > static_cast<std::int64_t>(limits.maxBodyBytes)) {
           errorHead(out, 413, R"({"message":"Request size limit exceeded"})", false);
@@ -638,11 +841,13 @@ struct ProxyWorker::Impl {
           break;
         }
       }
-      x.bodyComplete = reqFraming == Framing::none || (reqFraming == Framing::length && reqRemaining == 0) ||
+      x.bodyComplete = reqFraming == Framing::none ||
+                       (reqFraming == Framing::length && reqRemaining == 0) ||
                        (reqFraming == Framing::chunked && reqScanner.done());
       if (!x.bodyComplete && req.expectContinue) {
         arm(s, clientTimeoutMs);
-        co_await asio::async_write(client, asio::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25), kTuple);
+        co_await asio::async_write(client, asio::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25),
+                                   kTuple);
       }
       // request_buffering (Kong's default): read a body of up to kRequestBufferBytes before
       // choosing an upstream connection, so slow clients do not hold upstream connections and
@@ -654,7 +859,8 @@ struct ProxyWorker::Impl {
         while (!x.bodyComplete) {
           if (in.spaceSize() == 0 && !in.makeRoom(req.headEnd + kRequestBufferBytes + 4096)) break;
           std::size_t want = in.spaceSize();
-          if (reqFraming == Framing::length) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, reqRemaining));
+          if (reqFraming == Framing::length)
+            want = static_cast<std::size_t>(std::min<std::uint64_t>(want, reqRemaining));
           arm(s, clientTimeoutMs);
           auto [rec, n] = co_await client.async_read_some(asio::buffer(in.space(), want), kTuple);
           if (rec) {
@@ -683,16 +889,19 @@ struct ProxyWorker::Impl {
           break;
         }
         x.bodyData = in.data() + req.headEnd;
+        curBase = in.data();
       }
       bytesIn += x.bodyBuffered;
 
       // ---- send, stream the rest of the body, read the response head ----
       const auto tu = Clock::now();
-      Failure f = co_await sendRequest(s, svc, x);
+      Failure f = early;
+      if (f == Failure::none) f = co_await sendRequest(s, svc, x, bal);
       bool clientFailed = false;
       if (f == Failure::none && !x.bodyComplete) {
         // Streamed: from here the request cannot be retried.
         in.consume(req.headEnd + x.bodyBuffered);
+        hashCtx.valid = false;
         s.upstream = x.conn.get();
         bool okBody = co_await relayBody(s, client, in, x.conn->socket, reqFraming, reqRemaining,
                                          &reqScanner, clientTimeoutMs, svc.writeTimeout);
@@ -704,6 +913,7 @@ struct ProxyWorker::Impl {
         bytesIn += reqFraming == Framing::length ? reqRemaining : reqScanner.dataBytes();
       } else {
         in.consume(req.headEnd + x.bodyBuffered);
+        hashCtx.valid = false;
       }
       http::ResponseHead* rh = nullptr;
       while (f == Failure::none) {
@@ -716,18 +926,21 @@ struct ProxyWorker::Impl {
         bool gotBytes = false;
         for (;;) {
           if (c.buffer.size() > 0) {
-            rs = http::parseResponseHead(c.buffer.data(), c.buffer.size(), responseLimits, c.head, rerr);
+            rs = http::parseResponseHead(c.buffer.data(), c.buffer.size(), responseLimits, c.head,
+                                         rerr);
             if (rs == http::ParseStatus::complete && c.head.status >= 100 && c.head.status < 200) {
               c.buffer.consume(c.head.headEnd);  // interim responses are not relayed
               continue;
             }
             if (rs != http::ParseStatus::incomplete) break;
           }
-          if (c.buffer.spaceSize() == 0 && !c.buffer.makeRoom(responseLimits.maxHeaderBytes + kBufferSize)) {
+          if (c.buffer.spaceSize() == 0 &&
+              !c.buffer.makeRoom(responseLimits.maxHeaderBytes + kBufferSize)) {
             rs = http::ParseStatus::error;
             break;
           }
-          auto [rec, n] = co_await c.socket.async_read_some(asio::buffer(c.buffer.space(), c.buffer.spaceSize()), kTuple);
+          auto [rec, n] = co_await c.socket.async_read_some(
+              asio::buffer(c.buffer.space(), c.buffer.spaceSize()), kTuple);
           if (rec) {
             rs = http::ParseStatus::error;
             if (s.timedOut) f = Failure::timeout;
@@ -744,7 +957,8 @@ struct ProxyWorker::Impl {
         if (f == Failure::none && x.reused && !gotBytes && x.bodyComplete) {
           // The pooled connection was closed before it answered: resend on a fresh one.
           x.conn.reset();
-          f = co_await sendRequest(s, svc, x);
+          bal.finish();
+          f = co_await sendRequest(s, svc, x, bal);
           continue;
         }
         if (f == Failure::none) f = Failure::invalid;
@@ -754,10 +968,19 @@ struct ProxyWorker::Impl {
 
       if (f != Failure::none) {
         x.conn.reset();
+        if (f == Failure::client)
+          bal.finish();
+        else
+          bal.failed(f);
         if (clientFailed && f == Failure::client) break;
         s.timedOut = false;
-        status = f == Failure::timeout ? 504 : f == Failure::dns ? 503 : 502;
-        std::string_view body = f == Failure::timeout ? kTimeout : f == Failure::dns ? kNameResolution : kBadGateway;
+        status = f == Failure::timeout                         ? 504
+                 : (f == Failure::dns || f == Failure::noPeer) ? 503
+                                                               : 502;
+        std::string_view body = f == Failure::timeout  ? kTimeout
+                                : f == Failure::dns    ? kNameResolution
+                                : f == Failure::noPeer ? kNoPeer
+                                                       : kBadGateway;
         // The request body may be half read: only keep the connection when it was complete.
         keepAlive = keepAlive && x.bodyComplete && !clientFailed && !draining;
         errorHead(out, status, body, keepAlive);
@@ -774,8 +997,8 @@ struct ProxyWorker::Impl {
       // ---- relay the response ----
       UpstreamConn& c = *x.conn;
       status = rh->status;
-      Framing resFraming = (head || rh->noBody) ? Framing::none
-                           : rh->chunked        ? Framing::chunked
+      Framing resFraming = (head || rh->noBody)     ? Framing::none
+                           : rh->chunked            ? Framing::chunked
                            : rh->contentLength >= 0 ? Framing::length
                                                     : Framing::untilClose;
       if (resFraming == Framing::untilClose) keepAlive = false;
@@ -786,14 +1009,16 @@ struct ProxyWorker::Impl {
       std::uint64_t resRemaining = 0;
       resScanner.reset();
       if (resFraming == Framing::length) {
-        rbuffered = static_cast<std::size_t>(std::min<std::uint64_t>(rextra, static_cast<std::uint64_t>(rh->contentLength)));
+        rbuffered = static_cast<std::size_t>(
+            std::min<std::uint64_t>(rextra, static_cast<std::uint64_t>(rh->contentLength)));
         resRemaining = static_cast<std::uint64_t>(rh->contentLength) - rbuffered;
       } else if (resFraming == Framing::chunked) {
         rbuffered = resScanner.feed(c.buffer.data() + rh->headEnd, rextra);
       } else if (resFraming == Framing::untilClose) {
         rbuffered = rextra;
       }
-      bool resComplete = resFraming == Framing::none || (resFraming == Framing::length && resRemaining == 0) ||
+      bool resComplete = resFraming == Framing::none ||
+                         (resFraming == Framing::length && resRemaining == 0) ||
                          (resFraming == Framing::chunked && resScanner.done());
       // response_buffering (Kong's default): take a response of up to kResponseBufferBytes
       // from the upstream before writing to the client, so a slow client does not hold the
@@ -802,11 +1027,15 @@ struct ProxyWorker::Impl {
           (resFraming == Framing::chunked || resRemaining <= kResponseBufferBytes)) {
         s.upstream = &c;
         while (!resComplete) {
-          if (c.buffer.spaceSize() == 0 && !c.buffer.makeRoom(rh->headEnd + kResponseBufferBytes + 4096)) break;
+          if (c.buffer.spaceSize() == 0 &&
+              !c.buffer.makeRoom(rh->headEnd + kResponseBufferBytes + 4096))
+            break;
           std::size_t want = c.buffer.spaceSize();
-          if (resFraming == Framing::length) want = static_cast<std::size_t>(std::min<std::uint64_t>(want, resRemaining));
+          if (resFraming == Framing::length)
+            want = static_cast<std::size_t>(std::min<std::uint64_t>(want, resRemaining));
           arm(s, svc.readTimeout);
-          auto [rec, n] = co_await c.socket.async_read_some(asio::buffer(c.buffer.space(), want), kTuple);
+          auto [rec, n] =
+              co_await c.socket.async_read_some(asio::buffer(c.buffer.space(), want), kTuple);
           if (rec) break;  // the streaming relay below reports the failure
           const char* fresh = c.buffer.space();
           c.buffer.produced(n);
@@ -834,11 +1063,21 @@ struct ProxyWorker::Impl {
       appendNumber(out, upstreamUs / 1000);
       out.append("\r\nX-Kong-Proxy-Latency: ");
       appendNumber(out, (usSince(t0) - upstreamUs) / 1000);
-      if (!keepAlive) out.append("\r\nConnection: close");
-      else if (req.versionMinor == 0) out.append("\r\nConnection: keep-alive");
+      if (!keepAlive)
+        out.append("\r\nConnection: close");
+      else if (req.versionMinor == 0)
+        out.append("\r\nConnection: keep-alive");
+      if (bal.bal && !hashCtx.madeCookie.empty()) {
+        out.append("\r\nSet-Cookie: ")
+            .append(bal.bal->cookieName())
+            .append("=")
+            .append(hashCtx.madeCookie);
+        out.append("; Path=").append(bal.bal->cookiePath());
+      }
       out.append("\r\n\r\n");
       arm(s, clientTimeoutMs);
-      std::array<asio::const_buffer, 2> bufs{asio::buffer(out), asio::buffer(rbase + rh->headEnd, rbuffered)};
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(out),
+                                             asio::buffer(rbase + rh->headEnd, rbuffered)};
       auto [wec, wn] = co_await asio::async_write(client, bufs, kTuple);
       bytesOut = wn;
       bool upstreamReusable = !wec && rh->keepAlive && !resScanner.error();
@@ -856,6 +1095,11 @@ struct ProxyWorker::Impl {
         bytesOut += resFraming == Framing::chunked ? resScanner.dataBytes() : resRemaining;
       }
       if (resFraming == Framing::untilClose) upstreamReusable = false;
+      if (bal.bal && bal.current >= 0) {
+        bal.bal->recordLatency(*bal.ws, bal.current, std::chrono::microseconds(upstreamUs));
+        bal.bal->report(bal.current, balancer::Outcome::http(status));
+        bal.finish();
+      }
       ++c.requests;
       if (upstreamReusable && c.buffer.size() == 0) {
         givePooled(poolKey, std::move(x.conn));

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <memory>
 
+#include <unordered_map>
+
+#include "balancer/upstream_balancer.h"
 #include "core/entities.h"
 #include "metrics/stats_merger.h"
 #include "router/router.h"
@@ -18,6 +21,10 @@ struct Snapshot {
   std::shared_ptr<const core::Config> config;
   std::unique_ptr<const router::Router> router;
   std::shared_ptr<const metrics::EntityTable> entities;
+  // Services whose host names an upstream, and that upstream's balancer (Kong: service.host ==
+  // upstream.name). Keyed by the service in `config`, so the request path hashes a pointer.
+  std::unordered_map<const core::Service*, std::shared_ptr<const balancer::UpstreamBalancer>>
+      serviceBalancers;
 };
 
 // The published snapshot. Workers check `generation()` (one relaxed load) per request and take

@@ -7,8 +7,12 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "admin/admin_server.h"
+#include "balancer/active_checker.h"
+#include "balancer/health_state.h"
+#include "balancer/upstream_balancer.h"
 #include "config/declarative.h"
 #include "core/log.h"
 #include "core/uuid.h"
@@ -45,6 +49,10 @@ class EngineImpl {
   std::map<int, Engine::EventCallback> eventSubs;
   std::atomic<std::shared_ptr<const metrics::StatsFrame>> latest;
 
+  // Target health outlives snapshots; active checks run on the control thread.
+  std::unique_ptr<balancer::HealthRegistry> health;
+  std::unique_ptr<balancer::ActiveCheckers> checkers;
+
   std::uint16_t proxyPort = 0;
   std::uint16_t adminPort = 0;
   bool running = false;
@@ -77,6 +85,29 @@ class EngineImpl {
     auto router = router::Router::build(*snap->config, routeSlots);
     if (!router) return router.errors();
     snap->router = std::move(router.value());
+    if (!snap->config->upstreams.empty()) {
+      health->sync(*snap->config);
+      std::unordered_map<std::string, std::shared_ptr<const balancer::UpstreamBalancer>> byName;
+      for (std::size_t i = 0; i < snap->config->upstreams.size(); ++i) {
+        const auto& u = snap->config->upstreams[i];
+        auto targets = balancer::targetsOf(*snap->config, u.id);
+        auto b = balancer::UpstreamBalancer::build(u, targets, health->find(u.id));
+        if (!b) {
+          core::Errors errors;
+          for (const auto& err : b.errors()) {
+            errors.push_back({"upstreams[" + std::to_string(i) + "]." + err.path, err.message});
+          }
+          return errors;
+        }
+        byName[u.name] = b.value();
+      }
+      for (const auto& svc : snap->config->services) {
+        if (auto it = byName.find(svc.host); it != byName.end())
+          snap->serviceBalancers[&svc] = it->second;
+      }
+    } else {
+      health->sync(*snap->config);
+    }
     snap->entities = std::move(table);
     snap->generation = ++generation;
     return std::shared_ptr<const proxy::Snapshot>(std::move(snap));
@@ -137,6 +168,11 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     adminAddr = *a;
   }
 
+  d.health = std::make_unique<balancer::HealthRegistry>(
+      [&d](const std::string& upstreamId, const std::string& target, bool healthy) {
+        d.emit(EngineEvent::Kind::healthChanged, "upstream " + upstreamId + " target " + target +
+                                                     (healthy ? " is healthy" : " is unhealthy"));
+      });
   std::shared_ptr<const proxy::Snapshot> snap;
   {
     std::lock_guard lock(d.applyMutex);
@@ -187,6 +223,12 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.workers = pool->size();
     ctx.proxyListen = options.proxyListen;
     ctx.adminListen = options.adminListen;
+    ctx.health = [&d](const std::string& upstreamId, const std::string& target) -> std::string {
+      auto state = d.health->find(upstreamId);
+      auto status = state ? state->status(target) : std::nullopt;
+      return std::string(
+          balancer::toString(status.value_or(balancer::TargetStatus::healthchecksOff)));
+    };
     d.admin = std::make_unique<admin::AdminServer>(
         control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)));
     d.admin->start(std::move(*acc));
@@ -204,6 +246,8 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   d.control = std::move(control);
   d.proxyPort = firstPort;
   d.adminPort = adminPort;
+  d.checkers = std::make_unique<balancer::ActiveCheckers>(d.control->context(0));
+  d.checkers->sync(*d.health);
   d.pool->start("aw-worker");
   d.control->start("aw-control");
   d.statsStop = false;
@@ -247,6 +291,7 @@ void Engine::stop(std::chrono::milliseconds drain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   joiner.join();
+  if (d.checkers) d.checkers->stop();
   d.control->stop();
   {
     std::lock_guard lock(d.statsMutex);
@@ -256,6 +301,7 @@ void Engine::stop(std::chrono::milliseconds drain) {
   if (d.statsThread.joinable()) d.statsThread.join();
   // Sockets owned by the workers go before their io_contexts.
   d.admin.reset();
+  d.checkers.reset();
   d.workers.clear();
   d.merger.reset();
   d.pool.reset();
@@ -281,6 +327,7 @@ core::Status Engine::applyConfig(core::Config config) {
     d.source.publish(snap);
     d.config.store(snap->config);
     if (d.merger) d.merger->setEntities(snap->entities);
+    if (d.checkers) d.checkers->sync(*d.health);
   }
   d.emit(EngineEvent::Kind::configApplied,
          std::to_string(snap->config->services.size()) + " services, " +

@@ -31,7 +31,7 @@ struct EngineOptions {
 };
 
 struct EngineEvent {
-  enum class Kind { started, configApplied, configRejected, error, stopped };
+  enum class Kind { started, configApplied, configRejected, healthChanged, error, stopped };
   Kind kind;
   std::string message;
 };

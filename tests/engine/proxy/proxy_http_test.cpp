@@ -60,8 +60,11 @@ class ProxyHttpTest : public QObject {
  private slots:
   void initTestCase() {
     up_ = std::make_unique<TestUpstream>();
-    auto c = config::parseDeclarative("_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:" +
-                                      std::to_string(up_->port()) + "\n  routes: [{name: r, paths: [/]}, {name: s, paths: [/stream], strip_path: false, request_buffering: false}]\n");
+    auto c = config::parseDeclarative(
+        "_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:" +
+        std::to_string(up_->port()) +
+        "\n  routes: [{name: r, paths: [/]}, {name: s, paths: [/stream], strip_path: false, "
+        "request_buffering: false}]\n");
     QVERIFY(c.ok());
     runtime::EngineOptions o;
     o.proxyListen = "127.0.0.1:0";
@@ -83,20 +86,37 @@ class ProxyHttpTest : public QObject {
     QTest::addColumn<QString>("status");
     const QString host = "Host: a\r\n";
     QTest::newRow("content-length with transfer-encoding")
-        << "POST / HTTP/1.1\r\n" + host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" << "400";
+        << "POST / HTTP/1.1\r\n" + host +
+               "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        << "400";
     QTest::newRow("differing content-lengths")
-        << "POST / HTTP/1.1\r\n" + host + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" << "400";
+        << "POST / HTTP/1.1\r\n" + host + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"
+        << "400";
     QTest::newRow("bad chunk size")
-        << "POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" << "400";
-    QTest::newRow("obs-fold") << "GET / HTTP/1.1\r\n" + host + "X-A: b\r\n c\r\n\r\n" << "400";
-    QTest::newRow("space before colon") << "GET / HTTP/1.1\r\n" + host + "X-A : b\r\n\r\n" << "400";
-    QTest::newRow("control character") << "GET / HTTP/1.1\r\n" + host + "X-A: b\x01" "c\r\n\r\n" << "400";
-    QTest::newRow("missing host") << "GET / HTTP/1.1\r\n\r\n" << "400";
-    QTest::newRow("unknown version") << "GET / HTTP/1.7\r\n" + host + "\r\n" << "505";
+        << "POST / HTTP/1.1\r\n" + host +
+               "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+        << "400";
+    QTest::newRow("obs-fold") << "GET / HTTP/1.1\r\n" + host + "X-A: b\r\n c\r\n\r\n"
+                              << "400";
+    QTest::newRow("space before colon") << "GET / HTTP/1.1\r\n" + host + "X-A : b\r\n\r\n"
+                                        << "400";
+    QTest::newRow("control character") << "GET / HTTP/1.1\r\n" + host +
+                                              "X-A: b\x01"
+                                              "c\r\n\r\n"
+                                       << "400";
+    QTest::newRow("missing host") << "GET / HTTP/1.1\r\n\r\n"
+                                  << "400";
+    QTest::newRow("unknown version") << "GET / HTTP/1.7\r\n" + host + "\r\n"
+                                     << "505";
     QTest::newRow("unknown transfer coding")
-        << "POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\n" << "501";
-    QTest::newRow("request line too long") << "GET /" + QString(9000, 'a') + " HTTP/1.1\r\n" + host + "\r\n" << "414";
-    QTest::newRow("headers too large") << "GET / HTTP/1.1\r\n" + host + "X-Big: " + QString(20000, 'b') + "\r\n\r\n" << "431";
+        << "POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\n"
+        << "501";
+    QTest::newRow("request line too long")
+        << "GET /" + QString(9000, 'a') + " HTTP/1.1\r\n" + host + "\r\n"
+        << "414";
+    QTest::newRow("headers too large")
+        << "GET / HTTP/1.1\r\n" + host + "X-Big: " + QString(20000, 'b') + "\r\n\r\n"
+        << "431";
   }
   void rejectsHostileShapes() {
     QFETCH(QString, request);
@@ -115,24 +135,28 @@ class ProxyHttpTest : public QObject {
   }
 
   void relaysChunkedRequestBodies() {
-    std::string r = roundTrip(port_,
-                             "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                             "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    std::string r = roundTrip(
+        port_,
+        "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     QVERIFY2(r.rfind("HTTP/1.1 200", 0) == 0, r.c_str());
     QCOMPARE(up_->last().headers["transfer-encoding"], std::string("chunked"));
     QCOMPARE(up_->last().bodySize, std::size_t{11});
   }
 
   void answersPipelinedRequestsInOrder() {
-    std::string r = roundTrip(port_,
-                             "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\n"
-                             "GET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    std::string r =
+        roundTrip(port_,
+                  "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\n"
+                  "GET /p3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     QCOMPARE(countOf(r, "HTTP/1.1 200"), 3);
     QCOMPARE(up_->last().target, std::string("/p3"));
   }
 
   void headResponsesHaveNoBody() {
-    std::string r = roundTrip(port_, "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    std::string r = roundTrip(port_,
+                              "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: "
+                              "a\r\nConnection: close\r\n\r\n");
     QCOMPARE(countOf(r, "HTTP/1.1 200"), 2);
     QCOMPARE(countOf(r, "\r\n\r\nok"), 1);  // only the GET carries "ok"
   }
@@ -141,8 +165,10 @@ class ProxyHttpTest : public QObject {
     asio::io_context ctx;
     tcp::socket s(ctx);
     s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
-    asio::write(s, asio::buffer(std::string(
-                       "POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")));
+    asio::write(
+        s,
+        asio::buffer(std::string(
+            "POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")));
     char buf[256];
     std::size_t n = s.read_some(asio::buffer(buf));
     QCOMPARE(std::string(buf, n), std::string("HTTP/1.1 100 Continue\r\n\r\n"));
@@ -164,10 +190,11 @@ class ProxyHttpTest : public QObject {
     QFETCH(QString, path);
     QFETCH(bool, upstreamSeesHalfBody);
     TestUpstream up;
-    auto c = config::parseDeclarative("_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:" +
-                                      std::to_string(up.port()) +
-                                      "\n  routes: [{name: r, paths: [/]}, {name: s, paths: [/stream], "
-                                      "strip_path: false, request_buffering: false}]\n");
+    auto c = config::parseDeclarative(
+        "_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:" +
+        std::to_string(up.port()) +
+        "\n  routes: [{name: r, paths: [/]}, {name: s, paths: [/stream], "
+        "strip_path: false, request_buffering: false}]\n");
     QVERIFY(c.ok());
     runtime::Engine engine;
     runtime::EngineOptions o;
@@ -178,8 +205,10 @@ class ProxyHttpTest : public QObject {
     asio::io_context ctx;
     tcp::socket s(ctx);
     s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), engine.proxyPort()));
-    asio::write(s, asio::buffer("POST " + path.toStdString() +
-                                " HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello"));
+    asio::write(
+        s, asio::buffer(
+               "POST " + path.toStdString() +
+               " HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello"));
     if (upstreamSeesHalfBody) {
       QTRY_COMPARE(up.connections(), 1);
     } else {
@@ -198,9 +227,11 @@ class ProxyHttpTest : public QObject {
   void streamsLargeBodiesBothWays() {
     // 8 MiB through a proxy whose buffers are 16-64 KiB: streamed, not buffered whole.
     std::string body(8 * 1024 * 1024, 'x');
-    std::string r = roundTrip(port_, "POST /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: " +
-                                        std::to_string(body.size()) + "\r\n\r\n" + body,
-                             3000);
+    std::string r =
+        roundTrip(port_,
+                  "POST /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body,
+                  3000);
     QVERIFY2(r.rfind("HTTP/1.1 200", 0) == 0, r.substr(0, 200).c_str());
     QCOMPARE(up_->last().bodySize, body.size());
   }

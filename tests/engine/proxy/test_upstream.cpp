@@ -69,6 +69,7 @@ void TestUpstream::serve(tcp::socket socket) {
     http::read(socket, buffer, parser, ec);
     if (ec) break;
     auto req = parser.release();
+    ++requests_;
     {
       std::lock_guard lock(mutex_);
       last_.method = std::string(req.method_string());

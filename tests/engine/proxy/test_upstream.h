@@ -18,6 +18,7 @@ class TestUpstream {
   ~TestUpstream();
   unsigned short port() const { return port_; }
   int connections() const { return connections_.load(); }
+  int requests() const { return requests_.load(); }
 
   struct Seen {
     std::string method, target;
@@ -32,6 +33,7 @@ class TestUpstream {
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;
   std::atomic<int> connections_{0};
+  std::atomic<int> requests_{0};
   std::atomic<bool> stopping_{false};
   std::thread acceptThread_;
   std::mutex mutex_;
