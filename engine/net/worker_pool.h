@@ -28,7 +28,9 @@ class WorkerPool {
 
  private:
   struct Worker {
-    boost::asio::io_context ctx{1};  // concurrency hint 1: a single thread runs it
+    // One thread runs it, and sockets are only touched from that thread (other threads post),
+    // so per-descriptor reactor locking is not needed.
+    boost::asio::io_context ctx{1};
     std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
     std::thread thread;
   };

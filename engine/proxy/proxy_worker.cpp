@@ -32,6 +32,7 @@ using asio::awaitable;
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -347,8 +348,13 @@ struct ProxyWorker::Impl {
     while (!v.empty()) {
       auto c = std::move(v.back());
       v.pop_back();
-      if (Clock::now() - c->idleSince > limits.upstreamIdleTimeout ||
-          idleConnectionDead(c->socket)) {
+      // The peek costs a syscall per request, so it is only made for connections idle long
+      // enough for an upstream keepalive timeout to have closed them. A connection that died
+      // sooner is still caught: a reused connection that fails before answering is retried
+      // on a fresh one (see the response read in serve()).
+      const auto idle = Clock::now() - c->idleSince;
+      if (idle > limits.upstreamIdleTimeout ||
+          (idle > std::chrono::milliseconds(500) && idleConnectionDead(c->socket))) {
         continue;
       }
       return c;
@@ -396,9 +402,9 @@ struct ProxyWorker::Impl {
   static void errorHead(std::string& out, int status, std::string_view body, bool keepAlive) {
     out.clear();
     http::appendStatusLine(out, status, reasonFor(status));
-    out.append("Content-Type: application/json; charset=utf-8\r\nServer: ");
+    out.append("Content-Type: application/json; charset=utf-8\r\nServer: "sv);
     out.append(kServer);
-    out.append("\r\nContent-Length: ");
+    out.append("\r\nContent-Length: "sv);
     appendNumber(out, body.size());
     out.append(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
     out.append(body);
@@ -452,7 +458,7 @@ struct ProxyWorker::Impl {
     const std::string* host = &svc.host;
     std::uint16_t port = svc.port;
     if (!b.bal) {
-      poolKey.assign(svc.host).append(":");
+      poolKey.assign(svc.host).append(":"sv);
       appendNumber(poolKey, svc.port);
     }
     int endpointsFor = -2;  // the target `endpoints` were resolved for
@@ -737,13 +743,13 @@ struct ProxyWorker::Impl {
       } else if (servicePath.back() == '/' && rest.front() == '/') {
         target.append(servicePath).append(rest.substr(1));
       } else if (route.pathHandling == "v1" && servicePath.back() != '/' && rest.front() != '/') {
-        target.append(servicePath).append("/").append(rest);
+        target.append(servicePath).append("/"sv).append(rest);
       } else if (!svc.path && rest.front() != '/') {
-        target.append("/").append(rest);
+        target.append("/"sv).append(rest);
       } else {
         target.append(svc.path ? servicePath : std::string_view()).append(rest);
       }
-      if (!req.query.empty()) target.append("?").append(req.query.in(base));
+      if (!req.query.empty()) target.append("?"sv).append(req.query.in(base));
 
       x.head.clear();
       http::appendRequestLine(x.head, req.method.in(base), target);
@@ -769,7 +775,7 @@ struct ProxyWorker::Impl {
           case Owned::via:
             continue;
         }
-        x.head.append(name).append(": ").append(h.value.in(base)).append("\r\n");
+        x.head.append(name).append(": "sv).append(h.value.in(base)).append("\r\n"sv);
       }
       if (!route.preserveHost || req.host < 0) {
         // Kong: the service host, or with an upstream the picked target's host (or the
@@ -782,36 +788,36 @@ struct ProxyWorker::Impl {
           hostPort = t.address.port;
         }
         if (bal.bal && bal.bal->hostHeader()) {
-          x.head.append("Host: ").append(*bal.bal->hostHeader());
+          x.head.append("Host: "sv).append(*bal.bal->hostHeader());
         } else {
-          x.head.append("Host: ").append(hostName);
+          x.head.append("Host: "sv).append(hostName);
           if (!((hostPort == 80 && svc.protocol == "http") ||
                 (hostPort == 443 && svc.protocol == "https"))) {
-            x.head.append(":");
+            x.head.append(":"sv);
             appendNumber(x.head, hostPort);
           }
         }
-        x.head.append("\r\n");
+        x.head.append("\r\n"sv);
       }
-      if (req.chunked) x.head.append("Transfer-Encoding: chunked\r\n");
-      x.head.append("X-Forwarded-For: ");
-      if (!xff.empty()) x.head.append(xff).append(", ");
-      x.head.append(clientIp).append("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ");
+      if (req.chunked) x.head.append("Transfer-Encoding: chunked\r\n"sv);
+      x.head.append("X-Forwarded-For: "sv);
+      if (!xff.empty()) x.head.append(xff).append(", "sv);
+      x.head.append(clientIp).append("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: "sv);
       std::string_view hostOnly = hostValue;
       if (auto colon = hostOnly.rfind(':');
           colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
         hostOnly = hostOnly.substr(0, colon);
       }
-      x.head.append(hostOnly).append("\r\nX-Forwarded-Port: ").append(localPort);
-      x.head.append("\r\nX-Forwarded-Path: ").append(path);
+      x.head.append(hostOnly).append("\r\nX-Forwarded-Port: "sv).append(localPort);
+      x.head.append("\r\nX-Forwarded-Path: "sv).append(path);
       if (route.stripPath && m.matchedLength > 0) {
-        x.head.append("\r\nX-Forwarded-Prefix: ").append(path.substr(0, m.matchedLength));
+        x.head.append("\r\nX-Forwarded-Prefix: "sv).append(path.substr(0, m.matchedLength));
       }
-      x.head.append("\r\nX-Real-IP: ")
+      x.head.append("\r\nX-Real-IP: "sv)
           .append(clientIp)
-          .append("\r\nVia: ")
+          .append("\r\nVia: "sv)
           .append(kVia)
-          .append("\r\n\r\n");
+          .append("\r\n\r\n"sv);
 
       // ---- the part of the body already read ----
       const char* afterHead = in.data() + req.headEnd;
@@ -896,7 +902,29 @@ struct ProxyWorker::Impl {
       // ---- send, stream the rest of the body, read the response head ----
       const auto tu = Clock::now();
       Failure f = early;
-      if (f == Failure::none) f = co_await sendRequest(s, svc, x, bal);
+      if (f == Failure::none) {
+        // Fast path, no coroutine frame: a plain service with an idle pooled connection.
+        bool sent = false;
+        if (!bal.bal) {
+          poolKey.assign(svc.host).append(":"sv);
+          appendNumber(poolKey, svc.port);
+          if ((x.conn = takePooled(poolKey))) {
+            x.reused = true;
+            s.upstream = x.conn.get();
+            arm(s, svc.writeTimeout);
+            std::array<asio::const_buffer, 2> bufs{asio::buffer(x.head), asio::buffer(x.bodyData, x.bodyBuffered)};
+            auto [wec, wn] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+            s.upstream = nullptr;
+            if (!wec) {
+              sent = true;
+            } else if (s.timedOut) {
+              f = Failure::timeout;
+              sent = true;
+            }
+          }
+        }
+        if (!sent) f = co_await sendRequest(s, svc, x, bal);
+      }
       bool clientFailed = false;
       if (f == Failure::none && !x.bodyComplete) {
         // Streamed: from here the request cannot be retried.
@@ -1058,23 +1086,23 @@ struct ProxyWorker::Impl {
       out.clear();
       http::appendStatusLine(out, rh->status, rh->reason.in(rbase));
       http::appendEndToEndHeaders(out, rbase, rh->headers);
-      if (rh->chunked) out.append("Transfer-Encoding: chunked\r\n");
-      out.append("Via: ").append(kVia).append("\r\nX-Kong-Upstream-Latency: ");
+      if (rh->chunked) out.append("Transfer-Encoding: chunked\r\n"sv);
+      out.append("Via: "sv).append(kVia).append("\r\nX-Kong-Upstream-Latency: "sv);
       appendNumber(out, upstreamUs / 1000);
-      out.append("\r\nX-Kong-Proxy-Latency: ");
+      out.append("\r\nX-Kong-Proxy-Latency: "sv);
       appendNumber(out, (usSince(t0) - upstreamUs) / 1000);
       if (!keepAlive)
-        out.append("\r\nConnection: close");
+        out.append("\r\nConnection: close"sv);
       else if (req.versionMinor == 0)
-        out.append("\r\nConnection: keep-alive");
+        out.append("\r\nConnection: keep-alive"sv);
       if (bal.bal && !hashCtx.madeCookie.empty()) {
-        out.append("\r\nSet-Cookie: ")
+        out.append("\r\nSet-Cookie: "sv)
             .append(bal.bal->cookieName())
-            .append("=")
+            .append("="sv)
             .append(hashCtx.madeCookie);
-        out.append("; Path=").append(bal.bal->cookiePath());
+        out.append("; Path="sv).append(bal.bal->cookiePath());
       }
-      out.append("\r\n\r\n");
+      out.append("\r\n\r\n"sv);
       arm(s, clientTimeoutMs);
       std::array<asio::const_buffer, 2> bufs{asio::buffer(out),
                                              asio::buffer(rbase + rh->headEnd, rbuffered)};

@@ -93,6 +93,15 @@ class ProxyTest : public QObject {
     QTRY_COMPARE(engine.latestStats()->totalConnections, std::uint64_t{1});
   }
 
+  void retriesWhenAPooledConnectionWasClosedByTheUpstream() {
+    TestUpstream up(true);  // says keep-alive, then closes
+    runtime::Engine engine;
+    QVERIFY(engine.start(loopbackOptions(), configFor(up.port())).ok());
+    TestClient client(engine.proxyPort());
+    for (int i = 0; i < 10; ++i) QCOMPARE(client.get("/api/again").status, 200);
+    QCOMPARE(up.requests(), 10);
+  }
+
   void answersBadGatewayWhenUpstreamRefuses() {
     unsigned short closedPort;
     {

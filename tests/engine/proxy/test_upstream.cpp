@@ -17,8 +17,9 @@ std::string lower(std::string_view s) {
 }
 }  // namespace
 
-TestUpstream::TestUpstream()
-    : acceptor_(ctx_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+TestUpstream::TestUpstream(bool closeAfterEachResponse)
+    : acceptor_(ctx_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+      closeAfterEachResponse_(closeAfterEachResponse) {
   port_ = acceptor_.local_endpoint().port();
   acceptThread_ = std::thread([this] {
     for (;;) {
@@ -88,7 +89,7 @@ void TestUpstream::serve(tcp::socket socket) {
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     http::write(socket, res, ec);
-    if (ec || !req.keep_alive() || stopping_) break;
+    if (ec || !req.keep_alive() || stopping_ || closeAfterEachResponse_) break;
   }
   std::lock_guard lock(mutex_);
   std::erase(open_, &socket);

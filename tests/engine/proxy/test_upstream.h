@@ -14,7 +14,9 @@
 
 class TestUpstream {
  public:
-  TestUpstream();
+  // closeAfterEachResponse: answer with keep-alive but close the connection right after, like
+  // an upstream whose keepalive timeout just expired.
+  explicit TestUpstream(bool closeAfterEachResponse = false);
   ~TestUpstream();
   unsigned short port() const { return port_; }
   int connections() const { return connections_.load(); }
@@ -35,6 +37,7 @@ class TestUpstream {
   std::atomic<int> connections_{0};
   std::atomic<int> requests_{0};
   std::atomic<bool> stopping_{false};
+  bool closeAfterEachResponse_ = false;
   std::thread acceptThread_;
   std::mutex mutex_;
   std::vector<std::thread> threads_;
