@@ -28,8 +28,8 @@ class WorkerPool {
 
  private:
   struct Worker {
-    // One thread runs it, and sockets are only touched from that thread (other threads post),
-    // so per-descriptor reactor locking is not needed.
+    // Concurrency hint 1: one thread runs it. (BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO was tried
+    // to drop per-descriptor locking and made no measurable difference.)
     boost::asio::io_context ctx{1};
     std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
     std::thread thread;
