@@ -224,6 +224,35 @@ class ProxyHttpTest : public QObject {
     engine.stop();
   }
 
+  // A client that stops half-way through its head is dropped after the client timeout (Kong's
+  // client_header_timeout), and others are not delayed meanwhile.
+  void dropsClientsThatStallMidHead() {
+    TestUpstream up;
+    auto c = config::parseDeclarative("_format_version: '3.0'\nservices:\n- name: up\n  url: http://127.0.0.1:" +
+                                      std::to_string(up.port()) + "\n  routes: [{name: r, paths: [/]}]\n");
+    QVERIFY(c.ok());
+    runtime::Engine engine;
+    runtime::EngineOptions o;
+    o.proxyListen = "127.0.0.1:0";
+    o.adminListen = "off";
+    o.workers = 1;
+    o.clientTimeout = std::chrono::seconds(1);
+    QVERIFY(engine.start(o, std::move(*c)).ok());
+    asio::io_context ctx;
+    tcp::socket slow(ctx);
+    slow.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), engine.proxyPort()));
+    asio::write(slow, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: a\r\nX-Half")));
+    // Meanwhile a normal client is served at once.
+    std::string r = roundTrip(engine.proxyPort(), "GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    QVERIFY2(r.rfind("HTTP/1.1 200", 0) == 0, r.c_str());
+    // The stalled one is closed by the gateway after about a second.
+    char buf[64];
+    boost::system::error_code ec;
+    slow.read_some(asio::buffer(buf), ec);  // returns once the gateway closes it
+    QVERIFY(ec == asio::error::eof || ec == asio::error::connection_reset);
+    engine.stop();
+  }
+
   void streamsLargeBodiesBothWays() {
     // 8 MiB through a proxy whose buffers are 16-64 KiB: streamed, not buffered whole.
     std::string body(8 * 1024 * 1024, 'x');
