@@ -14,6 +14,7 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,83 @@ core::Result<Target> parseTarget(const std::string& url) {
   return t;
 }
 
+// Where the open model's arrivals fall: piecewise-linear rate segments (the warm-up, then the
+// stages). count(t) integrates the rate; timeAt inverts it, so the k-th arrival of the whole
+// run is due at timeAt(k) seconds after the start and the schedule follows a ramp exactly.
+class Schedule {
+ public:
+  Schedule() = default;
+  explicit Schedule(const Plan& plan) {
+    auto seconds = [](std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1e3; };
+    double r = plan.rate;
+    if (plan.warmup.count() > 0) add(seconds(plan.warmup), r, r);
+    if (plan.stages.empty()) {
+      add(seconds(plan.duration), r, r);
+      return;
+    }
+    for (const auto& st : plan.stages) {
+      add(seconds(st.duration), r, st.rate);
+      r = st.rate;
+    }
+  }
+
+  double totalCount() const { return segs_.empty() ? 0 : segs_.back().c0 + segs_.back().count(); }
+
+  // Arrivals due in [0, t).
+  double countAt(double t) const {
+    double c = 0;
+    for (const auto& s : segs_) {
+      if (t <= s.t0) break;
+      double tau = std::min(t - s.t0, s.d);
+      c = s.c0 + s.r0 * tau + (s.r1 - s.r0) * tau * tau / (2 * s.d);
+    }
+    return c;
+  }
+
+  // Seconds from the start at which the cumulative count reaches `count`; nullopt past the end.
+  std::optional<double> timeAt(double count) const {
+    for (const auto& s : segs_) {
+      double n = s.count();
+      if (count >= s.c0 + n) continue;
+      double y = count - s.c0;
+      if (y <= 0) return s.t0;
+      // a*tau^2 + b*tau = y, solved in the form that stays exact for a == 0 and a < 0.
+      double a = (s.r1 - s.r0) / (2 * s.d), b = s.r0;
+      double disc = std::max(0.0, b * b + 4 * a * y);
+      return s.t0 + std::min(s.d, 2 * y / (b + std::sqrt(disc)));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct Segment {
+    double t0, d, r0, r1, c0;
+    double count() const { return (r0 + r1) / 2 * d; }
+  };
+  void add(double d, double r0, double r1) {
+    double t0 = segs_.empty() ? 0 : segs_.back().t0 + segs_.back().d;
+    segs_.push_back({t0, d, r0, r1, totalCount()});
+  }
+  std::vector<Segment> segs_;
+};
+
+bool isOpenModel(const Plan& plan) {
+  return plan.rate > 0 || !plan.stages.empty();
+}
+
+std::chrono::milliseconds measuredDuration(const Plan& plan) {
+  if (plan.stages.empty()) return plan.duration;
+  std::chrono::milliseconds total{0};
+  for (const auto& st : plan.stages) total += st.duration;
+  return total;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 bool hasHeader(const Plan& plan, std::string_view name) {
   return std::any_of(plan.headers.begin(), plan.headers.end(),
                      [&](const auto& h) { return iequals(h.first, name); });
@@ -87,6 +165,7 @@ bool hasHeader(const Plan& plan, std::string_view name) {
 
 // Serialized once per run and written as is for every request.
 std::string buildRequest(const Plan& plan, const Target& t) {
+  // Host: the same for every target (they share host:port).
   std::string out = plan.method + " " + t.requestTarget + " HTTP/1.1\r\n";
   if (!hasHeader(plan, "host")) out += "Host: " + t.hostHeader + "\r\n";
   if (!hasHeader(plan, "user-agent")) out += "User-Agent: archway-load\r\n";
@@ -191,6 +270,7 @@ class Connection {
   beast::flat_buffer buffer_;
   std::optional<ResponseParser> parser_;
   Clock::time_point intended_{};
+  const std::string* request_ = nullptr;  // in flight; owned by Worker::Shared
   std::uint64_t gen_ = 0;
   // A deadline that fired just as its request completed must not fail the next request.
   std::uint64_t deadlineSeq_ = 0;
@@ -203,14 +283,18 @@ class Worker {
  public:
   struct Shared {
     Plan plan;
-    std::string request;
+    std::vector<std::string> requests;  // one per target, serialized once
+    std::vector<double> weights;        // of each target
     std::vector<tcp::endpoint> endpoints;
     bool head = false;
-    Clock::time_point start, end;
+    bool open = false;
+    Schedule schedule;
+    Clock::time_point start, measureStart, end;
   };
 
-  Worker(const Shared& shared, int connections, double rate, double phaseS)
-      : shared_(shared), rate_(rate), phaseS_(phaseS) {
+  // `share`: this worker's fraction of the arrivals; `index`: its offset in the interleaving.
+  Worker(const Shared& shared, int connections, double share, int index)
+      : shared_(shared), share_(share), index_(index), current_(shared.weights.size(), 0.0) {
     for (int i = 0; i < connections; ++i) conns_.push_back(std::make_unique<Connection>(*this));
   }
 
@@ -240,15 +324,36 @@ class Worker {
 
   // Open model: the next intended send time of this worker's share of the schedule, or nullopt
   // once the schedule is past the end of the run. Due times in the past are still handed out:
-  // those requests were queued while every connection was busy.
+  // those requests were queued while every connection was busy. Worker w of a run takes the
+  // global arrivals w, w + 1/share, w + 2/share, ... so workers interleave.
   std::optional<Clock::time_point> takeSlot() {
-    double at = phaseS_ + static_cast<double>(nextSlot_) / rate_;
+    auto at = shared_.schedule.timeAt(static_cast<double>(nextSlot_) / share_ + index_);
+    if (!at) return std::nullopt;
     auto t = shared_.start +
-             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(at));
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*at));
     if (t >= shared_.end) return std::nullopt;
     ++nextSlot_;
     return t;
   }
+
+  // The next target's serialized request: smooth weighted round-robin, so the split follows
+  // the weights exactly over any window instead of only on average.
+  const std::string& nextRequest() {
+    const auto& reqs = shared_.requests;
+    if (reqs.size() == 1) return reqs.front();
+    std::size_t best = 0;
+    double total = 0;
+    for (std::size_t i = 0; i < reqs.size(); ++i) {
+      current_[i] += shared_.weights[i];
+      total += shared_.weights[i];
+      if (current_[i] > current_[best]) best = i;
+    }
+    current_[best] -= total;
+    return reqs[best];
+  }
+
+  // Requests sent before the measured part (the warm-up) are not counted.
+  bool counted(Clock::time_point sentOrDue) const { return sentOrDue >= shared_.measureStart; }
 
   void recordResponse(int status, Clock::duration latency) {
     auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(
@@ -285,7 +390,7 @@ class Worker {
 
   asio::io_context& ctx() { return ctx_; }
   const Shared& shared() const { return shared_; }
-  bool openModel() const { return rate_ > 0; }
+  bool openModel() const { return shared_.open; }
   bool stopping() const { return stopping_; }
 
  private:
@@ -294,8 +399,9 @@ class Worker {
   asio::executor_work_guard<asio::io_context::executor_type> guard_{ctx_.get_executor()};
   std::vector<std::unique_ptr<Connection>> conns_;
   std::thread thread_;
-  double rate_;  // this worker's share; 0: closed model
-  double phaseS_;
+  double share_;
+  int index_;
+  std::vector<double> current_;  // weighted round-robin state
   std::uint64_t nextSlot_ = 0;
   bool stopping_ = false;
   Counters total_, progress_, second_;
@@ -368,7 +474,8 @@ void Connection::send() {
   armDeadline(ErrorKind::timeout);
   writing_ = true;
   // The read runs alongside the write so a server answering early (or closing) is seen at once.
-  asio::async_write(socket_, asio::buffer(w_.shared().request),
+  request_ = &w_.nextRequest();
+  asio::async_write(socket_, asio::buffer(*request_),
                     [this, gen = gen_](boost::system::error_code ec, std::size_t) {
                       if (gen != gen_ || w_.stopping()) return;
                       writing_ = false;
@@ -409,7 +516,7 @@ void Connection::onData(std::size_t n) {
 void Connection::complete() {
   deadline_.cancel();
   ++deadlineSeq_;
-  w_.recordResponse(parser_->status(), Clock::now() - intended_);
+  if (w_.counted(intended_)) w_.recordResponse(parser_->status(), Clock::now() - intended_);
   // A server that answered before reading the whole request gets a fresh connection: a new
   // write must not interleave with the unfinished one.
   bool keepAlive = parser_->keep_alive() && !writing_;
@@ -419,7 +526,8 @@ void Connection::complete() {
 }
 
 void Connection::fail(ErrorKind kind) {
-  w_.recordError(kind);
+  // A connect error counts by when it happened; a request's error by when it was due.
+  if (w_.counted(kind == ErrorKind::connect ? Clock::now() : intended_)) w_.recordError(kind);
   if (kind == ErrorKind::connect) {
     close();
     wait_.expires_after(kConnectBackoff);
@@ -478,6 +586,12 @@ class RunImpl final : public Run {
       return markDone();
     }
     auto target = parseTarget(plan.url);
+    shared_.requests.push_back(buildRequest(plan, *target));
+    shared_.weights.push_back(plan.urlWeight);
+    for (const auto& u : plan.urls) {
+      shared_.requests.push_back(buildRequest(plan, *parseTarget(u.url)));
+      shared_.weights.push_back(u.weight);
+    }
     {
       asio::io_context resolveCtx;
       tcp::resolver resolver(resolveCtx);
@@ -489,18 +603,18 @@ class RunImpl final : public Run {
       }
       for (const auto& r : results) shared_.endpoints.push_back(r.endpoint());
     }
-    shared_.request = buildRequest(plan, *target);
     shared_.head = iequals(plan.method, "HEAD");
+    shared_.open = isOpenModel(plan);
+    if (shared_.open) shared_.schedule = Schedule(plan);
 
     int threads = std::min(plan.threads, plan.connections);
     shared_.start = Clock::now();
-    shared_.end = shared_.start + plan.duration;
+    shared_.measureStart = shared_.start + plan.warmup;
+    shared_.end = shared_.measureStart + measuredDuration(plan);
     for (int w = 0; w < threads; ++w) {
       int conns = plan.connections / threads + (w < plan.connections % threads ? 1 : 0);
-      double rate = plan.rate * conns / plan.connections;
-      // Workers' schedules interleave instead of all sending at the same instants.
-      double phase = plan.rate > 0 ? static_cast<double>(w) / plan.rate : 0;
-      workers_.push_back(std::make_unique<Worker>(shared_, conns, rate, phase));
+      double share = static_cast<double>(conns) / plan.connections;
+      workers_.push_back(std::make_unique<Worker>(shared_, conns, share, w));
     }
     for (auto& w : workers_) w->run();
 
@@ -520,7 +634,8 @@ class RunImpl final : public Run {
   void markDone() { done_.store(true, std::memory_order_release); }
 
   void scheduleSecond(std::uint64_t n) {
-    secondTimer_.expires_at(shared_.start + std::chrono::seconds(static_cast<std::int64_t>(n)));
+    secondTimer_.expires_at(shared_.measureStart +
+                            std::chrono::seconds(static_cast<std::int64_t>(n)));
     secondTimer_.async_wait([this, n](boost::system::error_code ec) {
       if (ec || finished_) return;
       lastSecond_ = n;
@@ -533,7 +648,8 @@ class RunImpl final : public Run {
   }
 
   void scheduleProgress(std::uint64_t n) {
-    progressTimer_.expires_at(shared_.start + static_cast<std::int64_t>(n) * progressInterval_);
+    progressTimer_.expires_at(shared_.measureStart +
+                              static_cast<std::int64_t>(n) * progressInterval_);
     progressTimer_.async_wait([this, n](boost::system::error_code ec) {
       if (ec || finished_) return;
       lastProgress_ = n;
@@ -581,7 +697,8 @@ class RunImpl final : public Run {
   void buildReport() {
     Report& r = report_;
     auto end = finished_ ? endedAt_ : Clock::now();
-    double elapsed = std::chrono::duration<double>(end - shared_.start).count();
+    double elapsed =
+        std::max(0.0, std::chrono::duration<double>(end - shared_.measureStart).count());
     Counters total, trailingSecond, trailingProgress;
     for (auto& w : workers_) {
       total.add(w->total());
@@ -604,11 +721,14 @@ class RunImpl final : public Run {
                                   static_cast<double>(lastProgress_);
       onProgress_(toProgress(trailingProgress, elapsed, span));
     }
-    const Plan& plan = shared_.plan;
-    if (plan.rate > 0 && elapsed > 0) {
+    if (shared_.open && elapsed > 0) {
+      double warmupS = std::chrono::duration<double>(shared_.plan.warmup).count();
+      double asked =
+          shared_.schedule.countAt(warmupS + elapsed) - shared_.schedule.countAt(warmupS);
+      r.askedRps = asked / elapsed;
       // Failed sends (read errors, timeouts) were still sent on schedule.
       auto sent = total.requests + total.errors.read + total.errors.timeout;
-      r.rateNotKept = static_cast<double>(sent) < kRateTolerance * plan.rate * elapsed;
+      r.rateNotKept = static_cast<double>(sent) < kRateTolerance * asked;
     }
   }
 
@@ -654,9 +774,43 @@ core::Status validatePlan(const Plan& plan) {
       errors.push_back({"headers[" + std::to_string(i) + "]", "invalid header '" + name + "'"});
     }
   }
+  for (std::size_t i = 0; i < plan.urls.size(); ++i) {
+    std::string path = "urls[" + std::to_string(i) + "]";
+    const auto& u = plan.urls[i];
+    auto t = parseTarget(u.url);
+    if (!t) {
+      errors.push_back({path, t.errors().front().message});
+    } else if (auto main = parseTarget(plan.url);
+               main && (lower(t->host) != lower(main->host) || t->port != main->port)) {
+      errors.push_back({path, "'" + u.url + "' is not on " + main->hostHeader +
+                                  " (every URL must share the first one's host:port)"});
+    }
+    if (!(u.weight > 0) || !std::isfinite(u.weight)) {
+      errors.push_back({path, "weight must be positive"});
+    }
+  }
+  if (!(plan.urlWeight > 0) || !std::isfinite(plan.urlWeight)) {
+    errors.push_back({"urlWeight", "must be positive"});
+  }
   if (plan.connections < 1) errors.push_back({"connections", "must be at least 1"});
   if (plan.threads < 1) errors.push_back({"threads", "must be at least 1"});
-  if (plan.duration.count() <= 0) errors.push_back({"duration", "must be positive"});
+  if (plan.stages.empty() && plan.duration.count() <= 0) {
+    errors.push_back({"duration", "must be positive"});
+  }
+  bool anyRate = plan.rate > 0;
+  for (std::size_t i = 0; i < plan.stages.size(); ++i) {
+    const auto& st = plan.stages[i];
+    std::string path = "stages[" + std::to_string(i) + "]";
+    if (st.duration.count() <= 0) errors.push_back({path, "duration must be positive"});
+    if (!(st.rate >= 0) || !std::isfinite(st.rate)) {
+      errors.push_back({path, "rate must be zero or positive"});
+    }
+    anyRate = anyRate || st.rate > 0;
+  }
+  if (!plan.stages.empty() && !anyRate) {
+    errors.push_back({"stages", "every rate is zero: nothing would be sent"});
+  }
+  if (plan.warmup.count() < 0) errors.push_back({"warmup", "must not be negative"});
   if (!(plan.rate >= 0) || !std::isfinite(plan.rate)) {
     errors.push_back({"rate", "must be zero (closed model) or positive"});
   }
@@ -668,6 +822,156 @@ core::Status validatePlan(const Plan& plan) {
 std::unique_ptr<Run> start(Plan plan, std::function<void(const Progress&)> onProgress,
                            std::chrono::milliseconds progressInterval) {
   return std::make_unique<RunImpl>(std::move(plan), std::move(onProgress), progressInterval);
+}
+
+core::Result<Threshold> parseThreshold(std::string_view expr) {
+  auto bad = [&](const std::string& why) {
+    return core::Error{"threshold", "invalid threshold '" + std::string(expr) + "': " + why};
+  };
+  std::string text;
+  for (char c : expr) {
+    if (c != ' ' && c != '\t')
+      text += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  auto opAt = text.find_first_of("<>=");
+  if (opAt == std::string::npos) return bad("expected METRIC OP VALUE, e.g. p99<50ms");
+  Threshold t;
+  t.expr = std::string(expr);
+  std::string metric = text.substr(0, opAt);
+  std::size_t opLen = opAt + 1 < text.size() && text[opAt + 1] == '=' ? 2 : 1;
+  std::string op = text.substr(opAt, opLen);
+  if (op == "<")
+    t.op = Threshold::Op::lt;
+  else if (op == "<=")
+    t.op = Threshold::Op::le;
+  else if (op == ">")
+    t.op = Threshold::Op::gt;
+  else if (op == ">=")
+    t.op = Threshold::Op::ge;
+  else if (op == "==")
+    t.op = Threshold::Op::eq;
+  else
+    return bad("unknown operator '" + op + "' (use < <= > >= ==)");
+
+  if (metric == "mean" || metric == "avg") {
+    t.metric = Threshold::Metric::mean;
+  } else if (metric == "max") {
+    t.metric = Threshold::Metric::max;
+  } else if (metric == "errors") {
+    t.metric = Threshold::Metric::errors;
+  } else if (metric == "rps") {
+    t.metric = Threshold::Metric::rps;
+  } else if (metric.size() > 1 && metric[0] == 'p' &&
+             metric.find_first_not_of("0123456789.", 1) == std::string::npos) {
+    std::string digits = metric.substr(1);
+    char* end = nullptr;
+    double q = digits == "999" ? 99.9 : std::strtod(digits.c_str(), &end);
+    if (digits != "999" && (end != digits.c_str() + digits.size() || !(q > 0) || q > 100)) {
+      return bad("percentile '" + metric + "' must be between p0 and p100");
+    }
+    t.metric = Threshold::Metric::percentile;
+    t.quantile = q / 100;
+  } else {
+    return bad(metric.empty() ? "missing metric"
+                              : "unknown metric '" + metric + "' (pN, mean, max, errors, rps)");
+  }
+
+  std::string value = text.substr(opAt + opLen);
+  const char* begin = value.c_str();
+  char* end = nullptr;
+  double v = std::strtod(begin, &end);
+  if (end == begin || !std::isfinite(v) || v < 0 || value.find_first_of("+-") == 0) {
+    return bad("expected a number after '" + op + "'");
+  }
+  std::string unit(end);
+  switch (t.metric) {
+    case Threshold::Metric::percentile:
+    case Threshold::Metric::mean:
+    case Threshold::Metric::max:
+      if (unit == "us")
+        t.limit = v;
+      else if (unit.empty() || unit == "ms")
+        t.limit = v * 1e3;
+      else if (unit == "s")
+        t.limit = v * 1e6;
+      else
+        return bad("unknown latency unit '" + unit + "' (us, ms, s)");
+      break;
+    case Threshold::Metric::errors:
+      if (unit == "%") {
+        if (v > 100) return bad("a share above 100%");
+        t.percent = true;
+        t.limit = v / 100;
+      } else if (unit.empty()) {
+        t.limit = v;
+      } else {
+        return bad("errors take a count or a percentage, not '" + unit + "'");
+      }
+      break;
+    case Threshold::Metric::rps:
+      if (!unit.empty()) return bad("rps takes a plain number, not '" + unit + "'");
+      t.limit = v;
+      break;
+  }
+  return t;
+}
+
+ThresholdResult evaluate(const Threshold& t, const Report& r) {
+  ThresholdResult out;
+  out.expr = t.expr;
+  double actual = 0;  // in the limit's unit
+  bool latency = false;
+  switch (t.metric) {
+    case Threshold::Metric::percentile:
+      actual = r.latency.percentileUs(t.quantile);
+      latency = true;
+      break;
+    case Threshold::Metric::mean:
+      actual = r.latency.meanUs();
+      latency = true;
+      break;
+    case Threshold::Metric::max:
+      actual = static_cast<double>(r.latency.maxUs());
+      latency = true;
+      break;
+    case Threshold::Metric::errors: {
+      auto count = static_cast<double>(r.errors.total());
+      if (t.percent) {
+        auto attempts =
+            static_cast<double>(r.requests + r.errors.connect + r.errors.read + r.errors.timeout);
+        actual = attempts > 0 ? count / attempts : 0;
+        out.value = actual * 100;
+      } else {
+        actual = count;
+        out.value = count;
+      }
+      break;
+    }
+    case Threshold::Metric::rps:
+      actual = r.rps;
+      out.value = actual;
+      break;
+  }
+  if (latency) out.value = actual / 1e3;
+  switch (t.op) {
+    case Threshold::Op::lt:
+      out.ok = actual < t.limit;
+      break;
+    case Threshold::Op::le:
+      out.ok = actual <= t.limit;
+      break;
+    case Threshold::Op::gt:
+      out.ok = actual > t.limit;
+      break;
+    case Threshold::Op::ge:
+      out.ok = actual >= t.limit;
+      break;
+    case Threshold::Op::eq:
+      out.ok = actual == t.limit;
+      break;
+  }
+  if (latency && r.latency.count() == 0) out.ok = false;  // nothing was measured
+  return out;
 }
 
 }  // namespace archway::loadgen

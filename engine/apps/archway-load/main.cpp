@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -88,7 +89,60 @@ json::object errorsJson(const loadgen::Errors& e) {
           {"status_5xx", e.status5xx}};
 }
 
-void printJson(const loadgen::Report& r) {
+std::string formatMs(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+std::string formatRate(double rate) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", rate);
+  return buf;
+}
+
+// "DURATION:RATE", e.g. "30s:100".
+std::optional<loadgen::Stage> parseStage(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  auto ms = cli::parseDurationMs(text.substr(0, colon));
+  auto rate = parseDouble(text.substr(colon + 1));
+  if (!ms || *ms <= 0 || !rate || !(*rate >= 0) || *rate > 1e9) return std::nullopt;
+  return loadgen::Stage{std::chrono::milliseconds(*ms), *rate};
+}
+
+// "URL" or "URL@WEIGHT"; a trailing @ not followed by a number belongs to the URL.
+loadgen::WeightedUrl parseWeightedUrl(const std::string& text, bool& badWeight) {
+  badWeight = false;
+  auto at = text.rfind('@');
+  if (at == std::string::npos || text.find('/', at) != std::string::npos) return {text, 1};
+  auto w = parseDouble(text.substr(at + 1));
+  if (!w) return {text, 1};
+  badWeight = !(*w > 0) || !std::isfinite(*w);
+  return {text.substr(0, at), *w};
+}
+
+const char* okWord(bool ok) {
+  return ok ? "ok" : "FAILED";
+}
+
+std::string formatThresholdValue(const loadgen::Threshold& t, double value) {
+  char buf[64];
+  switch (t.metric) {
+    case loadgen::Threshold::Metric::errors:
+      if (t.percent)
+        std::snprintf(buf, sizeof buf, "%.2f%%", value);
+      else
+        std::snprintf(buf, sizeof buf, "%.0f", value);
+      return buf;
+    case loadgen::Threshold::Metric::rps:
+      std::snprintf(buf, sizeof buf, "%.2f", value);
+      return buf;
+    default:
+      return formatUs(value * 1e3);
+  }
+}
+
+void printJson(const loadgen::Report& r, const std::vector<loadgen::ThresholdResult>& checks) {
   const auto& h = r.latency;
   json::object latency{
       {"mean", h.meanUs()},          {"p50", h.percentileUs(0.50)},   {"p90", h.percentileUs(0.90)},
@@ -111,10 +165,17 @@ void printJson(const loadgen::Report& r) {
                    {"timeline", std::move(timeline)},
                    {"cancelled", r.cancelled},
                    {"rate_not_kept", r.rateNotKept}};
+  if (r.askedRps > 0) out["asked_rps"] = r.askedRps;
+  json::array thresholds;
+  for (const auto& c : checks) {
+    thresholds.push_back(json::object{{"expr", c.expr}, {"ok", c.ok}, {"value", c.value}});
+  }
+  out["thresholds"] = std::move(thresholds);
   std::cout << json::serialize(out) << std::endl;
 }
 
-void printHuman(const loadgen::Plan& plan, const loadgen::Report& r) {
+void printHuman(const loadgen::Report& r, const std::vector<loadgen::Threshold>& thresholds,
+                const std::vector<loadgen::ThresholdResult>& checks) {
   const auto& h = r.latency;
   char buf[256];
   std::cout << "  Latency     avg         max\n";
@@ -142,12 +203,17 @@ void printHuman(const loadgen::Plan& plan, const loadgen::Report& r) {
   std::cout << buf;
   if (r.rateNotKept) {
     std::snprintf(buf, sizeof buf,
-                  "Warning: asked for %.2f requests/sec but achieved %.2f; add connections or "
-                  "threads, or the target is saturated\n",
-                  plan.rate, r.rps);
+                  "Warning: rate not kept: asked for %.2f requests/sec but achieved %.2f; add "
+                  "connections or threads, or the target is saturated\n",
+                  r.askedRps, r.rps);
     std::cout << buf;
   }
   if (r.cancelled) std::cout << "Interrupted: partial results\n";
+  if (!checks.empty()) std::cout << "Thresholds:\n";
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    std::cout << "  " << okWord(checks[i].ok) << "  " << checks[i].expr << "  (value "
+              << formatThresholdValue(thresholds[i], checks[i].value) << ")\n";
+  }
 }
 
 }  // namespace
@@ -173,10 +239,21 @@ int main(int argc, char** argv) {
        "ARCHWAY_LOAD_TIMEOUT"},
       {"json", 0, false, false, "", "print the report as one JSON object", "ARCHWAY_LOAD_JSON"},
       {"http2", 0, false, false, "", "use HTTP/2", "ARCHWAY_LOAD_HTTP2", true},
-      {"stage", 0, true, true, "DURATION:RATE", "a stage of a ramped load profile",
-       "ARCHWAY_LOAD_STAGE", true},
-      {"threshold", 0, true, true, "EXPR", "fail (exit 1) when EXPR does not hold, e.g. p99<50ms",
-       "ARCHWAY_LOAD_THRESHOLD", true},
+      {"stage", 0, true, true, "DURATION:RATE",
+       "a stage of a ramped open-model profile: the rate goes linearly from the previous "
+       "stage's (or -R's, default 0) to RATE over DURATION (repeatable; replaces -d)",
+       "ARCHWAY_LOAD_STAGE"},
+      {"warmup", 0, true, false, "DURATION",
+       "send for DURATION before measuring (at -R in the open model); not counted",
+       "ARCHWAY_LOAD_WARMUP"},
+      {"url", 0, true, true, "URL[@WEIGHT]",
+       "another request target on the same host:port, picked in proportion to WEIGHT "
+       "(default 1; repeatable)",
+       "ARCHWAY_LOAD_URL"},
+      {"threshold", 0, true, true, "EXPR",
+       "fail (exit 1) when EXPR does not hold: p99<50ms, p50<=10ms, max<1s, mean<5ms, "
+       "errors<1%, errors==0, rps>=1000 (repeatable)",
+       "ARCHWAY_LOAD_THRESHOLD"},
   };
   cli::Parser parser(kProgram, "[options] URL", flags, 1, "URL");
   if (auto err = parser.parse(argc, argv)) return usageError(*err);
@@ -184,10 +261,22 @@ int main(int argc, char** argv) {
     std::cout << parser.helpText();
     return 0;
   }
-  if (parser.positional().empty()) return usageError("missing URL (see --help)");
-
   loadgen::Plan plan;
-  plan.url = parser.positional().front();
+  for (const auto& text : parser.values("url")) {
+    bool badWeight = false;
+    auto u = parseWeightedUrl(text, badWeight);
+    if (badWeight) return usageError("--url: weight must be positive in '" + text + "'");
+    plan.urls.push_back(u);
+  }
+  if (!parser.positional().empty()) {
+    plan.url = parser.positional().front();
+  } else if (!plan.urls.empty()) {
+    plan.url = plan.urls.front().url;
+    plan.urlWeight = plan.urls.front().weight;
+    plan.urls.erase(plan.urls.begin());
+  } else {
+    return usageError("missing URL (see --help)");
+  }
   if (parser.has("connections")) {
     auto v = parseInt(parser.value("connections"));
     if (!v || *v < 1 || *v > 1000000) {
@@ -228,6 +317,31 @@ int main(int argc, char** argv) {
     }
     plan.rate = *v;
   }
+  for (const auto& text : parser.values("stage")) {
+    auto st = parseStage(text);
+    if (!st) {
+      return usageError("--stage: invalid stage '" + text +
+                        "' (expected DURATION:RATE, e.g. 30s:100)");
+    }
+    plan.stages.push_back(*st);
+  }
+  if (!plan.stages.empty() && parser.has("duration")) {
+    return usageError("--stage: cannot be combined with -d (the stages set the duration)");
+  }
+  if (parser.has("warmup")) {
+    auto ms = cli::parseDurationMs(parser.value("warmup"));
+    if (!ms || *ms < 0) {
+      return usageError("--warmup: invalid duration '" + parser.value("warmup") +
+                        "' (e.g. 2s, 500ms)");
+    }
+    plan.warmup = std::chrono::milliseconds(*ms);
+  }
+  std::vector<loadgen::Threshold> thresholds;
+  for (const auto& text : parser.values("threshold")) {
+    auto t = loadgen::parseThreshold(text);
+    if (!t) return usageError("--threshold: " + t.errors().front().message);
+    thresholds.push_back(*t);
+  }
   if (parser.has("method")) plan.method = parser.value("method");
   for (const auto& h : parser.values("header")) {
     auto colon = h.find(':');
@@ -252,14 +366,25 @@ int main(int argc, char** argv) {
 
   bool asJson = parser.has("json");
   if (!asJson) {
-    std::cout << "Running "
-              << (plan.duration.count() % 1000 == 0
-                      ? std::to_string(plan.duration.count() / 1000) + "s"
-                      : std::to_string(plan.duration.count()) + "ms")
-              << " test @ " << plan.url << "\n"
+    auto measured = plan.duration;
+    if (!plan.stages.empty()) {
+      measured = std::chrono::milliseconds(0);
+      for (const auto& st : plan.stages) measured += st.duration;
+    }
+    std::cout << "Running " << formatMs(measured) << " test @ " << plan.url;
+    for (const auto& u : plan.urls) std::cout << ", " << u.url;
+    std::cout << "\n"
               << "  " << std::min(plan.threads, plan.connections) << " threads and "
               << plan.connections << " connections";
-    if (plan.rate > 0) std::cout << ", constant rate " << plan.rate << " requests/sec";
+    if (!plan.stages.empty()) {
+      std::cout << ", stages from " << formatRate(plan.rate) << " requests/sec:";
+      for (const auto& st : plan.stages) {
+        std::cout << " " << formatMs(st.duration) << ":" << formatRate(st.rate);
+      }
+    } else if (plan.rate > 0) {
+      std::cout << ", constant rate " << plan.rate << " requests/sec";
+    }
+    if (plan.warmup.count() > 0) std::cout << ", after a " << formatMs(plan.warmup) << " warm-up";
     std::cout << std::endl;
   }
 
@@ -284,9 +409,15 @@ int main(int argc, char** argv) {
     std::cerr << kProgram << ": " << report.error << "\n";
     return 1;
   }
+  std::vector<loadgen::ThresholdResult> checks;
+  bool failed = false;
+  for (const auto& t : thresholds) {
+    checks.push_back(loadgen::evaluate(t, report));
+    failed = failed || !checks.back().ok;
+  }
   if (asJson)
-    printJson(report);
+    printJson(report, checks);
   else
-    printHuman(plan, report);
-  return 0;
+    printHuman(report, thresholds, checks);
+  return failed ? 1 : 0;
 }

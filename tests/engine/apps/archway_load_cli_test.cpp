@@ -77,6 +77,19 @@ class ArchwayLoadCliTest : public QObject {
     QTest::newRow("two urls") << QStringList{"http://a/", "http://b/"} << "http://b/";
     QTest::newRow("missing body file")
         << QStringList{"--body", "/nonexistent/f", "http://x/"} << "--body";
+    QTest::newRow("malformed threshold")
+        << QStringList{"--threshold", "p99<5ms", "--threshold", "p99<<5ms", "http://x/"}
+        << "p99<<5ms";
+    QTest::newRow("unknown threshold metric")
+        << QStringList{"--threshold", "latency<5ms", "http://x/"} << "latency<5ms";
+    QTest::newRow("bad stage") << QStringList{"--stage", "10s", "http://x/"} << "--stage";
+    QTest::newRow("bad stage rate") << QStringList{"--stage", "10s:-1", "http://x/"} << "--stage";
+    QTest::newRow("stage with duration")
+        << QStringList{"--stage", "1s:10", "-d", "1s", "http://x/"} << "--stage";
+    QTest::newRow("bad warmup") << QStringList{"--warmup", "x", "http://x/"} << "--warmup";
+    QTest::newRow("bad url weight") << QStringList{"--url", "http://x/b@0", "http://x/"} << "--url";
+    QTest::newRow("url on another port")
+        << QStringList{"--url", "http://x:81/b", "http://x/"} << "http://x:81/b";
   }
   void badArgumentsExitTwoWithOneLineNamingThem() {
     QFETCH(QStringList, args);
@@ -92,9 +105,6 @@ class ArchwayLoadCliTest : public QObject {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("named");
     QTest::newRow("http2") << QStringList{"--http2", "http://x/"} << "--http2";
-    QTest::newRow("stage") << QStringList{"--stage", "10s:100", "http://x/"} << "--stage";
-    QTest::newRow("threshold") << QStringList{"--threshold", "p99<5ms", "http://x/"}
-                               << "--threshold";
   }
   void notYetBuiltFlagsAreRefused() {
     QFETCH(QStringList, args);
@@ -141,6 +151,62 @@ class ArchwayLoadCliTest : public QObject {
     QVERIFY(o.out.contains("99.9%"));
     QVERIFY(o.out.contains("requests in"));
     QVERIFY(o.out.contains("Requests/sec:"));
+  }
+
+  void passingThresholdsExitZero() {
+    auto o = runLoad({"-c", "2", "-t", "1", "-d", "500ms", "--threshold", "p99<5s", "--threshold",
+                      "errors<1%", "--threshold", "rps>1", url_});
+    QCOMPARE(o.exitCode, 0);
+    QVERIFY2(o.out.contains("Thresholds:"), qPrintable(o.out));
+    QVERIFY(o.out.contains("ok  p99<5s"));
+    QVERIFY(!o.out.contains("FAILED"));
+  }
+
+  void aFailingThresholdExitsOneAndIsNamed() {
+    auto o = runLoad({"-c", "2", "-t", "1", "-d", "500ms", "--threshold", "p99<5s", "--threshold",
+                      "rps>100000000", url_});
+    QCOMPARE(o.exitCode, 1);
+    QVERIFY2(o.out.contains("FAILED  rps>100000000"), qPrintable(o.out));
+    QVERIFY(o.out.contains("ok  p99<5s"));
+  }
+
+  void jsonListsThresholdResults() {
+    auto o = runLoad({"-c", "1", "-d", "300ms", "--json", "--threshold", "max<1us", "--threshold",
+                      "errors==0", url_});
+    QCOMPARE(o.exitCode, 1);
+    auto r = QJsonDocument::fromJson(o.out.toUtf8()).object();
+    QVERIFY2(r.contains("rate_not_kept"), qPrintable(o.out));
+    auto thresholds = r["thresholds"].toArray();
+    QCOMPARE(thresholds.size(), 2);
+    auto first = thresholds[0].toObject();
+    QCOMPARE(first["expr"].toString(), QString("max<1us"));
+    QCOMPARE(first["ok"].toBool(), false);
+    QVERIFY(first["value"].toDouble() > 0.001);
+    auto second = thresholds[1].toObject();
+    QCOMPARE(second["expr"].toString(), QString("errors==0"));
+    QCOMPARE(second["ok"].toBool(), true);
+    QCOMPARE(second["value"].toDouble(), 0.0);
+  }
+
+  void stagesWarmupAndWeightedUrlsRun() {
+    auto base = url_.left(url_.lastIndexOf('/'));
+    auto o =
+        runLoad({"-c", "2", "-t", "1", "--warmup", "300ms", "--stage", "500ms:100", "--stage",
+                 "500ms:100", "--url", base + "/anything/b@3", "--json", base + "/anything/a"});
+    QCOMPARE(o.exitCode, 0);
+    auto r = QJsonDocument::fromJson(o.out.toUtf8()).object();
+    // 25 on the ramp, 50 held.
+    QVERIFY2(r["requests"].toDouble() >= 65 && r["requests"].toDouble() <= 85, qPrintable(o.out));
+    QCOMPARE(r["rate_not_kept"].toBool(), false);
+  }
+
+  void aRateItCannotKeepIsReported() {
+    auto base = url_.left(url_.lastIndexOf('/'));
+    auto o = runLoad({"-c", "1", "-t", "1", "-R", "100", "-d", "1s", base + "/delay/0.1"});
+    QCOMPARE(o.exitCode, 0);
+    QVERIFY2(o.out.contains("Warning: rate not kept"), qPrintable(o.out));
+    o = runLoad({"-c", "1", "-t", "1", "-R", "100", "-d", "1s", "--json", base + "/delay/0.1"});
+    QCOMPARE(QJsonDocument::fromJson(o.out.toUtf8()).object()["rate_not_kept"].toBool(), true);
   }
 
   void sigintPrintsThePartialReport() {
