@@ -22,6 +22,8 @@ for profile in plain large; do
   done
 done
 echo "== profile=plugins: not run (plugins arrive with the plugins issue)"
+echo "== load generator vs wrk"
+bash bench/loadgen-vs-wrk.sh 2>&1 | tail -n 3 || status=1
 echo "== router: 10,000 routes"
 if [[ -x build/bin/router_bench ]]; then
   build/bin/router_bench --benchmark_min_time=0.2 2>/dev/null | tail -n 1 || status=1
