@@ -6,6 +6,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "http/byte_scan.h"
 #include "http/char_class.h"
 
 namespace archway::http {
@@ -32,33 +33,38 @@ bool isOws(char c) {
   return c == ' ' || c == '\t';
 }
 
+// `n` must be a valid field name (all tchars): equalsLowerToken relies on it. Length and first
+// byte pick the one candidate to compare.
 HeaderId classify(std::string_view n) {
+  const char* p = n.data();
+  const char first = static_cast<char>(p[0] | 0x20);
+  auto eq = [p](const char* lit, std::size_t len) { return detail::equalsLowerToken(p, lit, len); };
   switch (n.size()) {
     case 2:
-      if (equalsLower(n, "te")) return HeaderId::te;
+      if (eq("te", 2)) return HeaderId::te;
       break;
     case 4:
-      if (equalsLower(n, "host")) return HeaderId::host;
+      if (eq("host", 4)) return HeaderId::host;
       break;
     case 6:
-      if (equalsLower(n, "expect")) return HeaderId::expect;
+      if (eq("expect", 6)) return HeaderId::expect;
       break;
     case 7:
-      if (equalsLower(n, "trailer")) return HeaderId::trailer;
-      if (equalsLower(n, "upgrade")) return HeaderId::upgrade;
+      if (first == 't' && eq("trailer", 7)) return HeaderId::trailer;
+      if (first == 'u' && eq("upgrade", 7)) return HeaderId::upgrade;
       break;
     case 10:
-      if (equalsLower(n, "connection")) return HeaderId::connection;
-      if (equalsLower(n, "keep-alive")) return HeaderId::keepAlive;
+      if (first == 'c' && eq("connection", 10)) return HeaderId::connection;
+      if (first == 'k' && eq("keep-alive", 10)) return HeaderId::keepAlive;
       break;
     case 14:
-      if (equalsLower(n, "content-length")) return HeaderId::contentLength;
+      if (first == 'c' && eq("content-length", 14)) return HeaderId::contentLength;
       break;
     case 16:
-      if (equalsLower(n, "proxy-connection")) return HeaderId::proxyConnection;
+      if (first == 'p' && eq("proxy-connection", 16)) return HeaderId::proxyConnection;
       break;
     case 17:
-      if (equalsLower(n, "transfer-encoding")) return HeaderId::transferEncoding;
+      if (first == 't' && eq("transfer-encoding", 17)) return HeaderId::transferEncoding;
       break;
     default:
       break;
@@ -86,6 +92,16 @@ bool isHopByHopId(HeaderId id) {
 enum class LengthResult { ok, malformed, conflicting };
 LengthResult parseContentLength(std::string_view v, std::int64_t& out) {
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  // The usual case: a few digits only, which cannot overflow below 19 of them.
+  if (!v.empty() && v.size() <= 18) {
+    std::int64_t n = 0;
+    std::size_t i = 0;
+    for (; i < v.size() && isDigit(v[i]); ++i) n = n * 10 + (v[i] - '0');
+    if (i == v.size()) {
+      out = n;
+      return LengthResult::ok;
+    }
+  }
   std::int64_t result = -1;
   std::size_t i = 0;
   for (;;) {
@@ -263,8 +279,7 @@ class HeadParser {
   }
 
   bool requestLine(std::size_t b, std::size_t e) {
-    std::size_t i = b;
-    while (i < e && is(d_[i], kToken)) ++i;
+    std::size_t i = detail::skipToken(d_, b, e);
     if (i == b) return fail(400, "invalid character in method"), false;
     if (i == e) return fail(400, "malformed request line"), false;
     if (d_[i] != ' ') return fail(400, "invalid character in method"), false;
@@ -272,7 +287,7 @@ class HeadParser {
     out_.methodId = methodFromName(out_.method.in(d_));
 
     const std::size_t tb = ++i;
-    i = detail::skipClass<kTarget>(d_, i, e);
+    i = detail::skipTarget(d_, i, e);
     if (i == tb) {
       if (i == e || d_[i] == ' ') return fail(400, "empty request target"), false;
       return fail(400, "invalid character in request target"), false;
@@ -364,8 +379,7 @@ class HeadParser {
       return true;
     }
     if (d_[i] != ' ') return fail(502, "invalid status code"), false;
-    for (std::size_t j = i + 1; j < e; ++j)
-      if (!is(d_[j], kValue)) return fail(502, "invalid character in reason phrase"), false;
+    if (!valueBytes(i + 1, e)) return fail(502, "invalid character in reason phrase"), false;
     out_.reason = slice(i + 1, e);
     return true;
   }
@@ -399,6 +413,11 @@ class HeadParser {
       }
       if (out_.headers.size() >= lim_.maxHeaders) return fail(431, "too many header fields");
       const std::size_t b = c_.next;
+      if (c_.scan == b) {
+        const Fast f = fastFieldLine(b);
+        if (f == Fast::parsed) continue;
+        if (f == Fast::failed) return ParseStatus::error;
+      }
       const std::size_t lf = findLf(maxHead_);
       if (lf == std::string_view::npos) return needMore();
       const std::size_t e = contentEnd(b, lf);
@@ -409,9 +428,46 @@ class HeadParser {
     }
   }
 
+  // [b, e) holds no CTL other than HTAB.
+  bool valueBytes(std::size_t b, std::size_t e) const {
+    for (std::size_t i = detail::findCtl(d_, b, e); i != e; i = detail::findCtl(d_, i + 1, e))
+      if (d_[i] != '\t') return false;
+    return true;
+  }
+
+  // The common field line in one pass, without memchr for the LF: a token name, ':', and a value
+  // whose first CTL other than HTAB is CR LF inside the window. `parsed`: c_.next moved past it.
+  // `failed`: the field's value is wrong for its name (knownField), as fieldLine would report.
+  // `slow` leaves everything else (incomplete lines, bare CR or LF, malformed lines) to findLf +
+  // fieldLine, which decide exactly as if this did not exist; before that it moves c_.scan over
+  // the bytes it saw that cannot be an LF, so a line arriving in pieces is still scanned once
+  // (this runs only on a line's first visit, c_.scan == c_.next).
+  enum class Fast { parsed, failed, slow };
+  Fast fastFieldLine(std::size_t b) {
+    const std::size_t window = std::min(len_, maxHead_);
+    const std::size_t n = detail::skipToken(d_, b, window);
+    std::size_t p = n;
+    if (n != b && n < window && d_[n] == ':') {
+      std::size_t vb = n + 1;
+      while (vb < window && isOws(d_[vb])) ++vb;
+      p = detail::findCtl(d_, vb, window);
+      while (p < window && d_[p] == '\t') p = detail::findCtl(d_, p + 1, window);
+      if (p + 1 < window && d_[p] == '\r' && d_[p + 1] == '\n') {
+        addField(b, n, vb, p);
+        const Header& h = out_.headers.back();
+        if (h.id != HeaderId::other && !knownField(h)) return Fast::failed;
+        c_.next = static_cast<std::uint32_t>(p + 2);
+        c_.scan = c_.next;
+        return Fast::parsed;
+      }
+    }
+    // [b, p) holds no LF: tchars, then ':', OWS and bytes that are no CTL.
+    c_.scan = static_cast<std::uint32_t>(p);
+    return Fast::slow;
+  }
+
   bool fieldLine(std::size_t b, std::size_t e) {
-    std::size_t i = b;
-    while (i < e && is(d_[i], kToken)) ++i;
+    std::size_t i = detail::skipToken(d_, b, e);
     if (i == e) return fail(400, "header field without colon"), false;
     if (d_[i] != ':') {
       if (isOws(d_[i]) && i > b)
@@ -422,18 +478,18 @@ class HeadParser {
     const Slice name = slice(b, i);
     ++i;
     while (i < e && isOws(d_[i])) ++i;
-    const std::size_t vb = i;
-    if (detail::skipClass<kValue>(d_, i, e) != e)
-      return fail(400, "invalid character in header field value"), false;
+    if (!valueBytes(i, e)) return fail(400, "invalid character in header field value"), false;
+    addField(b, name.off + name.len, i, e);
+    const Header& h = out_.headers.back();
+    return h.id == HeaderId::other || knownField(h);
+  }
+
+  // Appends the field with name [b, nameEnd) and value [vb, e) less trailing OWS; both checked.
+  void addField(std::size_t b, std::size_t nameEnd, std::size_t vb, std::size_t e) {
     std::size_t ve = e;
     while (ve > vb && isOws(d_[ve - 1])) --ve;
-
-    Header& h = out_.headers.emplace_back();
-    h.name = name;
-    h.value = slice(vb, ve);
-    h.id = classify(name.in(d_));
-    h.hopByHop = isHopByHopId(h.id);
-    return h.id == HeaderId::other || knownField(h);
+    const HeaderId id = classify(std::string_view(d_ + b, nameEnd - b));
+    out_.headers.push_back(Header{slice(b, nameEnd), slice(vb, ve), id, isHopByHopId(id)});
   }
 
   bool knownField(const Header& h) {
@@ -535,14 +591,18 @@ class HeadParser {
           problem = 1;
           return false;
         }
-        for (char ch : tok) {
-          if (!is(ch, kToken)) {
-            problem = 2;
-            return false;
-          }
+        // Offsets into d_, so the scan's last 16-byte load may reach back before the token.
+        const std::size_t tb = static_cast<std::size_t>(tok.data() - d_);
+        if (detail::skipToken(d_, tb, tb + tok.size()) != tb + tok.size()) {
+          problem = 2;
+          return false;
         }
         if (equalsLower(tok, "close")) close = true;
-        if (equalsLower(tok, "keep-alive")) keepAlive = true;
+        if (equalsLower(tok, "keep-alive")) {
+          // Only Keep-Alive headers carry that name, and they are hop-by-hop already.
+          keepAlive = true;
+          return true;
+        }
         if (equalsLower(tok, "upgrade")) upgrade = true;
         for (Header& other : out_.headers) {
           if (other.id == HeaderId::host || other.id == HeaderId::contentLength) continue;
