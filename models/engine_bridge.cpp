@@ -85,6 +85,12 @@ QString EngineBridge::start(const BridgeOptions& options) {
     return lastError_;
   }
   core::Config config = std::move(loaded.value());
+  runtime::EngineOptions engineOptions = options.engine;
+  if (options.source.configFile.empty()) {
+    // The console's store: changes made through the Admin API are kept across restarts.
+    engineOptions.store =
+        options.source.db.empty() ? "sqlite:" + runtime::defaultDatabasePath() : options.source.db;
+  }
 
   HostPort named;
   if (demoPort != 0 && splitHostPort(options.demoConfigAddress, named) && named.port != demoPort) {
@@ -107,7 +113,7 @@ QString EngineBridge::start(const BridgeOptions& options) {
         this, [this, kind, message] { emit engineEvent(kind, message); }, Qt::QueuedConnection);
   });
 
-  auto started = engine_->start(options.engine, std::move(config));
+  auto started = engine_->start(engineOptions, std::move(config));
   if (!started) {
     engine_->unsubscribe(statsToken_);
     engine_->unsubscribe(eventsToken_);

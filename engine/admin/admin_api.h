@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/entities.h"
+#include "core/result.h"
 #include "metrics/stats_frame.h"
 
 namespace archway::admin {
@@ -20,6 +21,9 @@ struct AdminContext {
   // Health of one target for GET /upstreams/{u}/health: HEALTHY, UNHEALTHY, HEALTHCHECKS_OFF,
   // DNS_ERROR. Absent: every target reports HEALTHCHECKS_OFF.
   std::function<std::string(const std::string& upstreamId, const std::string& target)> health;
+  // Applies a whole new configuration (validate, persist, swap). Write endpoints build the new
+  // config from config() and call this; on error nothing changed.
+  std::function<core::Status(core::Config)> apply;
   std::string nodeId;
   std::string hostname;
   std::string token;  // required as Kong-Admin-Token when non-empty

@@ -19,6 +19,7 @@
 #include "net/endpoint.h"
 #include "net/worker_pool.h"
 #include "proxy/proxy_worker.h"
+#include "store/store.h"
 
 namespace archway::runtime {
 
@@ -52,6 +53,7 @@ class EngineImpl {
   // Target health outlives snapshots; active checks run on the control thread.
   std::unique_ptr<balancer::HealthRegistry> health;
   std::unique_ptr<balancer::ActiveCheckers> checkers;
+  std::unique_ptr<store::Store> store;  // persisted config, under applyMutex
 
   std::uint16_t proxyPort = 0;
   std::uint16_t adminPort = 0;
@@ -168,6 +170,11 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     adminAddr = *a;
   }
 
+  if (!options.store.empty()) {
+    auto opened = store::open(options.store);
+    if (!opened) return core::Error{"db", opened.errors().front().message};
+    d.store = std::move(opened.value());
+  }
   d.health = std::make_unique<balancer::HealthRegistry>(
       [&d](const std::string& upstreamId, const std::string& target, bool healthy) {
         d.emit(EngineEvent::Kind::healthChanged, "upstream " + upstreamId + " target " + target +
@@ -223,6 +230,8 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.workers = pool->size();
     ctx.proxyListen = options.proxyListen;
     ctx.adminListen = options.adminListen;
+    ctx.database = d.store ? "sqlite" : "off";
+    ctx.apply = [this](core::Config c) { return applyConfig(std::move(c)); };
     ctx.health = [&d](const std::string& upstreamId, const std::string& target) -> std::string {
       auto state = d.health->find(upstreamId);
       auto status = state ? state->status(target) : std::nullopt;
@@ -302,6 +311,7 @@ void Engine::stop(std::chrono::milliseconds drain) {
   // Sockets owned by the workers go before their io_contexts.
   d.admin.reset();
   d.checkers.reset();
+  d.store.reset();
   d.workers.clear();
   d.merger.reset();
   d.pool.reset();
@@ -324,6 +334,12 @@ core::Status Engine::applyConfig(core::Config config) {
       return built.errors();
     }
     snap = built.value();
+    if (d.store) {
+      if (auto s = d.store->replace(*snap->config); !s) {
+        d.emit(EngineEvent::Kind::configRejected, s.errorText());
+        return s.errors();
+      }
+    }
     d.source.publish(snap);
     d.config.store(snap->config);
     if (d.merger) d.merger->setEntities(snap->entities);

@@ -23,6 +23,9 @@ struct EngineOptions {
   // ADDR:PORT or "off". A non-loopback address is refused without an admin token.
   std::string adminListen = "127.0.0.1:8001";
   std::string adminToken;
+  // Where applied configurations are persisted ("sqlite:PATH" or a path). Empty: in memory
+  // only (declarative mode: the Admin API still writes, the file is not touched).
+  std::string store;
   int workers = 0;  // 0: hardware threads
   std::chrono::milliseconds statsInterval{250};
   std::size_t maxHeaderBytes = 64 * 1024;
@@ -52,8 +55,8 @@ class Engine {
   void stop(std::chrono::milliseconds drain = std::chrono::seconds(5));
   bool running() const;
 
-  // Validates, builds a new snapshot off the workers and swaps it in atomically. On error the
-  // previous config stays in force.
+  // Validates, builds a new snapshot off the workers, persists it to the store (when there is
+  // one) and swaps it in atomically. On any error the previous config stays in force.
   core::Status applyConfig(core::Config config);
   // The config in force (immutable).
   std::shared_ptr<const core::Config> config() const;

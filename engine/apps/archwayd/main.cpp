@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   options.proxyListen = parser.value("proxy-listen", options.proxyListen);
   options.adminListen = parser.value("admin-listen", options.adminListen);
   options.adminToken = parser.value("admin-token");
+  options.store = parser.value("db");
   if (parser.has("workers")) {
     try {
       std::size_t used = 0;
