@@ -70,6 +70,7 @@ class Histogram {
   std::uint64_t count() const { return total_; }
   std::uint64_t maxUs() const { return max_; }
   std::uint64_t sumUs() const { return sum_; }
+  std::uint64_t bucket(int i) const { return counts_[static_cast<std::size_t>(i)]; }
   double meanUs() const {
     return total_ ? static_cast<double>(sum_) / static_cast<double>(total_) : 0;
   }

@@ -1,8 +1,10 @@
 #pragma once
 // The immutable result of one stats merge (every 250 ms by default). Built by the stats thread
 // from the workers' shards and handed to subscribers as shared_ptr<const StatsFrame>.
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace archway::metrics {
@@ -13,9 +15,23 @@ struct LatencySummary {
   std::uint64_t count = 0;
 };
 
+// Kong's Prometheus latency buckets, in milliseconds (kong/plugins/prometheus/exporter.lua).
+inline constexpr std::array<double, 26> kKongLatencyBucketsMs = {
+    1,  2,  5,   7,   10,  15,  20,  25,   30,   40,   50,    60,    70,
+    80, 90, 100, 200, 300, 400, 500, 1000, 2000, 5000, 10000, 30000, 60000};
+
+// Cumulative since start: count of samples <= each Kong bucket bound, plus the total count and
+// sum (the +Inf bucket is `count`).
+struct CumulativeLatency {
+  std::array<std::uint64_t, kKongLatencyBucketsMs.size()> buckets{};
+  std::uint64_t count = 0;
+  double sumMs = 0;
+};
+
 struct EntityStats {
   std::string id;
   std::string name;            // entity name, or its id when unnamed
+  std::string service;         // routes: their service's name (or id), for labels
   std::uint64_t requests = 0;  // since the engine started
   double rps = 0;              // over the last second
   std::uint64_t status1xx = 0, status2xx = 0, status3xx = 0, status4xx = 0, status5xx = 0;
@@ -24,6 +40,9 @@ struct EntityStats {
   LatencySummary latency10s;         // last 10 s
   LatencySummary upstreamLatency1s;  // upstream time, last 1 s
   LatencySummary gatewayLatency1s;   // the gateway's own time, last 1 s
+  // Since start, for Prometheus: responses by status code, and latency histograms.
+  std::vector<std::pair<int, std::uint64_t>> statusCodes;  // sorted by code
+  CumulativeLatency requestLatency, upstreamLatency, gatewayLatency;
 };
 
 struct StatsFrame {

@@ -5,6 +5,26 @@
 namespace archway::metrics {
 namespace {
 
+// Cumulative Kong buckets from our log-linear histogram: a bucket counts toward `le` when its
+// midpoint is <= le (the same 0.8% resolution as the percentiles).
+CumulativeLatency kongBuckets(const Histogram* h) {
+  CumulativeLatency out;
+  if (!h || h->count() == 0) return out;
+  out.count = h->count();
+  out.sumMs = static_cast<double>(h->sumUs()) / 1000.0;
+  std::size_t b = 0;
+  std::uint64_t seen = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    auto r = bucketRange(i);
+    double midMs = (static_cast<double>(r.low) + static_cast<double>(r.width - 1) / 2.0) / 1000.0;
+    while (b < kKongLatencyBucketsMs.size() && midMs > kKongLatencyBucketsMs[b])
+      out.buckets[b++] = seen;
+    seen += h->bucket(i);
+  }
+  while (b < kKongLatencyBucketsMs.size()) out.buckets[b++] = seen;
+  return out;
+}
+
 LatencySummary summarize(const Histogram& h) {
   LatencySummary s;
   s.count = h.count();
@@ -34,6 +54,19 @@ void StatsMerger::Series::push(const EntityShard::Delta& d, std::size_t window) 
   bytesIn += d.bytesIn;
   bytesOut += d.bytesOut;
   for (int i = 0; i < 5; ++i) status[i] += d.status[i];
+  if (d.requests) {
+    for (std::size_t code = 100; code < d.codes.size(); ++code) {
+      if (d.codes[code]) codes[static_cast<int>(code)] += d.codes[code];
+    }
+    if (!allTotal) {
+      allTotal = std::make_unique<Histogram>();
+      allUpstream = std::make_unique<Histogram>();
+      allGateway = std::make_unique<Histogram>();
+    }
+    allTotal->add(d.total);
+    allUpstream->add(d.upstream);
+    allGateway->add(d.gateway);
+  }
   Interval iv;
   iv.requests = d.requests;
   if (d.requests) {
@@ -54,6 +87,10 @@ void StatsMerger::Series::fill(EntityStats& out, double intervalS) const {
   out.status3xx = status[2];
   out.status4xx = status[3];
   out.status5xx = status[4];
+  out.statusCodes.assign(codes.begin(), codes.end());
+  out.requestLatency = kongBuckets(allTotal.get());
+  out.upstreamLatency = kongBuckets(allUpstream.get());
+  out.gatewayLatency = kongBuckets(allGateway.get());
   const std::size_t perSecond =
       std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(1.0 / intervalS)));
   Histogram t1, u1, g1, t10;
@@ -116,6 +153,7 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
       EntityStats es;
       es.id = info.id;
       es.name = info.name.empty() ? info.id : info.name;
+      es.service = info.serviceName.empty() ? info.serviceId : info.serviceName;
       series.fill(es, intervalS_);
       frame->routes.push_back(std::move(es));
       if (!info.serviceId.empty()) {
@@ -125,6 +163,7 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
         sd.bytesIn += d.bytesIn;
         sd.bytesOut += d.bytesOut;
         for (int i = 0; i < 5; ++i) sd.status[i] += d.status[i];
+        for (std::size_t code = 0; code < d.codes.size(); ++code) sd.codes[code] += d.codes[code];
         sd.total.add(d.total);
         sd.upstream.add(d.upstream);
         sd.gateway.add(d.gateway);

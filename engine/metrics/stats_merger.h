@@ -40,6 +40,9 @@ class StatsMerger {
   struct Series {
     std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
     std::array<std::uint64_t, 5> status{};
+    std::map<int, std::uint64_t> codes;
+    // Since start, for Prometheus; allocated on the first request.
+    std::unique_ptr<Histogram> allTotal, allUpstream, allGateway;
     std::deque<Interval> recent;
     void push(const EntityShard::Delta& d, std::size_t window);
     void fill(EntityStats& out, double intervalS) const;

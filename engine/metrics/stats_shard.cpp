@@ -7,7 +7,11 @@ void EntityShard::record(const RequestSample& s) {
   bump(bytesIn_, s.bytesIn);
   bump(bytesOut_, s.bytesOut);
   int cls = s.status / 100 - 1;
-  if (cls >= 0 && cls < 5) bump(status_[cls], 1);
+  if (cls >= 0 && cls < 5) {
+    bump(status_[cls], 1);
+    auto& code = codes_[static_cast<std::size_t>(s.status)];
+    code.store(code.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   total_.record(s.totalUs);
   if (s.proxied) {
     upstream_.record(s.upstreamUs);
@@ -30,8 +34,15 @@ void EntityShard::drainInto(Delta& out) {
   prevBytesOut_ = bo;
   for (int i = 0; i < 5; ++i) {
     std::uint64_t v = status_[i].load(std::memory_order_relaxed);
+    if (v == prevStatus_[i]) continue;
     out.status[i] += v - prevStatus_[i];
     prevStatus_[i] = v;
+    for (int code = (i + 1) * 100; code < (i + 2) * 100; ++code) {
+      std::uint32_t n = codes_[static_cast<std::size_t>(code)].load(std::memory_order_relaxed);
+      out.codes[static_cast<std::size_t>(code)] +=
+          static_cast<std::uint32_t>(n - prevCodes_[static_cast<std::size_t>(code)]);
+      prevCodes_[static_cast<std::size_t>(code)] = n;
+    }
   }
   total_.drainInto(out.total);
   upstream_.drainInto(out.upstream);

@@ -25,9 +25,11 @@ class EntityShard {
   void record(const RequestSample& s);  // worker thread only
 
   // Stats thread only: adds what changed since the previous drain.
+  static constexpr int kMaxStatus = 600;  // codes 100..599 are counted one by one
   struct Delta {
     std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
     std::array<std::uint64_t, 5> status{};  // 1xx..5xx
+    std::array<std::uint64_t, kMaxStatus> codes{};
     Histogram total, upstream, gateway;
   };
   void drainInto(Delta& out);
@@ -38,10 +40,12 @@ class EntityShard {
   }
   std::atomic<std::uint64_t> requests_{0}, bytesIn_{0}, bytesOut_{0};
   std::array<std::atomic<std::uint64_t>, 5> status_{};
+  std::array<std::atomic<std::uint32_t>, kMaxStatus> codes_{};
   ShardHistogram total_, upstream_, gateway_;
   // reader-owned
   std::uint64_t prevRequests_ = 0, prevBytesIn_ = 0, prevBytesOut_ = 0;
   std::array<std::uint64_t, 5> prevStatus_{};
+  std::array<std::uint32_t, kMaxStatus> prevCodes_{};
 };
 
 class WorkerStats {

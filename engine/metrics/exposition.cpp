@@ -1,0 +1,195 @@
+#include "metrics/exposition.h"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstdio>
+
+namespace archway::metrics {
+namespace {
+
+// Label values: backslash, double quote and newline escaped (exposition format).
+std::string escapeLabel(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void histogram(std::string& out, const char* name, const std::vector<EntityStats>& routes,
+               const CumulativeLatency EntityStats::*field) {
+  for (const auto& r : routes) {
+    const CumulativeLatency& h = r.*field;
+    if (h.count == 0) continue;
+    const std::string labels = "service=\"" + escapeLabel(r.service) + "\",route=\"" +
+                               escapeLabel(r.name) + "\",workspace=\"default\"";
+    for (std::size_t i = 0; i < kKongLatencyBucketsMs.size(); ++i) {
+      out += name;
+      out += "_bucket{" + labels + ",le=\"" + number(kKongLatencyBucketsMs[i]) + "\"} ";
+      out += std::to_string(h.buckets[i]);
+      out += '\n';
+    }
+    out += name;
+    out += "_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(h.count) + '\n';
+    out += name;
+    out += "_sum{" + labels + "} " + number(h.sumMs) + '\n';
+    out += name;
+    out += "_count{" + labels + "} " + std::to_string(h.count) + '\n';
+  }
+}
+
+boost::json::object entityJson(const EntityStats& e) {
+  boost::json::object o;
+  o["id"] = e.id;
+  o["name"] = e.name;
+  if (!e.service.empty()) o["service"] = e.service;
+  o["requests"] = e.requests;
+  o["rps"] = e.rps;
+  o["errors_4xx"] = e.status4xx;
+  o["errors_5xx"] = e.status5xx;
+  o["status"] = boost::json::object{{"1xx", e.status1xx},
+                                    {"2xx", e.status2xx},
+                                    {"3xx", e.status3xx},
+                                    {"4xx", e.status4xx},
+                                    {"5xx", e.status5xx}};
+  o["bytes_in"] = e.bytesIn;
+  o["bytes_out"] = e.bytesOut;
+  auto latency = [](const LatencySummary& l) {
+    return boost::json::object{{"p50", l.p50},   {"p90", l.p90},    {"p95", l.p95},
+                               {"p99", l.p99},   {"p999", l.p999},  {"max", l.max},
+                               {"mean", l.mean}, {"count", l.count}};
+  };
+  o["latency_ms"] = latency(e.latency1s);
+  o["latency_10s_ms"] = latency(e.latency10s);
+  o["upstream_latency_ms"] = latency(e.upstreamLatency1s);
+  o["gateway_latency_ms"] = latency(e.gatewayLatency1s);
+  return o;
+}
+
+}  // namespace
+
+std::string renderPrometheus(const ExpositionInput& in) {
+  std::string out;
+  out.reserve(4096);
+  const StatsFrame empty;
+  const StatsFrame& f = in.frame ? *in.frame : empty;
+
+  header(out, "kong_node_info", "gauge", "Kong Node metadata information");
+  out += "kong_node_info{node_id=\"" + escapeLabel(in.nodeId) + "\",version=\"" +
+         escapeLabel(in.version) + "\"} 1\n";
+
+  header(out, "kong_datastore_reachable", "gauge",
+         "Datastore reachable from Kong, 0 is unreachable");
+  out += std::string("kong_datastore_reachable ") + (in.datastoreReachable ? "1" : "0") + '\n';
+
+  header(out, "kong_nginx_connections_total", "gauge", "Number of connections by subsystem");
+  const std::string node = "node_id=\"" + escapeLabel(in.nodeId) + "\",subsystem=\"http\"";
+  out += "kong_nginx_connections_total{" + node + ",state=\"accepted\"} " +
+         std::to_string(f.totalConnections) + '\n';
+  out += "kong_nginx_connections_total{" + node + ",state=\"active\"} " +
+         std::to_string(f.activeConnections) + '\n';
+  out += "kong_nginx_connections_total{" + node + ",state=\"handled\"} " +
+         std::to_string(f.totalConnections) + '\n';
+
+  header(out, "kong_nginx_requests_total", "gauge", "Number of requests total");
+  out += "kong_nginx_requests_total{" + node + "} " + std::to_string(f.total.requests) + '\n';
+
+  header(out, "kong_http_requests_total", "counter",
+         "HTTP status codes per consumer/service/route in Kong");
+  for (const auto& r : f.routes) {
+    for (const auto& [code, n] : r.statusCodes) {
+      out += "kong_http_requests_total{service=\"" + escapeLabel(r.service) + "\",route=\"" +
+             escapeLabel(r.name) + "\",code=\"" + std::to_string(code) +
+             "\",source=\"service\",workspace=\"default\",consumer=\"\"} " + std::to_string(n) +
+             '\n';
+    }
+  }
+
+  header(out, "kong_request_latency_ms", "histogram",
+         "Total latency incurred during requests for each service/route in Kong");
+  histogram(out, "kong_request_latency_ms", f.routes, &EntityStats::requestLatency);
+  header(out, "kong_upstream_latency_ms", "histogram",
+         "Latency added by upstream response for each service/route in Kong");
+  histogram(out, "kong_upstream_latency_ms", f.routes, &EntityStats::upstreamLatency);
+  header(out, "kong_kong_latency_ms", "histogram",
+         "Latency added by Kong and enabled plugins for each service/route in Kong");
+  histogram(out, "kong_kong_latency_ms", f.routes, &EntityStats::gatewayLatency);
+
+  header(out, "kong_bandwidth_bytes", "counter",
+         "Total bandwidth (ingress/egress) throughput in bytes");
+  for (const auto& r : f.routes) {
+    if (r.requests == 0) continue;
+    const std::string labels =
+        "service=\"" + escapeLabel(r.service) + "\",route=\"" + escapeLabel(r.name) + "\"";
+    out += "kong_bandwidth_bytes{" + labels +
+           ",direction=\"ingress\",workspace=\"default\",consumer=\"\"} " +
+           std::to_string(r.bytesIn) + '\n';
+    out += "kong_bandwidth_bytes{" + labels +
+           ",direction=\"egress\",workspace=\"default\",consumer=\"\"} " +
+           std::to_string(r.bytesOut) + '\n';
+  }
+
+  header(out, "kong_upstream_target_health", "gauge",
+         "Health status of targets of upstream. States = "
+         "healthchecks_off|healthy|unhealthy|dns_error, "
+         "value is 1 when state is populated.");
+  static const char* const kStates[] = {"healthchecks_off", "healthy", "unhealthy", "dns_error"};
+  for (const auto& t : in.targets) {
+    for (const char* state : kStates) {
+      out += "kong_upstream_target_health{upstream=\"" + escapeLabel(t.upstream) + "\",target=\"" +
+             escapeLabel(t.target) + "\",address=\"" + escapeLabel(t.target) + "\",state=\"" +
+             state + "\",subsystem=\"http\"} " + (t.state == state ? "1" : "0") + '\n';
+    }
+  }
+
+  header(out, "archway_process_resident_memory_bytes", "gauge",
+         "Resident memory of the archway process");
+  out += "archway_process_resident_memory_bytes " + std::to_string(in.residentBytes) + '\n';
+  return out;
+}
+
+std::string renderStatsJson(const StatsFrame& f) {
+  boost::json::object o;
+  o["sequence"] = f.sequence;
+  o["timestamp_ms"] = f.timestampMs;
+  o["interval_s"] = f.intervalS;
+  o["workers"] = f.workers;
+  o["connections"] =
+      boost::json::object{{"active", f.activeConnections}, {"total", f.totalConnections}};
+  o["total"] = entityJson(f.total);
+  boost::json::array routes, services;
+  for (const auto& r : f.routes) routes.push_back(entityJson(r));
+  for (const auto& s : f.services) services.push_back(entityJson(s));
+  o["routes"] = std::move(routes);
+  o["services"] = std::move(services);
+  o["plugins"] = boost::json::array{};  // per-plugin timings arrive with plugins
+  return boost::json::serialize(o);
+}
+
+}  // namespace archway::metrics

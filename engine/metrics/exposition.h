@@ -1,0 +1,35 @@
+#pragma once
+// Renders a StatsFrame for the outside world: Prometheus text exposition with Kong's metric
+// names and labels (kong-reference #30), and the JSON of GET /archway/stats. Pure functions of
+// an immutable frame: a scrape takes no lock the workers wait on.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "metrics/stats_frame.h"
+
+namespace archway::metrics {
+
+struct TargetHealthRow {
+  std::string upstream;  // upstream name
+  std::string target;    // "host:port"
+  std::string state;     // healthy, unhealthy, dns_error, healthchecks_off
+};
+
+struct ExpositionInput {
+  const StatsFrame* frame = nullptr;
+  std::vector<TargetHealthRow> targets;
+  std::string nodeId;
+  std::string version;
+  std::uint64_t residentBytes = 0;
+  bool datastoreReachable = true;
+};
+
+// Prometheus text format 0.0.4.
+std::string renderPrometheus(const ExpositionInput& in);
+
+// {"timestamp_ms", "interval_s", "connections", "total", "routes": [...], "services": [...]}
+// with per-entity requests, rps, errors_4xx, errors_5xx, bytes and latency_ms percentiles.
+std::string renderStatsJson(const StatsFrame& frame);
+
+}  // namespace archway::metrics
