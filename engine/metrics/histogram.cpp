@@ -72,4 +72,64 @@ void ShardHistogram::drainInto(Histogram& out) {
   prevSum_ = sum;
 }
 
+void ShardHistogram::drainInto(SparseHistogram& out) {
+  std::uint64_t total = total_.load(std::memory_order_relaxed);
+  if (total == prevTotal_) return;
+  std::uint64_t counted = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    std::uint32_t now = counts_[i].load(std::memory_order_relaxed);
+    std::uint32_t delta = now - prev_[i];
+    if (delta) {
+      out.buckets.emplace_back(static_cast<std::uint16_t>(i), delta);
+      counted += delta;
+      prev_[i] = now;
+    }
+  }
+  std::uint64_t sum = sum_.load(std::memory_order_relaxed);
+  out.count += counted;
+  out.sum += sum - prevSum_;
+  out.max = std::max(out.max, max_.exchange(0, std::memory_order_relaxed));
+  prevTotal_ = total;
+  prevSum_ = sum;
+}
+
+void SparseHistogram::add(const SparseHistogram& other) {
+  buckets.insert(buckets.end(), other.buckets.begin(), other.buckets.end());
+  count += other.count;
+  sum += other.sum;
+  max = std::max(max, other.max);
+}
+
+void sparsePercentiles(const SparseHistogram* const* parts, std::size_t n, const double* qs,
+                       std::size_t nq, double* out, std::uint64_t& count, std::uint64_t& sum,
+                       std::uint64_t& max) {
+  thread_local std::vector<std::pair<std::uint16_t, std::uint32_t>> all;
+  all.clear();
+  count = sum = max = 0;
+  for (std::size_t p = 0; p < n; ++p) {
+    all.insert(all.end(), parts[p]->buckets.begin(), parts[p]->buckets.end());
+    sum += parts[p]->sum;
+    max = std::max(max, parts[p]->max);
+  }
+  for (const auto& [i, c] : all) count += c;
+  for (std::size_t k = 0; k < nq; ++k) out[k] = 0;
+  if (count == 0) return;
+  std::sort(all.begin(), all.end());
+  std::size_t k = 0;
+  std::uint64_t seen = 0;
+  for (std::size_t e = 0; e < all.size() && k < nq; ++e) {
+    seen += all[e].second;
+    while (k < nq) {
+      auto rank = static_cast<std::uint64_t>(
+          std::ceil(std::clamp(qs[k], 0.0, 1.0) * static_cast<double>(count)));
+      if (rank == 0) rank = 1;
+      if (seen < rank) break;
+      auto r = bucketRange(all[e].first);
+      double mid = static_cast<double>(r.low) + static_cast<double>(r.width - 1) / 2.0;
+      out[k++] = std::min(mid, static_cast<double>(max));
+    }
+  }
+  for (; k < nq; ++k) out[k] = static_cast<double>(max);
+}
+
 }  // namespace archway::metrics

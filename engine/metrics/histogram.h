@@ -46,13 +46,22 @@ constexpr BucketRange bucketRange(int index) {
 
 inline constexpr int kBuckets = bucketIndex(kMaxTrackableUs) + 1;
 
-// Only the buckets that moved: what the stats thread keeps per interval for its windows.
+// Only the buckets that moved: what the stats thread keeps per interval for its windows. An
+// index may appear more than once (one entry per worker); readers sum them.
 struct SparseHistogram {
   std::vector<std::pair<std::uint16_t, std::uint32_t>> buckets;
   std::uint64_t count = 0;
   std::uint64_t sum = 0;
   std::uint64_t max = 0;
+
+  void add(const SparseHistogram& other);
 };
+
+// Percentiles (in microseconds) over several sparse histograms without a dense scratch array:
+// the entries are gathered, sorted by bucket and walked once. `qs` ascending; results in `out`.
+void sparsePercentiles(const SparseHistogram* const* parts, std::size_t n, const double* qs,
+                       std::size_t nq, double* out, std::uint64_t& count, std::uint64_t& sum,
+                       std::uint64_t& max);
 
 class Histogram {
  public:
@@ -98,6 +107,7 @@ class ShardHistogram {
   // the window maximum. Counts are 32-bit and subtracted with wrap-around, so a shard may take
   // up to 2^32 samples per bucket between two reads.
   void drainInto(Histogram& out);
+  void drainInto(SparseHistogram& out);
 
  private:
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) {

@@ -5,37 +5,58 @@
 namespace archway::metrics {
 namespace {
 
-// Cumulative Kong buckets from our log-linear histogram: a bucket counts toward `le` when its
-// midpoint is <= le (the same 0.8% resolution as the percentiles).
-CumulativeLatency kongBuckets(const Histogram* h) {
+// For each of our buckets, the Kong bucket its midpoint falls into (the same 0.8%
+// resolution as the percentiles); kKongLatencyBucketsMs.size() means above every bound.
+const std::array<std::uint8_t, kBuckets>& kongIndex() {
+  static const auto table = [] {
+    std::array<std::uint8_t, kBuckets> t{};
+    for (int i = 0; i < kBuckets; ++i) {
+      auto r = bucketRange(i);
+      double midMs = (static_cast<double>(r.low) + static_cast<double>(r.width - 1) / 2.0) / 1000.0;
+      std::size_t k = 0;
+      while (k < kKongLatencyBucketsMs.size() && midMs > kKongLatencyBucketsMs[k]) ++k;
+      t[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(k);
+    }
+    return t;
+  }();
+  return table;
+}
+
+template <class Array>
+void addKong(Array& counts, std::uint64_t& sumUs, const SparseHistogram& h) {
+  const auto& index = kongIndex();
+  for (const auto& [i, c] : h.buckets) counts[index[i]] += c;
+  sumUs += h.sum;
+}
+
+template <class Array>
+CumulativeLatency cumulative(const Array& counts, std::uint64_t sumUs) {
   CumulativeLatency out;
-  if (!h || h->count() == 0) return out;
-  out.count = h->count();
-  out.sumMs = static_cast<double>(h->sumUs()) / 1000.0;
-  std::size_t b = 0;
   std::uint64_t seen = 0;
-  for (int i = 0; i < kBuckets; ++i) {
-    auto r = bucketRange(i);
-    double midMs = (static_cast<double>(r.low) + static_cast<double>(r.width - 1) / 2.0) / 1000.0;
-    while (b < kKongLatencyBucketsMs.size() && midMs > kKongLatencyBucketsMs[b])
-      out.buckets[b++] = seen;
-    seen += h->bucket(i);
+  for (std::size_t k = 0; k < kKongLatencyBucketsMs.size(); ++k) {
+    seen += counts[k];
+    out.buckets[k] = seen;
   }
-  while (b < kKongLatencyBucketsMs.size()) out.buckets[b++] = seen;
+  out.count = seen + counts[kKongLatencyBucketsMs.size()];
+  out.sumMs = static_cast<double>(sumUs) / 1000.0;
   return out;
 }
 
-LatencySummary summarize(const Histogram& h) {
+LatencySummary summarizeSparse(const std::vector<const SparseHistogram*>& parts) {
+  static constexpr double kQs[] = {0.50, 0.90, 0.95, 0.99, 0.999};
+  double p[5];
+  std::uint64_t count, sum, max;
+  sparsePercentiles(parts.data(), parts.size(), kQs, 5, p, count, sum, max);
   LatencySummary s;
-  s.count = h.count();
-  if (!s.count) return s;
-  s.p50 = h.percentileUs(0.50) / 1000.0;
-  s.p90 = h.percentileUs(0.90) / 1000.0;
-  s.p95 = h.percentileUs(0.95) / 1000.0;
-  s.p99 = h.percentileUs(0.99) / 1000.0;
-  s.p999 = h.percentileUs(0.999) / 1000.0;
-  s.max = static_cast<double>(h.maxUs()) / 1000.0;
-  s.mean = h.meanUs() / 1000.0;
+  s.count = count;
+  if (!count) return s;
+  s.p50 = p[0] / 1000.0;
+  s.p90 = p[1] / 1000.0;
+  s.p95 = p[2] / 1000.0;
+  s.p99 = p[3] / 1000.0;
+  s.p999 = p[4] / 1000.0;
+  s.max = static_cast<double>(max) / 1000.0;
+  s.mean = static_cast<double>(sum) / static_cast<double>(count) / 1000.0;
   return s;
 }
 
@@ -55,24 +76,17 @@ void StatsMerger::Series::push(const EntityShard::Delta& d, std::size_t window) 
   bytesOut += d.bytesOut;
   for (int i = 0; i < 5; ++i) status[i] += d.status[i];
   if (d.requests) {
-    for (std::size_t code = 100; code < d.codes.size(); ++code) {
-      if (d.codes[code]) codes[static_cast<int>(code)] += d.codes[code];
-    }
-    if (!allTotal) {
-      allTotal = std::make_unique<Histogram>();
-      allUpstream = std::make_unique<Histogram>();
-      allGateway = std::make_unique<Histogram>();
-    }
-    allTotal->add(d.total);
-    allUpstream->add(d.upstream);
-    allGateway->add(d.gateway);
+    for (const auto& [code, n] : d.codes) codes[code] += n;
+    addKong(kongTotal, sumTotalUs, d.total);
+    addKong(kongUpstream, sumUpstreamUs, d.upstream);
+    addKong(kongGateway, sumGatewayUs, d.gateway);
   }
   Interval iv;
   iv.requests = d.requests;
   if (d.requests) {
-    iv.total = d.total.sparse();
-    iv.upstream = d.upstream.sparse();
-    iv.gateway = d.gateway.sparse();
+    iv.total = d.total;
+    iv.upstream = d.upstream;
+    iv.gateway = d.gateway;
   }
   recent.push_back(std::move(iv));
   while (recent.size() > window) recent.pop_front();
@@ -88,31 +102,35 @@ void StatsMerger::Series::fill(EntityStats& out, double intervalS) const {
   out.status4xx = status[3];
   out.status5xx = status[4];
   out.statusCodes.assign(codes.begin(), codes.end());
-  out.requestLatency = kongBuckets(allTotal.get());
-  out.upstreamLatency = kongBuckets(allUpstream.get());
-  out.gatewayLatency = kongBuckets(allGateway.get());
+  out.requestLatency = cumulative(kongTotal, sumTotalUs);
+  out.upstreamLatency = cumulative(kongUpstream, sumUpstreamUs);
+  out.gatewayLatency = cumulative(kongGateway, sumGatewayUs);
   const std::size_t perSecond =
       std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(1.0 / intervalS)));
-  Histogram t1, u1, g1, t10;
+  thread_local std::vector<const SparseHistogram*> t1, u1, g1, t10;
+  t1.clear();
+  u1.clear();
+  g1.clear();
+  t10.clear();
   std::uint64_t lastSecond = 0;
   std::size_t n = recent.size();
   for (std::size_t i = 0; i < n; ++i) {
     const Interval& iv = recent[i];
     if (!iv.requests) continue;
-    t10.add(iv.total);
+    t10.push_back(&iv.total);
     if (i + perSecond >= n) {
-      t1.add(iv.total);
-      u1.add(iv.upstream);
-      g1.add(iv.gateway);
+      t1.push_back(&iv.total);
+      u1.push_back(&iv.upstream);
+      g1.push_back(&iv.gateway);
       lastSecond += iv.requests;
     }
   }
   double seconds = static_cast<double>(std::min(n, perSecond)) * intervalS;
   out.rps = seconds > 0 ? static_cast<double>(lastSecond) / seconds : 0;
-  out.latency1s = summarize(t1);
-  out.latency10s = summarize(t10);
-  out.upstreamLatency1s = summarize(u1);
-  out.gatewayLatency1s = summarize(g1);
+  out.latency1s = summarizeSparse(t1);
+  out.latency10s = summarizeSparse(t10);
+  out.upstreamLatency1s = summarizeSparse(u1);
+  out.gatewayLatency1s = summarizeSparse(g1);
 }
 
 std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
@@ -157,16 +175,8 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
       series.fill(es, intervalS_);
       frame->routes.push_back(std::move(es));
       if (!info.serviceId.empty()) {
-        auto& sd = serviceDeltas[info.serviceId];
+        serviceDeltas[info.serviceId].add(d);
         serviceNames[info.serviceId] = info.serviceName;
-        sd.requests += d.requests;
-        sd.bytesIn += d.bytesIn;
-        sd.bytesOut += d.bytesOut;
-        for (int i = 0; i < 5; ++i) sd.status[i] += d.status[i];
-        for (std::size_t code = 0; code < d.codes.size(); ++code) sd.codes[code] += d.codes[code];
-        sd.total.add(d.total);
-        sd.upstream.add(d.upstream);
-        sd.gateway.add(d.gateway);
       }
     }
     for (auto& [id, d] : serviceDeltas) {

@@ -41,8 +41,11 @@ class StatsMerger {
     std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
     std::array<std::uint64_t, 5> status{};
     std::map<int, std::uint64_t> codes;
-    // Since start, for Prometheus; allocated on the first request.
-    std::unique_ptr<Histogram> allTotal, allUpstream, allGateway;
+    // Since start, for Prometheus: counts per Kong bucket (not yet cumulative; the last slot
+    // is above every bound) and sums.
+    std::array<std::uint64_t, kKongLatencyBucketsMs.size() + 1> kongTotal{}, kongUpstream{},
+        kongGateway{};
+    std::uint64_t sumTotalUs = 0, sumUpstreamUs = 0, sumGatewayUs = 0;
     std::deque<Interval> recent;
     void push(const EntityShard::Delta& d, std::size_t window);
     void fill(EntityStats& out, double intervalS) const;

@@ -39,14 +39,25 @@ void EntityShard::drainInto(Delta& out) {
     prevStatus_[i] = v;
     for (int code = (i + 1) * 100; code < (i + 2) * 100; ++code) {
       std::uint32_t n = codes_[static_cast<std::size_t>(code)].load(std::memory_order_relaxed);
-      out.codes[static_cast<std::size_t>(code)] +=
-          static_cast<std::uint32_t>(n - prevCodes_[static_cast<std::size_t>(code)]);
+      auto delta = static_cast<std::uint32_t>(n - prevCodes_[static_cast<std::size_t>(code)]);
+      if (delta) out.codes.emplace_back(code, delta);
       prevCodes_[static_cast<std::size_t>(code)] = n;
     }
   }
   total_.drainInto(out.total);
   upstream_.drainInto(out.upstream);
   gateway_.drainInto(out.gateway);
+}
+
+void EntityShard::Delta::add(const Delta& o) {
+  requests += o.requests;
+  bytesIn += o.bytesIn;
+  bytesOut += o.bytesOut;
+  for (int i = 0; i < 5; ++i) status[i] += o.status[i];
+  codes.insert(codes.end(), o.codes.begin(), o.codes.end());
+  total.add(o.total);
+  upstream.add(o.upstream);
+  gateway.add(o.gateway);
 }
 
 WorkerStats::WorkerStats() = default;

@@ -26,11 +26,13 @@ class EntityShard {
 
   // Stats thread only: adds what changed since the previous drain.
   static constexpr int kMaxStatus = 600;  // codes 100..599 are counted one by one
+  // What changed since the previous drain, sparse: cheap to build for every route every tick.
   struct Delta {
     std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
-    std::array<std::uint64_t, 5> status{};  // 1xx..5xx
-    std::array<std::uint64_t, kMaxStatus> codes{};
-    Histogram total, upstream, gateway;
+    std::array<std::uint64_t, 5> status{};             // 1xx..5xx
+    std::vector<std::pair<int, std::uint64_t>> codes;  // may repeat a code (one per worker)
+    SparseHistogram total, upstream, gateway;
+    void add(const Delta& other);
   };
   void drainInto(Delta& out);
 

@@ -70,6 +70,31 @@ class HistogramTest : public QObject {
     QCOMPARE(third.count(), std::uint64_t{0});
   }
 
+  // The stats thread takes window percentiles from per-worker sparse deltas; they must equal
+  // the dense histogram's.
+  void sparsePercentilesMatchDense() {
+    std::mt19937_64 rng(7);
+    std::lognormal_distribution<double> dist(6.0, 2.0);
+    ShardHistogram shards[3];
+    Histogram dense;
+    for (int i = 0; i < 30000; ++i) {
+      auto v = static_cast<std::uint64_t>(std::clamp(dist(rng), 1.0, 60e6));
+      shards[i % 3].record(v);
+      dense.record(v);
+    }
+    SparseHistogram parts[3];
+    for (int s = 0; s < 3; ++s) shards[s].drainInto(parts[s]);
+    const SparseHistogram* ptrs[] = {&parts[0], &parts[1], &parts[2]};
+    const double qs[] = {0.5, 0.9, 0.99, 0.999};
+    double got[4];
+    std::uint64_t count, sum, max;
+    sparsePercentiles(ptrs, 3, qs, 4, got, count, sum, max);
+    QCOMPARE(count, dense.count());
+    QCOMPARE(sum, dense.sumUs());
+    QCOMPARE(max, dense.maxUs());
+    for (int k = 0; k < 4; ++k) QCOMPARE(got[k], dense.percentileUs(qs[k]));
+  }
+
   void sparseRoundTrip() {
     Histogram h;
     h.record(10);
