@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include "admin/entity_handlers.h"
+#include "config/export.h"
 #include "config/json_shapes.h"
 
 namespace archway::admin {
@@ -102,8 +104,10 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
   auto known = [&]() -> bool {
     if (segs.empty()) return true;
     if (segs[0] == "status" && segs.size() == 1) return true;
+    if (segs[0] == "config" && segs.size() == 1) return true;
     if ((segs[0] == "services" || segs[0] == "routes") && segs.size() <= 2) return true;
-    if (segs.size() == 3 && segs[0] == "services" && segs[2] == "routes") return true;
+    if (segs.size() >= 3 && segs.size() <= 4 && segs[0] == "services" && segs[2] == "routes")
+      return true;
     if (segs[0] == "upstreams" && segs.size() <= 2) return true;
     if (segs[0] == "upstreams" && segs.size() == 3 && (segs[2] == "targets" || segs[2] == "health"))
       return true;
@@ -111,7 +115,12 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     return false;
   };
   if (!known()) return message(404, "Not found");
+  if (segs.size() == 1 && segs[0] == "config" && req.method != "OPTIONS") {
+    if (auto r = handleConfigEndpoint(ctx_, req, url->encoded_query())) return *r;
+    return message(405, "Method not allowed");
+  }
   if (!get) {
+    if (auto r = handleEntityWrite(ctx_, req, segs)) return *r;
     if (req.method == "OPTIONS") return {204, ""};
     return message(405, "Method not allowed");
   }
@@ -155,6 +164,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     json::object o;
     o["server"] = std::move(server);
     o["database"] = json::object{{"reachable", true}};
+    o["configuration_hash"] = config::configHash(cfg);
     o["memory"] =
         json::object{{"workers_lua_vms", json::array{}}, {"lua_shared_dicts", json::object{}}};
     return respond(200, o);
@@ -164,6 +174,11 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     const core::Service* s = findEntity(cfg.services, segs[1]);
     if (!s) return message(404, "Not found");
     if (segs.size() == 2) return respond(200, config::toJson(*s));
+    if (segs.size() == 4) {
+      const core::Route* r = findEntity(cfg.routes, segs[3]);
+      if (!r || r->serviceId != s->id) return message(404, "Not found");
+      return respond(200, config::toJson(*r));
+    }
     std::vector<core::Route> routes;
     for (const auto& r : cfg.routes) {
       if (r.serviceId && *r.serviceId == s->id) routes.push_back(r);

@@ -1,7 +1,7 @@
 #pragma once
 // Kong's Admin API (kong-reference §2): request handling, independent of the transport so it
-// can be tested directly. This slice answers GET /, /status, /services, /routes (and single
-// entities by id or name) in Kong's shapes; everything else answers Kong's 404/405 bodies.
+// can be tested directly. Reads and writes services, routes, upstreams and targets in Kong's
+// shapes, and GET/POST /config; everything else answers Kong's 404/405 bodies.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +37,8 @@ struct AdminRequest {
   std::string_view method;
   std::string_view target;  // path and query
   std::string_view token;   // Kong-Admin-Token header
+  std::string_view body;
+  std::string_view contentType;  // Content-Type header
 };
 
 struct AdminResponse {

@@ -53,10 +53,12 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
       auto& req = parser.get();
       const auto start = std::chrono::steady_clock::now();
       auto token = req["Kong-Admin-Token"];
+      auto contentType = req[http::field::content_type];
       AdminResponse r = api->handle(
           AdminRequest{std::string_view(req.method_string().data(), req.method_string().size()),
                        std::string_view(req.target().data(), req.target().size()),
-                       std::string_view(token.data(), token.size())});
+                       std::string_view(token.data(), token.size()), req.body(),
+                       std::string_view(contentType.data(), contentType.size())});
       http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
       res.set(http::field::server, "archway/0.1.0");
       res.set(http::field::access_control_allow_origin, "*");
