@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
@@ -22,6 +24,18 @@ AdminResponse message(int status, std::string_view m) {
 }
 
 // Kong's invalid size error (code 9).
+// VmRSS of this process, for the memory gauge.
+std::uint64_t residentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long pages = 0, resident = 0;
+  int n = std::fscanf(f, "%lu %lu", &pages, &resident);
+  std::fclose(f);
+  return n == 2 ? static_cast<std::uint64_t>(resident) *
+                      static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE))
+                : 0;
+}
+
 AdminResponse invalidSize(std::string_view why) {
   return respond(400, json::object{{"code", 9}, {"name", "invalid size"}, {"message", why}});
 }
@@ -82,6 +96,11 @@ const Entity* findEntity(const std::vector<Entity>& all, std::string_view key) {
 
 }  // namespace
 
+std::string AdminApi::statsJson() const {
+  auto frame = ctx_.stats ? ctx_.stats() : nullptr;
+  return metrics::renderStatsJson(frame ? *frame : metrics::StatsFrame{});
+}
+
 AdminApi::AdminApi(AdminContext context) : ctx_(std::move(context)) {}
 
 AdminResponse AdminApi::handle(const AdminRequest& req) const {
@@ -104,6 +123,10 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
   auto known = [&]() -> bool {
     if (segs.empty()) return true;
     if (segs[0] == "status" && segs.size() == 1) return true;
+    if (segs[0] == "metrics" && segs.size() == 1) return true;
+    if (segs[0] == "archway" && segs.size() == 2 && segs[1] == "stats") return true;
+    if (segs[0] == "archway" && segs.size() == 3 && segs[1] == "stats" && segs[2] == "stream")
+      return true;
     if (segs[0] == "config" && segs.size() == 1) return true;
     if ((segs[0] == "services" || segs[0] == "routes") && segs.size() <= 2) return true;
     if (segs.size() >= 3 && segs.size() <= 4 && segs[0] == "services" && segs[2] == "routes")
@@ -148,6 +171,27 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     o["pids"] = json::object{{"master", ::getpid()}, {"workers", std::move(workers)}};
     o["timers"] = json::object{{"running", 0}, {"pending", 0}};
     return respond(200, o);
+  }
+  if (segs[0] == "metrics") {
+    auto frame = ctx_.stats ? ctx_.stats() : nullptr;
+    metrics::ExpositionInput in;
+    in.frame = frame.get();
+    if (ctx_.targetHealth) in.targets = ctx_.targetHealth();
+    in.nodeId = ctx_.nodeId;
+    in.version = ctx_.version;
+    in.residentBytes = residentBytes();
+    AdminResponse r{200, metrics::renderPrometheus(in)};
+    r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  }
+  if (segs[0] == "archway") {
+    if (segs.size() == 3) {
+      AdminResponse r{200, {}};
+      r.contentType = "text/event-stream";
+      r.eventStream = true;
+      return r;
+    }
+    return AdminResponse{200, statsJson()};
   }
   if (segs[0] == "status") {
     auto stats = ctx_.stats ? ctx_.stats() : nullptr;

@@ -2,6 +2,7 @@
 // Kong's Admin API (kong-reference §2): request handling, independent of the transport so it
 // can be tested directly. Reads and writes services, routes, upstreams and targets in Kong's
 // shapes, and GET/POST /config; everything else answers Kong's 404/405 bodies.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "core/entities.h"
 #include "core/result.h"
+#include "metrics/exposition.h"
 #include "metrics/stats_frame.h"
 
 namespace archway::admin {
@@ -24,6 +26,10 @@ struct AdminContext {
   // Applies a whole new configuration (validate, persist, swap). Write endpoints build the new
   // config from config() and call this; on error nothing changed.
   std::function<core::Status(core::Config)> apply;
+  // Every target's health, for kong_upstream_target_health.
+  std::function<std::vector<metrics::TargetHealthRow>()> targetHealth;
+  std::string version = "0.1.0";
+  std::chrono::milliseconds streamInterval{250};  // one stats event per merge
   std::string nodeId;
   std::string hostname;
   std::string token;  // required as Kong-Admin-Token when non-empty
@@ -43,13 +49,20 @@ struct AdminRequest {
 
 struct AdminResponse {
   int status = 200;
-  std::string body;  // JSON
+  std::string body;  // JSON unless contentType says otherwise
+  std::string contentType = "application/json; charset=utf-8";
+  // GET /archway/stats/stream: the server keeps the connection and sends server-sent events
+  // (one stats frame per interval) instead of `body`.
+  bool eventStream = false;
 };
 
 class AdminApi {
  public:
   explicit AdminApi(AdminContext context);
   AdminResponse handle(const AdminRequest& request) const;
+  // The latest stats frame as JSON (GET /archway/stats, and each event of the stream).
+  std::string statsJson() const;
+  std::chrono::milliseconds streamInterval() const { return ctx_.streamInterval; }
 
  private:
   AdminContext ctx_;

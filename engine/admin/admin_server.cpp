@@ -3,7 +3,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -38,6 +40,26 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Server-sent events: one `data: {stats frame}` per interval until the client goes away or
+  // the server closes. The body is delimited by the connection's end.
+  asio::awaitable<void> streamStats(beast::tcp_stream& stream) {
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: archway/0.1.0\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
+    stream.expires_never();
+    auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+    if (hec) co_return;
+    asio::steady_timer timer(ctx);
+    while (!closed) {
+      std::string event = "data: " + api->statsJson() + "\n\n";
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(event), kTuple);
+      if (wec) co_return;
+      timer.expires_after(api->streamInterval());
+      auto [tec] = co_await timer.async_wait(kTuple);
+      if (tec) co_return;
+    }
+  }
+
   asio::awaitable<void> serve(tcp::socket socket) {
     auto self = shared_from_this();
     beast::tcp_stream stream(std::move(socket));
@@ -59,10 +81,14 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
                        std::string_view(req.target().data(), req.target().size()),
                        std::string_view(token.data(), token.size()), req.body(),
                        std::string_view(contentType.data(), contentType.size())});
+      if (r.eventStream) {
+        co_await streamStats(stream);
+        break;
+      }
       http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
       res.set(http::field::server, "archway/0.1.0");
       res.set(http::field::access_control_allow_origin, "*");
-      if (!r.body.empty()) res.set(http::field::content_type, "application/json; charset=utf-8");
+      if (!r.body.empty()) res.set(http::field::content_type, r.contentType);
       res.set("X-Kong-Admin-Latency",
               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - start)

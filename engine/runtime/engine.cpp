@@ -232,6 +232,20 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.adminListen = options.adminListen;
     ctx.database = d.store ? "sqlite" : "off";
     ctx.apply = [this](core::Config c) { return applyConfig(std::move(c)); };
+    ctx.streamInterval = d.options.statsInterval;
+    ctx.targetHealth = [&d] {
+      std::vector<metrics::TargetHealthRow> rows;
+      for (const auto& state : d.health->all()) {
+        std::string name = state->upstreamName();
+        for (const auto& t : state->targets()) {
+          auto status = state->status(t.key).value_or(balancer::TargetStatus::healthchecksOff);
+          std::string s(balancer::toString(status));
+          for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          rows.push_back({name, t.key, s});
+        }
+      }
+      return rows;
+    };
     ctx.health = [&d](const std::string& upstreamId, const std::string& target) -> std::string {
       auto state = d.health->find(upstreamId);
       auto status = state ? state->status(target) : std::nullopt;
