@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,56 @@
 namespace archway::runtime {
 
 namespace asio = boost::asio;
+
+namespace {
+
+class LoadTest final : public LoadTestHandle {
+ public:
+  LoadTest(int id, loadgen::Plan plan, std::unique_ptr<loadgen::Run> run,
+           std::function<void(std::shared_ptr<const LoadTestResult>)> onDone)
+      : id_(id), plan_(std::move(plan)), run_(std::move(run)) {
+    // One waiter thread per test turns the finished run into a kept result.
+    waiter_ = std::thread([this, onDone = std::move(onDone)] {
+      auto result = std::make_shared<LoadTestResult>();
+      result->id = id_;
+      result->plan = plan_;
+      result->report = run_->wait();
+      result->finishedAt = std::chrono::system_clock::now();
+      {
+        std::lock_guard lock(mutex_);
+        result_ = result;
+      }
+      cv_.notify_all();
+      if (onDone) onDone(result);
+    });
+  }
+  ~LoadTest() override {
+    run_->cancel();
+    if (waiter_.joinable()) waiter_.join();
+  }
+  int id() const override { return id_; }
+  void cancel() override { run_->cancel(); }
+  bool done() const override {
+    std::lock_guard lock(mutex_);
+    return result_ != nullptr;
+  }
+  std::shared_ptr<const LoadTestResult> wait() override {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return result_ != nullptr; });
+    return result_;
+  }
+
+ private:
+  int id_;
+  loadgen::Plan plan_;
+  std::unique_ptr<loadgen::Run> run_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::shared_ptr<const LoadTestResult> result_;
+  std::thread waiter_;
+};
+
+}  // namespace
 
 class EngineImpl {
  public:
@@ -54,6 +105,11 @@ class EngineImpl {
   std::unique_ptr<balancer::HealthRegistry> health;
   std::unique_ptr<balancer::ActiveCheckers> checkers;
   std::unique_ptr<store::Store> store;  // persisted config, under applyMutex
+
+  mutable std::mutex loadMutex;
+  int nextLoadId = 1;
+  std::vector<std::weak_ptr<LoadTestHandle>> loadTests;  // running or finished
+  std::deque<std::shared_ptr<const LoadTestResult>> loadResults;
 
   std::uint16_t proxyPort = 0;
   std::uint16_t adminPort = 0;
@@ -285,6 +341,18 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
 
 void Engine::stop(std::chrono::milliseconds drain) {
   auto& d = *impl_;
+  // Running load tests are cancelled and waited for: their completion touches this engine.
+  std::vector<std::shared_ptr<LoadTestHandle>> tests;
+  {
+    std::lock_guard lock(d.loadMutex);
+    for (auto& w : d.loadTests) {
+      if (auto t = w.lock()) tests.push_back(std::move(t));
+    }
+  }
+  for (auto& t : tests) {
+    t->cancel();
+    t->wait();
+  }
   if (!d.running) return;
   d.running = false;
   if (d.admin) asio::post(d.control->context(0), [&d] { d.admin->close(); });
@@ -396,6 +464,33 @@ void Engine::unsubscribe(int token) {
   std::lock_guard lock(impl_->subMutex);
   impl_->statsSubs.erase(token);
   impl_->eventSubs.erase(token);
+}
+
+std::shared_ptr<LoadTestHandle> Engine::runLoadTest(
+    loadgen::Plan plan, std::function<void(const loadgen::Progress&)> progress) {
+  auto& d = *impl_;
+  int id;
+  {
+    std::lock_guard lock(d.loadMutex);
+    id = d.nextLoadId++;
+  }
+  auto run = loadgen::start(plan, std::move(progress));
+  auto test = std::make_shared<LoadTest>(id, std::move(plan), std::move(run),
+                                         [&d](std::shared_ptr<const LoadTestResult> r) {
+                                           std::lock_guard lock(d.loadMutex);
+                                           d.loadResults.push_back(std::move(r));
+                                           while (d.loadResults.size() > 50)
+                                             d.loadResults.pop_front();
+                                         });
+  std::lock_guard lock(d.loadMutex);
+  std::erase_if(d.loadTests, [](const auto& w) { return w.expired(); });
+  d.loadTests.push_back(test);
+  return test;
+}
+
+std::vector<std::shared_ptr<const LoadTestResult>> Engine::loadTestResults() const {
+  std::lock_guard lock(impl_->loadMutex);
+  return {impl_->loadResults.begin(), impl_->loadResults.end()};
 }
 
 std::shared_ptr<const metrics::StatsFrame> Engine::latestStats() const {

@@ -10,9 +10,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/entities.h"
 #include "core/result.h"
+#include "loadgen/load_generator.h"
 #include "metrics/stats_frame.h"
 
 namespace archway::runtime {
@@ -40,6 +42,24 @@ struct EngineEvent {
 };
 
 class EngineImpl;
+
+// A load test the engine ran, kept so runs can be compared.
+struct LoadTestResult {
+  int id = 0;
+  loadgen::Plan plan;
+  loadgen::Report report;
+  std::chrono::system_clock::time_point finishedAt;
+};
+
+// A running load test. cancel() from any thread; wait() blocks until the report exists.
+class LoadTestHandle {
+ public:
+  virtual ~LoadTestHandle() = default;
+  virtual int id() const = 0;
+  virtual void cancel() = 0;
+  virtual bool done() const = 0;
+  virtual std::shared_ptr<const LoadTestResult> wait() = 0;
+};
 
 class Engine {
  public:
@@ -73,6 +93,14 @@ class Engine {
   void unsubscribe(int token);
   // The newest stats frame (never null once started).
   std::shared_ptr<const metrics::StatsFrame> latestStats() const;
+
+  // Runs a load test on its own threads (not the workers'). `progress` is called every 250 ms
+  // from a load generator thread and must not block. The finished (or cancelled) result is
+  // kept: loadTestResults() lists the last 50, oldest first. Works whether or not the engine
+  // is running (the plan's URL may point anywhere on loopback). stop() cancels running tests.
+  std::shared_ptr<LoadTestHandle> runLoadTest(
+      loadgen::Plan plan, std::function<void(const loadgen::Progress&)> progress = {});
+  std::vector<std::shared_ptr<const LoadTestResult>> loadTestResults() const;
 
  private:
   std::unique_ptr<EngineImpl> impl_;
