@@ -489,10 +489,37 @@ class Parser {
     }
   }
 
+  // The fields a healthy/unhealthy record of a health check may have; null: not allowed here
+  // (reported as an unknown field, as Kong's schema does).
+  struct CheckFields {
+    int* interval = nullptr;   // seconds, 0..65535
+    int* successes = nullptr;  // counters, 0..255
+    int* tcpFailures = nullptr;
+    int* timeouts = nullptr;
+    int* httpFailures = nullptr;
+    std::vector<int>* statuses = nullptr;
+  };
+  void checkRecord(const YAML::Node& v, const std::string& p, CheckFields f) {
+    record(v, p, [&](const std::string& k, const YAML::Node& n, const std::string& fp) {
+      int* counter = k == "successes"       ? f.successes
+                     : k == "tcp_failures"  ? f.tcpFailures
+                     : k == "timeouts"      ? f.timeouts
+                     : k == "http_failures" ? f.httpFailures
+                                            : nullptr;
+      if (counter) {
+        if (auto x = r_.integer(n, fp, 0, 255)) *counter = static_cast<int>(*x);
+      } else if (k == "interval" && f.interval) {
+        if (auto x = r_.integer(n, fp, 0, 65535)) *f.interval = static_cast<int>(*x);
+      } else if (k == "http_statuses" && f.statuses) {
+        *f.statuses = statuses(n, fp);
+      } else {
+        return false;
+      }
+      return true;
+    });
+  }
+
   void parseHealthchecks(core::Healthchecks& hc, const YAML::Node& v, const std::string& p) {
-    auto counter = [&](const YAML::Node& n, const std::string& fp, int& dst) {
-      if (auto x = r_.integer(n, fp, 0, 255)) dst = static_cast<int>(*x);
-    };
     auto seconds = [&](const YAML::Node& n, const std::string& fp, int& dst) {
       if (auto x = r_.integer(n, fp, 0, 65535)) dst = static_cast<int>(*x);
     };
@@ -550,33 +577,17 @@ class Parser {
               a.headers[h.first.as<std::string>()] =
                   r_.strings(h.second, mp + "." + h.first.as<std::string>());
           } else if (k == "healthy") {
-            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "interval")
-                seconds(hn, hp, a.healthyInterval);
-              else if (hk == "successes")
-                counter(hn, hp, a.healthySuccesses);
-              else if (hk == "http_statuses")
-                a.healthyHttpStatuses = statuses(hn, hp);
-              else
-                return false;
-              return true;
-            });
+            checkRecord(m, mp,
+                        {.interval = &a.healthyInterval,
+                         .successes = &a.healthySuccesses,
+                         .statuses = &a.healthyHttpStatuses});
           } else if (k == "unhealthy") {
-            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "interval")
-                seconds(hn, hp, a.unhealthyInterval);
-              else if (hk == "tcp_failures")
-                counter(hn, hp, a.unhealthyTcpFailures);
-              else if (hk == "timeouts")
-                counter(hn, hp, a.unhealthyTimeouts);
-              else if (hk == "http_failures")
-                counter(hn, hp, a.unhealthyHttpFailures);
-              else if (hk == "http_statuses")
-                a.unhealthyHttpStatuses = statuses(hn, hp);
-              else
-                return false;
-              return true;
-            });
+            checkRecord(m, mp,
+                        {.interval = &a.unhealthyInterval,
+                         .tcpFailures = &a.unhealthyTcpFailures,
+                         .timeouts = &a.unhealthyTimeouts,
+                         .httpFailures = &a.unhealthyHttpFailures,
+                         .statuses = &a.unhealthyHttpStatuses});
           } else {
             return false;
           }
@@ -590,29 +601,14 @@ class Parser {
           if (k == "type")
             type(m, mp, ps.type, false);
           else if (k == "healthy") {
-            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "successes")
-                counter(hn, hp, ps.healthySuccesses);
-              else if (hk == "http_statuses")
-                ps.healthyHttpStatuses = statuses(hn, hp);
-              else
-                return false;
-              return true;
-            });
+            checkRecord(m, mp,
+                        {.successes = &ps.healthySuccesses, .statuses = &ps.healthyHttpStatuses});
           } else if (k == "unhealthy") {
-            record(m, mp, [&](const std::string& hk, const YAML::Node& hn, const std::string& hp) {
-              if (hk == "tcp_failures")
-                counter(hn, hp, ps.unhealthyTcpFailures);
-              else if (hk == "timeouts")
-                counter(hn, hp, ps.unhealthyTimeouts);
-              else if (hk == "http_failures")
-                counter(hn, hp, ps.unhealthyHttpFailures);
-              else if (hk == "http_statuses")
-                ps.unhealthyHttpStatuses = statuses(hn, hp);
-              else
-                return false;
-              return true;
-            });
+            checkRecord(m, mp,
+                        {.tcpFailures = &ps.unhealthyTcpFailures,
+                         .timeouts = &ps.unhealthyTimeouts,
+                         .httpFailures = &ps.unhealthyHttpFailures,
+                         .statuses = &ps.unhealthyHttpStatuses});
           } else {
             return false;
           }

@@ -49,29 +49,6 @@ double Histogram::percentileUs(double q) const {
   return static_cast<double>(max_);
 }
 
-void ShardHistogram::drainInto(Histogram& out) {
-  std::uint64_t total = total_.load(std::memory_order_relaxed);
-  if (total == prevTotal_) return;
-  // The count is the sum of bucket deltas (not total_), so counts and total always agree even
-  // when a sample is being recorded while we read.
-  std::uint64_t counted = 0;
-  for (int i = 0; i < kBuckets; ++i) {
-    std::uint32_t now = counts_[i].load(std::memory_order_relaxed);
-    std::uint32_t delta = now - prev_[i];
-    if (delta) {
-      out.counts_[i] += delta;
-      counted += delta;
-      prev_[i] = now;
-    }
-  }
-  std::uint64_t sum = sum_.load(std::memory_order_relaxed);
-  out.total_ += counted;
-  out.sum_ += sum - prevSum_;
-  out.max_ = std::max(out.max_, max_.exchange(0, std::memory_order_relaxed));
-  prevTotal_ = total;
-  prevSum_ = sum;
-}
-
 void ShardHistogram::drainInto(SparseHistogram& out) {
   std::uint64_t total = total_.load(std::memory_order_relaxed);
   if (total == prevTotal_) return;

@@ -5,7 +5,7 @@
 // the exact maximum is kept separately).
 //
 // Two flavours share the bucket layout:
-//  - Histogram: plain counts, for one owner (merge results, load generator threads).
+//  - Histogram: plain counts, for one owner (load generator threads, tests).
 //  - ShardHistogram: written by one worker thread, read concurrently by the stats thread. Counts
 //    are relaxed atomics updated with load+store (single writer, no locked instruction); the
 //    stats thread takes deltas against the previous read it keeps in the same object.
@@ -87,7 +87,6 @@ class Histogram {
   double percentileUs(double q) const;
 
  private:
-  friend class ShardHistogram;
   std::array<std::uint64_t, kBuckets> counts_{};
   std::uint64_t total_ = 0;
   std::uint64_t sum_ = 0;
@@ -106,7 +105,6 @@ class ShardHistogram {
   // Stats thread only: adds what was recorded since its previous call into `out`, and resets
   // the window maximum. Counts are 32-bit and subtracted with wrap-around, so a shard may take
   // up to 2^32 samples per bucket between two reads.
-  void drainInto(Histogram& out);
   void drainInto(SparseHistogram& out);
 
  private:
