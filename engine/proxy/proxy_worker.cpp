@@ -202,6 +202,25 @@ bool idleConnectionDead(tcp::socket& s) {
 
 enum class Failure { none, connect, timeout, invalid, dns, client, noPeer };
 
+// Writes what the socket takes right now, without going through the scheduler: a small head
+// and body usually leave in one sendmsg, and then no completion handler is queued and resumed.
+// On return `bufs` holds what is left (nothing when it returns true). Sockets are in
+// non-blocking mode, so this never blocks. `ec` is set on a real error (not would_block).
+bool trySend(tcp::socket& socket, std::array<asio::const_buffer, 2>& bufs, std::size_t& sent,
+             boost::system::error_code& ec) {
+  std::size_t n = socket.write_some(bufs, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  sent += n;
+  if (n >= bufs[0].size()) {
+    n -= bufs[0].size();
+    bufs[0] = asio::const_buffer();
+    bufs[1] += n;
+  } else {
+    bufs[0] += n;
+  }
+  return !ec && bufs[0].size() == 0 && bufs[1].size() == 0;
+}
+
 // What consistent hashing may hash on, read from the request being proxied. `valid` turns false
 // once the request's bytes have left the buffer.
 struct HashContext {
@@ -337,6 +356,7 @@ struct ProxyWorker::Impl {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
+      socket.non_blocking(true, ec);  // for trySend
       asio::co_spawn(ctx, serve(std::move(socket)), asio::detached);
     }
   }
@@ -497,12 +517,18 @@ struct ProxyWorker::Impl {
           continue;
         }
         x.conn->socket.set_option(tcp::no_delay(true), cec);
+        x.conn->socket.non_blocking(true, cec);  // for trySend
       }
       s.upstream = x.conn.get();
       arm(s, svc.writeTimeout);
       std::array<asio::const_buffer, 2> bufs{asio::buffer(x.head),
                                              asio::buffer(x.bodyData, x.bodyBuffered)};
-      auto [wec, wn] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+      std::size_t written = 0;
+      boost::system::error_code wec;
+      if (!trySend(x.conn->socket, bufs, written, wec) && !wec) {
+        auto [aec, an] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+        wec = aec;
+      }
       s.upstream = nullptr;
       if (!wec) {
         if (b.bal && !b.started) {
@@ -912,8 +938,14 @@ struct ProxyWorker::Impl {
             x.reused = true;
             s.upstream = x.conn.get();
             arm(s, svc.writeTimeout);
-            std::array<asio::const_buffer, 2> bufs{asio::buffer(x.head), asio::buffer(x.bodyData, x.bodyBuffered)};
-            auto [wec, wn] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+            std::array<asio::const_buffer, 2> bufs{asio::buffer(x.head),
+                                                   asio::buffer(x.bodyData, x.bodyBuffered)};
+            std::size_t written = 0;
+            boost::system::error_code wec;
+            if (!trySend(x.conn->socket, bufs, written, wec) && !wec) {
+              auto [aec, an] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+              wec = aec;
+            }
             s.upstream = nullptr;
             if (!wec) {
               sent = true;
@@ -1106,7 +1138,13 @@ struct ProxyWorker::Impl {
       arm(s, clientTimeoutMs);
       std::array<asio::const_buffer, 2> bufs{asio::buffer(out),
                                              asio::buffer(rbase + rh->headEnd, rbuffered)};
-      auto [wec, wn] = co_await asio::async_write(client, bufs, kTuple);
+      std::size_t wn = 0;
+      boost::system::error_code wec;
+      if (!trySend(client, bufs, wn, wec) && !wec) {
+        auto [aec, an] = co_await asio::async_write(client, bufs, kTuple);
+        wec = aec;
+        wn += an;
+      }
       bytesOut = wn;
       bool upstreamReusable = !wec && rh->keepAlive && !resScanner.error();
       c.buffer.consume(rh->headEnd + rbuffered);
