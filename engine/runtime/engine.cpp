@@ -40,12 +40,13 @@ class LoadTest final : public LoadTestHandle {
       result->plan = plan_;
       result->report = run_->wait();
       result->finishedAt = std::chrono::system_clock::now();
+      // Kept before wait() returns, so a caller that waited sees it in loadTestResults().
+      if (onDone) onDone(result);
       {
         std::lock_guard lock(mutex_);
         result_ = result;
       }
       cv_.notify_all();
-      if (onDone) onDone(result);
     });
   }
   ~LoadTest() override {
