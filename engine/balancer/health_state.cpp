@@ -30,7 +30,11 @@ std::uint64_t pack(TargetHealth::State s, std::uint32_t counters) {
 
 }  // namespace
 
-CheckRules CheckRules::passive(const core::HealthcheckPassive& c) {
+namespace {
+
+// Active and passive checks name their thresholds alike; only the record type differs.
+template <class Check>
+CheckRules rulesOf(const Check& c) {
   CheckRules r;
   fill(r.healthyStatuses, c.healthyHttpStatuses);
   fill(r.unhealthyStatuses, c.unhealthyHttpStatuses);
@@ -41,15 +45,13 @@ CheckRules CheckRules::passive(const core::HealthcheckPassive& c) {
   return r;
 }
 
+}  // namespace
+
+CheckRules CheckRules::passive(const core::HealthcheckPassive& c) {
+  return rulesOf(c);
+}
 CheckRules CheckRules::active(const core::HealthcheckActive& c) {
-  CheckRules r;
-  fill(r.healthyStatuses, c.healthyHttpStatuses);
-  fill(r.unhealthyStatuses, c.unhealthyHttpStatuses);
-  r.successes = c.healthySuccesses;
-  r.httpFailures = c.unhealthyHttpFailures;
-  r.tcpFailures = c.unhealthyTcpFailures;
-  r.timeouts = c.unhealthyTimeouts;
-  return r;
+  return rulesOf(c);
 }
 
 bool usesHealthchecks(const core::Healthchecks& c) {

@@ -16,6 +16,13 @@ boost::json::value arrayOrNull(const std::vector<std::string>& v) {
   return a;
 }
 
+boost::json::value headerMap(const std::map<std::string, std::vector<std::string>>& h) {
+  if (h.empty()) return nullptr;
+  boost::json::object o;
+  for (const auto& [k, v] : h) o[k] = arrayOrNull(v);
+  return o;
+}
+
 }  // namespace
 
 boost::json::object toJson(const core::Service& s) {
@@ -49,13 +56,7 @@ boost::json::object toJson(const core::Route& r) {
   o["methods"] = arrayOrNull(r.methods);
   o["hosts"] = arrayOrNull(r.hosts);
   o["paths"] = arrayOrNull(r.paths);
-  if (r.headers.empty()) {
-    o["headers"] = nullptr;
-  } else {
-    boost::json::object h;
-    for (const auto& [k, v] : r.headers) h[k] = arrayOrNull(v);
-    o["headers"] = std::move(h);
-  }
+  o["headers"] = headerMap(r.headers);
   o["snis"] = nullptr;
   o["sources"] = nullptr;
   o["destinations"] = nullptr;
@@ -83,13 +84,6 @@ boost::json::array intArray(const std::vector<int>& v) {
   boost::json::array a;
   for (int x : v) a.emplace_back(x);
   return a;
-}
-
-boost::json::value headerMap(const std::map<std::string, std::vector<std::string>>& h) {
-  if (h.empty()) return nullptr;
-  boost::json::object o;
-  for (const auto& [k, v] : h) o[k] = arrayOrNull(v);
-  return o;
 }
 
 }  // namespace
