@@ -16,4 +16,11 @@ const Upstream* Config::findUpstream(const std::string& idOrName) const {
   return nullptr;
 }
 
+const Consumer* Config::findConsumer(const std::string& idOrUsername) const {
+  for (const auto& c : consumers) {
+    if (c.id == idOrUsername || (c.username && *c.username == idOrUsername)) return &c;
+  }
+  return nullptr;
+}
+
 }  // namespace archway::core

@@ -128,15 +128,103 @@ struct Target {
   bool operator==(const Target&) const = default;
 };
 
+// Kong 3.x consumers and their credentials (kong-reference §1.5, §5.2).
+struct Consumer {
+  std::string id;
+  std::optional<std::string> username;
+  std::optional<std::string> customId;
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+  std::int64_t updatedAt = 0;
+
+  bool operator==(const Consumer&) const = default;
+};
+
+// key-auth credential (`keyauth_credentials`).
+struct KeyAuthCredential {
+  std::string id;
+  std::string consumerId;
+  std::string key;  // unique
+  std::optional<int> ttl;  // seconds from createdAt; expired keys do not authenticate
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+
+  bool operator==(const KeyAuthCredential&) const = default;
+};
+
+// basic-auth credential (`basicauth_credentials`). Kong stores sha1(password .. consumer_id)
+// in hex; `password` holds that hash once the entity has been written.
+struct BasicAuthCredential {
+  std::string id;
+  std::string consumerId;
+  std::string username;  // unique
+  std::string password;  // the hash
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+
+  bool operator==(const BasicAuthCredential&) const = default;
+};
+
+// jwt credential (`jwt_secrets`).
+struct JwtSecret {
+  std::string id;
+  std::string consumerId;
+  std::string key;  // matched against the claim named by key_claim_name (default iss)
+  std::string secret;
+  std::optional<std::string> rsaPublicKey;  // PEM, for RS*/ES*/PS* algorithms
+  std::string algorithm = "HS256";
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+
+  bool operator==(const JwtSecret&) const = default;
+};
+
+// acl group membership (`acls`).
+struct AclGroup {
+  std::string id;
+  std::string consumerId;
+  std::string group;
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+
+  bool operator==(const AclGroup&) const = default;
+};
+
+// A plugin instance (kong-reference §1.6). `config` is the JSON text of the plugin's config
+// after schema validation, with every default filled in; core stays free of a JSON library.
+struct Plugin {
+  std::string id;
+  std::string name;
+  std::optional<std::string> instanceName;
+  std::string config = "{}";
+  bool enabled = true;
+  std::vector<std::string> protocols{"grpc", "grpcs", "http", "https"};
+  std::optional<std::string> routeId;
+  std::optional<std::string> serviceId;
+  std::optional<std::string> consumerId;
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+  std::int64_t updatedAt = 0;
+
+  bool operator==(const Plugin&) const = default;
+};
+
 // One whole configuration: what a kong.yml or a store holds.
 struct Config {
   std::vector<Service> services;
   std::vector<Route> routes;
   std::vector<Upstream> upstreams;
   std::vector<Target> targets;
+  std::vector<Consumer> consumers;
+  std::vector<KeyAuthCredential> keyauthCredentials;
+  std::vector<BasicAuthCredential> basicauthCredentials;
+  std::vector<JwtSecret> jwtSecrets;
+  std::vector<AclGroup> acls;
+  std::vector<Plugin> plugins;
 
   const Service* findService(const std::string& idOrName) const;
   const Upstream* findUpstream(const std::string& idOrName) const;
+  const Consumer* findConsumer(const std::string& idOrUsername) const;
   bool operator==(const Config&) const = default;
 };
 

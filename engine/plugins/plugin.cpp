@@ -1,0 +1,280 @@
+#include "plugins/plugin.h"
+
+#include "http/head_parser.h"
+
+namespace archway::plugins {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// The query argument `name` in a raw query string: its value (may be empty) and whether it
+// was there at all. "a&b=1": a is present with an empty value.
+std::pair<std::string_view, bool> findArg(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return {eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true};
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {{}, false};
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> Instance::accessAsync(Context& ctx) const {
+  access(ctx);
+  co_return;
+}
+
+std::string_view Context::header(std::string_view name) const {
+  if (!reqHead_) return {};
+  int i = reqHead_->find(reqBase_, name);
+  return i < 0 ? std::string_view{} : reqHead_->headers[static_cast<std::size_t>(i)].value.in(reqBase_);
+}
+
+bool Context::hasHeader(std::string_view name) const {
+  return reqHead_ && reqHead_->find(reqBase_, name) >= 0;
+}
+
+std::vector<std::string_view> Context::headers(std::string_view name) const {
+  std::vector<std::string_view> out;
+  if (!reqHead_) return out;
+  for (const auto& h : reqHead_->headers) {
+    if (iequals(h.name.in(reqBase_), name)) out.push_back(h.value.in(reqBase_));
+  }
+  return out;
+}
+
+void Context::forEachHeader(
+    const std::function<void(std::string_view, std::string_view)>& f) const {
+  if (!reqHead_) return;
+  for (const auto& h : reqHead_->headers) f(h.name.in(reqBase_), h.value.in(reqBase_));
+}
+
+std::string_view Context::queryArg(std::string_view name) const {
+  return findArg(query, name).first;
+}
+
+bool Context::hasQueryArg(std::string_view name) const { return findArg(query, name).second; }
+
+void Context::authenticate(const core::Consumer* c, std::string_view credential,
+                           bool isAnonymous) {
+  consumer = c;
+  credentialId.assign(credential);
+  anonymous = isAnonymous;
+  setConsumerHeaders(*this, c, credential, isAnonymous);
+}
+
+void setConsumerHeaders(Context& ctx, const core::Consumer* consumer, std::string_view credential,
+                        bool isAnonymous) {
+  // Kong's set_consumer: the headers are set, or cleared when the value is absent, so a
+  // client cannot smuggle its own X-Consumer-* headers upstream.
+  if (consumer) {
+    ctx.setRequestHeader("X-Consumer-ID", consumer->id);
+    if (consumer->customId)
+      ctx.setRequestHeader("X-Consumer-Custom-ID", *consumer->customId);
+    else
+      ctx.removeRequestHeader("X-Consumer-Custom-ID");
+    if (consumer->username)
+      ctx.setRequestHeader("X-Consumer-Username", *consumer->username);
+    else
+      ctx.removeRequestHeader("X-Consumer-Username");
+  } else {
+    ctx.removeRequestHeader("X-Consumer-ID");
+    ctx.removeRequestHeader("X-Consumer-Custom-ID");
+    ctx.removeRequestHeader("X-Consumer-Username");
+  }
+  if (!credential.empty())
+    ctx.setRequestHeader("X-Credential-Identifier", credential);
+  else
+    ctx.removeRequestHeader("X-Credential-Identifier");
+  if (isAnonymous)
+    ctx.setRequestHeader("X-Anonymous-Consumer", "true");
+  else
+    ctx.removeRequestHeader("X-Anonymous-Consumer");
+}
+
+namespace {
+void pushEdit(std::vector<HeaderEdit>& edits, HeaderEdit::Op op, std::string_view name,
+              std::string_view value) {
+  edits.emplace_back();
+  auto& e = edits.back();
+  e.op = op;
+  e.name.assign(name);
+  e.value.assign(value);
+}
+}  // namespace
+
+void Context::setRequestHeader(std::string_view name, std::string_view value) {
+  pushEdit(requestEdits, HeaderEdit::Op::set, name, value);
+}
+void Context::addRequestHeader(std::string_view name, std::string_view value) {
+  pushEdit(requestEdits, HeaderEdit::Op::add, name, value);
+}
+void Context::removeRequestHeader(std::string_view name) {
+  pushEdit(requestEdits, HeaderEdit::Op::remove, name, {});
+}
+
+void Context::setUpstreamPath(std::string_view p) {
+  upstreamPath.assign(p);
+  upstreamPathSet = true;
+}
+void Context::setUpstreamQuery(std::string_view q) {
+  upstreamQuery.assign(q);
+  upstreamQuerySet = true;
+}
+void Context::setUpstreamMethod(std::string_view m) {
+  upstreamMethod.assign(m);
+  upstreamMethodSet = true;
+}
+void Context::setUpstreamBody(std::string_view b) {
+  upstreamBody.assign(b);
+  upstreamBodySet = true;
+}
+
+void Context::exit(int statusCode, std::string_view body, std::string_view contentType) {
+  exited_ = true;
+  exitStatus_ = statusCode;
+  exitBody_.assign(body);
+  exitContentType_.assign(contentType);
+  status = statusCode;
+  source = Source::exit;
+}
+
+void Context::exitMessage(int statusCode, std::string_view message) {
+  std::string body = "{\"message\":\"";
+  appendJsonEscaped(body, message);
+  body += "\"}";
+  exit(statusCode, body);
+}
+
+std::string_view Context::responseHeader(std::string_view name) const {
+  if (exited_) {
+    if (iequals(name, "content-type")) return exitContentType_;
+    return {};
+  }
+  if (!resHead_) return {};
+  int i = resHead_->find(resBase_, name);
+  return i < 0 ? std::string_view{} : resHead_->headers[static_cast<std::size_t>(i)].value.in(resBase_);
+}
+
+void Context::forEachResponseHeader(
+    const std::function<void(std::string_view, std::string_view)>& f) const {
+  if (exited_) {
+    if (!exitContentType_.empty()) f("Content-Type", exitContentType_);
+    return;
+  }
+  if (!resHead_) return;
+  for (const auto& h : resHead_->headers) {
+    if (!h.hopByHop) f(h.name.in(resBase_), h.value.in(resBase_));
+  }
+}
+
+void Context::setResponseHeader(std::string_view name, std::string_view value) {
+  pushEdit(responseEdits, HeaderEdit::Op::set, name, value);
+}
+void Context::addResponseHeader(std::string_view name, std::string_view value) {
+  pushEdit(responseEdits, HeaderEdit::Op::add, name, value);
+}
+void Context::removeResponseHeader(std::string_view name) {
+  pushEdit(responseEdits, HeaderEdit::Op::remove, name, {});
+}
+
+void Context::setResponseBody(std::string_view b) {
+  newResponseBody.assign(b);
+  responseBodySet = true;
+}
+
+void Context::reset() {
+  route = nullptr;
+  service = nullptr;
+  method = path = rawPath = query = host = clientIp = {};
+  scheme = "http";
+  port = 0;
+  contentLength = -1;
+  chunked = expectContinue = false;
+  bodyAvailable = false;
+  body_ = {};
+  consumer = nullptr;
+  credentialId.clear();
+  anonymous = false;
+  groups.clear();
+  requestEdits.clear();
+  upstreamPathSet = upstreamQuerySet = upstreamMethodSet = upstreamBodySet = false;
+  upstreamPath.clear();
+  upstreamQuery.clear();
+  upstreamMethod.clear();
+  upstreamBody.clear();
+  exited_ = false;
+  exitStatus_ = 0;
+  exitBody_.clear();
+  exitContentType_.clear();
+  status = 0;
+  source = Source::upstream;
+  responseEdits.clear();
+  responseBodyAvailable = false;
+  responseBody_ = {};
+  responseBodySet = false;
+  newResponseBody.clear();
+  startedAtMs = 0;
+  totalUs = upstreamUs = kongUs = 0;
+  bytesIn = bytesOut = 0;
+  tries = 0;
+  upstreamStatus = 0;
+  upstreamUri.clear();
+  upstreamHost.clear();
+  requestId.clear();
+  traceId = {};
+  reqHead_ = nullptr;
+  reqBase_ = nullptr;
+  resHead_ = nullptr;
+  resBase_ = nullptr;
+  for (auto& s : scratch_) s.clear();
+  current_ = 0;
+}
+
+void appendJsonEscaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+}
+
+}  // namespace archway::plugins

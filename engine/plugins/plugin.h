@@ -1,0 +1,316 @@
+#pragma once
+// The plugin API. A plugin is a Factory (name, Kong priority, schema) that compiles one plugin
+// entity's validated config into an immutable Instance once per config snapshot, on the
+// control thread. Workers call the Instance's phase methods with a per-request Context; the
+// Instance must be safe to call from every worker at once (it is const; anything it changes
+// per worker lives in WorkerEnv, anything node-wide in atomics it owns).
+//
+// Phases are Kong's: rewrite, access, header_filter, body_filter, log. Plugins run in
+// descending priority in each phase. A plugin ends a request early with ctx.exit(); the
+// remaining access-phase plugins are skipped, header_filter and log still run (as in Kong's
+// kong.response.exit).
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/entities.h"
+#include "core/result.h"
+#include "plugins/schema.h"
+
+namespace archway::http {
+struct RequestHead;
+struct ResponseHead;
+}  // namespace archway::http
+
+namespace archway::plugins {
+
+struct HeaderEdit {
+  enum class Op : std::uint8_t { set, add, remove };
+  Op op = Op::set;
+  std::string name;
+  std::string value;
+};
+
+// Per-worker objects that outlive config snapshots: a Redis connection pool, a local cache.
+// Only the owning worker thread touches it.
+struct WorkerEnv {
+  boost::asio::io_context* io = nullptr;
+  int index = 0;  // 0..count-1
+  int count = 1;
+  // Keyed by a plugin-chosen string ("redis:127.0.0.1:6379/0").
+  std::unordered_map<std::string, std::shared_ptr<void>> objects;
+
+  template <class T, class... Args>
+  T& get(const std::string& key, Args&&... args) {
+    auto& slot = objects[key];
+    if (!slot) slot = std::make_shared<T>(std::forward<Args>(args)...);
+    return *static_cast<T*>(slot.get());
+  }
+};
+
+// Why the response the client got was produced (Kong's log serializer `source`).
+enum class Source : std::uint8_t { upstream, kong, exit };
+
+// One request as the plugins see it. Owned by the downstream session and reset per request,
+// so its vectors and strings keep their capacity (no allocation in the steady state).
+class Context {
+ public:
+  // ---------------------------------------------------------------- the request (read only)
+  const core::Route* route = nullptr;
+  const core::Service* service = nullptr;
+  std::string_view method;  // as sent
+  std::string_view path;    // normalised, as routed (without the query)
+  std::string_view rawPath;
+  std::string_view query;  // after '?', without it; raw (percent-encoded)
+  std::string_view host;   // Host header (or authority), may carry :port
+  std::string_view clientIp;
+  std::string_view scheme = "http";
+  std::uint16_t port = 0;  // the local port the request arrived on
+  std::int64_t contentLength = -1;
+  bool chunked = false;
+  bool expectContinue = false;
+
+  // First header `name` (ASCII case-insensitive); empty when absent (use hasHeader to tell an
+  // empty value from none).
+  std::string_view header(std::string_view name) const;
+  bool hasHeader(std::string_view name) const;
+  // Every value of `name`, in order.
+  std::vector<std::string_view> headers(std::string_view name) const;
+  // Every header, in order.
+  void forEachHeader(const std::function<void(std::string_view, std::string_view)>& f) const;
+  // The raw value of query argument `name` (first occurrence); hasQueryArg for presence.
+  std::string_view queryArg(std::string_view name) const;
+  bool hasQueryArg(std::string_view name) const;
+
+  // The whole request body. Only when the chain has a plugin with needsRequestBody() and the
+  // body fit the request buffer; bodyAvailable says so. Chunked bodies are given de-chunked.
+  std::string_view body() const { return body_; }
+  bool bodyAvailable = false;
+
+  // ------------------------------------------------------------------------- identity
+  const core::Consumer* consumer = nullptr;
+  std::string credentialId;  // the credential that authenticated (X-Credential-Identifier)
+  bool anonymous = false;    // authenticated as the `anonymous` consumer
+  // Groups of the authenticated consumer (acl), filled by auth plugins or acl itself.
+  std::vector<std::string> groups;
+  // Auth plugins call this: sets consumer, credential and Kong's X-Consumer-* headers upstream.
+  void authenticate(const core::Consumer* c, std::string_view credential, bool isAnonymous);
+
+  // -------------------------------------------------------------- request edits (upstream)
+  // Applied in order when the proxy writes the upstream head. `set` replaces every header of
+  // that name, `remove` drops them, `add` appends one more.
+  std::vector<HeaderEdit> requestEdits;
+  void setRequestHeader(std::string_view name, std::string_view value);
+  void addRequestHeader(std::string_view name, std::string_view value);
+  void removeRequestHeader(std::string_view name);
+  // Replace the upstream path (Kong: kong.service.request.set_path) / query string (without
+  // '?') / method / body. The proxy sets Content-Length for a replaced body.
+  bool upstreamPathSet = false, upstreamQuerySet = false, upstreamMethodSet = false,
+       upstreamBodySet = false;
+  std::string upstreamPath, upstreamQuery, upstreamMethod, upstreamBody;
+  void setUpstreamPath(std::string_view p);
+  void setUpstreamQuery(std::string_view q);
+  void setUpstreamMethod(std::string_view m);
+  void setUpstreamBody(std::string_view b);
+
+  // --------------------------------------------------------------------- early response
+  // Kong's kong.response.exit(status, body, headers). Headers go through responseEdits.
+  void exit(int status, std::string_view body,
+            std::string_view contentType = "application/json; charset=utf-8");
+  // exit with Kong's {"message":"..."} body (message JSON-escaped).
+  void exitMessage(int status, std::string_view message);
+  bool exited() const { return exited_; }
+  int exitStatus() const { return exitStatus_; }
+  std::string_view exitBody() const { return exitBody_; }
+  std::string_view exitContentType() const { return exitContentType_; }
+
+  // ------------------------------------------------ the response (header_filter onwards)
+  int status = 0;  // the status the client gets
+  Source source = Source::upstream;
+  // Response header as the client will get it before responseEdits (upstream's, or ours).
+  std::string_view responseHeader(std::string_view name) const;
+  void forEachResponseHeader(
+      const std::function<void(std::string_view, std::string_view)>& f) const;
+  std::vector<HeaderEdit> responseEdits;
+  void setResponseHeader(std::string_view name, std::string_view value);
+  void addResponseHeader(std::string_view name, std::string_view value);
+  void removeResponseHeader(std::string_view name);
+
+  // body_filter: the whole response body (the proxy buffers it when the chain has a plugin
+  // with needsResponseBody() and it fits; responseBodyAvailable says so). Replace it with
+  // setResponseBody (the proxy fixes Content-Length).
+  std::string_view responseBody() const { return responseBody_; }
+  bool responseBodyAvailable = false;
+  bool responseBodySet = false;
+  std::string newResponseBody;
+  void setResponseBody(std::string_view b);
+
+  // ------------------------------------------------------------------------ log phase
+  std::int64_t startedAtMs = 0;  // wall clock, ms since the epoch
+  std::uint64_t totalUs = 0;     // request: first byte in to last byte out
+  std::uint64_t upstreamUs = 0;  // Kong's latencies.proxy
+  std::uint64_t kongUs = 0;      // Kong's latencies.kong (gateway's own time)
+  std::uint64_t bytesIn = 0, bytesOut = 0;
+  int tries = 0;             // balancer attempts
+  int upstreamStatus = 0;    // 0 when the upstream was not reached
+  std::string upstreamUri;   // path and query as sent upstream
+  std::string upstreamHost;  // "host:port" of the peer
+  std::string requestId;     // Kong's request id (hex), unique per request
+
+  // -------------------------------------------------------------- per plugin, per worker
+  // Scratch the current plugin keeps from one phase to the next of this request (a cache
+  // key, a counter), cleared per request. Valid for the plugin being called.
+  std::string& scratch() { return scratch_[current_]; }
+  WorkerEnv* worker = nullptr;
+  // A trace id when this request is traced (W3C, 32 hex), else empty.
+  std::string_view traceId;
+
+  // ------------------------------------------------------------- for the proxy and tests
+  void reset();  // before each request; keeps capacity
+  void bindRequest(const http::RequestHead* head, const char* base) {
+    reqHead_ = head;
+    reqBase_ = base;
+  }
+  void rebaseRequest(const char* base) { reqBase_ = base; }
+  void bindResponse(const http::ResponseHead* head, const char* base) {
+    resHead_ = head;
+    resBase_ = base;
+  }
+  void setBody(std::string_view b) {
+    body_ = b;
+    bodyAvailable = true;
+  }
+  void setResponseBodyView(std::string_view b) {
+    responseBody_ = b;
+    responseBodyAvailable = true;
+  }
+  void enter(std::size_t position) {
+    if (scratch_.size() <= position) scratch_.resize(position + 1);
+    current_ = position;
+  }
+
+ private:
+  const http::RequestHead* reqHead_ = nullptr;
+  const char* reqBase_ = nullptr;
+  const http::ResponseHead* resHead_ = nullptr;
+  const char* resBase_ = nullptr;
+  std::string_view body_, responseBody_;
+  bool exited_ = false;
+  int exitStatus_ = 0;
+  std::string exitBody_;
+  std::string exitContentType_;
+  std::vector<std::string> scratch_;
+  std::size_t current_ = 0;
+};
+
+// One compiled plugin entity. Phase methods are const and may run on every worker at once.
+class Instance {
+ public:
+  virtual ~Instance() = default;
+  virtual void rewrite(Context&) const {}
+  virtual void access(Context&) const {}
+  // For plugins whose access phase waits on I/O (Redis): called instead of access() when
+  // asyncAccess() is true. Runs on the worker's io_context; must never block it.
+  virtual boost::asio::awaitable<void> accessAsync(Context& ctx) const;
+  virtual void headerFilter(Context&) const {}
+  virtual void bodyFilter(Context&) const {}
+  virtual void log(Context&) const {}
+
+  // Which phases do something: the proxy skips the others without a virtual call.
+  enum Phase : std::uint8_t {
+    kRewrite = 1,
+    kAccess = 2,
+    kHeaderFilter = 4,
+    kBodyFilter = 8,
+    kLog = 16,
+  };
+  virtual std::uint8_t phases() const = 0;
+  virtual bool asyncAccess() const { return false; }
+  virtual bool needsRequestBody() const { return false; }
+  virtual bool needsResponseBody() const { return false; }
+  // Plugins that must run on preflight OPTIONS requests answer true (run_on_preflight).
+  virtual bool runOnPreflight() const { return true; }
+};
+
+// Objects that outlive snapshots and are shared by all workers (node-wide rate-limit
+// counters, log shipping queues), created on first use by a compile step. Thread-safe.
+class Persistent {
+ public:
+  template <class T, class... Args>
+  std::shared_ptr<T> get(const std::string& key, Args&&... args) {
+    std::lock_guard lock(mu_);
+    auto& slot = objects_[Key{key, typeid(T)}];
+    if (!slot) slot = std::make_shared<T>(std::forward<Args>(args)...);
+    return std::static_pointer_cast<T>(slot);
+  }
+
+ private:
+  struct Key {
+    std::string name;
+    std::type_index type;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<std::string>()(k.name) ^ k.type.hash_code();
+    }
+  };
+  std::mutex mu_;
+  std::unordered_map<Key, std::shared_ptr<void>, KeyHash> objects_;
+};
+
+// What a compile step can see: the whole config (consumers and credentials to index), the
+// plugin entity being compiled, per-snapshot shared indexes and the persistent objects.
+class CompileEnv {
+ public:
+  CompileEnv(const core::Config& config, Persistent& persistent)
+      : config_(config), persistent_(persistent) {}
+  const core::Config& config() const { return config_; }
+  Persistent& persistent() { return persistent_; }
+  int workerCount = 1;
+  // Built once per snapshot and shared by every instance that asks (a credential index).
+  template <class T>
+  std::shared_ptr<const T> shared(const std::string& key,
+                                  const std::function<std::shared_ptr<const T>()>& build) {
+    auto& slot = shared_[key];
+    if (!slot) slot = build();
+    return std::static_pointer_cast<const T>(slot);
+  }
+
+ private:
+  const core::Config& config_;
+  Persistent& persistent_;
+  std::unordered_map<std::string, std::shared_ptr<const void>> shared_;
+};
+
+class Factory {
+ public:
+  virtual ~Factory() = default;
+  virtual std::string_view name() const = 0;
+  virtual int priority() const = 0;  // Kong's PRIORITY (kong-reference §5.1)
+  virtual const schema::Schema& schema() const = 0;
+  // `config` has passed schema::validate (defaults filled). Errors carry paths relative to
+  // the plugin entity ("config.redis.host").
+  virtual core::Result<std::shared_ptr<const Instance>> compile(const core::Plugin& entity,
+                                                                const boost::json::object& config,
+                                                                CompileEnv& env) const = 0;
+};
+
+// Kong's X-Consumer-* upstream headers for an authenticated consumer (Context::authenticate
+// uses it; exposed for tests).
+void setConsumerHeaders(Context& ctx, const core::Consumer* consumer, std::string_view credential,
+                        bool isAnonymous);
+
+// Escapes a string for a JSON string literal (without the quotes).
+void appendJsonEscaped(std::string& out, std::string_view s);
+
+}  // namespace archway::plugins
