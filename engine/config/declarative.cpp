@@ -8,9 +8,13 @@
 #include <sstream>
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
+
+#include <boost/json.hpp>
 
 #include "config/url.h"
 #include "core/uuid.h"
+#include "plugins/chain.h"
 
 namespace archway::config {
 namespace {
@@ -179,10 +183,21 @@ class Parser {
         forEach(v, "targets", [&](const YAML::Node& n, const std::string& path) {
           parseTarget(config, n, path, nullptr);
         });
-      } else if (key == "consumers" || key == "plugins" || key == "certificates" || key == "snis" ||
-                 key == "ca_certificates" || key == "keyauth_credentials" || key == "acls" ||
-                 key == "basicauth_credentials" || key == "jwt_secrets" || key == "vaults" ||
-                 key == "keys" || key == "key_sets") {
+      } else if (key == "consumers") {
+        forEach(v, "consumers", [&](const YAML::Node& n, const std::string& path) {
+          parseConsumer(config, n, path);
+        });
+      } else if (key == "plugins") {
+        forEach(v, "plugins", [&](const YAML::Node& n, const std::string& path) {
+          parsePlugin(config, n, path, {});
+        });
+      } else if (key == "keyauth_credentials" || key == "basicauth_credentials" ||
+                 key == "jwt_secrets" || key == "acls") {
+        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+          parseCredential(config, key, n, path, nullptr);
+        });
+      } else if (key == "certificates" || key == "snis" || key == "ca_certificates" ||
+                 key == "vaults" || key == "keys" || key == "key_sets") {
         if (!(v.IsSequence() && v.size() == 0) && !v.IsNull()) {
           r_.fail(key, "entity type not supported yet by this Archway version");
         }
@@ -217,7 +232,7 @@ class Parser {
     s.createdAt = s.updatedAt = now_;
     std::optional<std::string> url;
     bool sawHost = false;
-    std::vector<std::pair<const YAML::Node, std::string>> nestedRoutes;
+    std::vector<std::pair<const YAML::Node, std::string>> nestedRoutes, nestedPlugins;
     for (const auto& kv : n) {
       const std::string key = kv.first.as<std::string>();
       const YAML::Node& v = kv.second;
@@ -283,9 +298,7 @@ class Parser {
                  key == "client_certificate") {
         // accepted for compatibility; TLS upstreams arrive with the data-plane issue
       } else if (key == "plugins") {
-        if (!(v.IsSequence() && v.size() == 0) && !v.IsNull()) {
-          r_.fail(p, "entity type not supported yet by this Archway version");
-        }
+        nestedPlugins.emplace_back(v, p);
       } else {
         r_.fail(p, "unknown field");
       }
@@ -295,6 +308,11 @@ class Parser {
     if (s.id.empty())
       s.id = core::uuid5(core::kConfigNamespace, "services:" + s.name.value_or(path));
     config.services.push_back(s);
+    for (const auto& [v, p] : nestedPlugins) {
+      forEach(v, p, [&](const YAML::Node& pn, const std::string& pp) {
+        parsePlugin(config, pn, pp, Scope{std::nullopt, s.id, std::nullopt});
+      });
+    }
     for (const auto& [v, p] : nestedRoutes) {
       forEach(v, p, [&](const YAML::Node& rn, const std::string& rp) {
         parseRoute(config, rn, rp, &config.services.back());
@@ -307,6 +325,7 @@ class Parser {
     core::Route r;
     r.createdAt = r.updatedAt = now_;
     std::optional<std::string> serviceRef;
+    std::vector<std::pair<const YAML::Node, std::string>> nestedPlugins;
     for (const auto& kv : n) {
       const std::string key = kv.first.as<std::string>();
       const YAML::Node& v = kv.second;
@@ -415,9 +434,7 @@ class Parser {
       } else if (key == "snis" || key == "sources" || key == "destinations") {
         // stream and TLS routing arrive with the data-plane issue
       } else if (key == "plugins") {
-        if (!(v.IsSequence() && v.size() == 0) && !v.IsNull()) {
-          r_.fail(p, "entity type not supported yet by this Archway version");
-        }
+        nestedPlugins.emplace_back(v, p);
       } else {
         r_.fail(p, "unknown field");
       }
@@ -437,7 +454,351 @@ class Parser {
       std::string key = r.name ? *r.name : (parent ? parent->id + ":" : std::string()) + path;
       r.id = core::uuid5(core::kConfigNamespace, "routes:" + key);
     }
+    const std::string routeId = r.id;
     config.routes.push_back(std::move(r));
+    for (const auto& [v, p] : nestedPlugins) {
+      forEach(v, p, [&](const YAML::Node& pn, const std::string& pp) {
+        parsePlugin(config, pn, pp, Scope{routeId, std::nullopt, std::nullopt});
+      });
+    }
+  }
+
+  // ---- consumers, credentials, plugins ----
+
+  // Where a nested plugin or credential sits: its parent's id.
+  struct Scope {
+    std::optional<std::string> route, service, consumer;
+  };
+
+  // An entity reference: "name-or-id" or {id: ...} / {name: ...} / {username: ...}.
+  std::optional<std::string> reference(const YAML::Node& v, const std::string& p) {
+    if (v.IsNull()) return std::nullopt;
+    if (v.IsMap()) {
+      for (const char* k : {"id", "name", "username"}) {
+        if (v[k]) return r_.string(v[k], p + "." + k);
+      }
+      r_.fail(p, "expected a record with id or name");
+      return std::nullopt;
+    }
+    return r_.string(v, p);
+  }
+
+  void parseConsumer(core::Config& config, const YAML::Node& n, const std::string& path) {
+    core::Consumer c;
+    c.createdAt = c.updatedAt = now_;
+    std::vector<std::tuple<std::string, YAML::Node, std::string>> nested;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          c.id = *x;
+        }
+      } else if (key == "username") {
+        c.username = r_.string(v, p);
+      } else if (key == "custom_id") {
+        c.customId = r_.string(v, p);
+      } else if (key == "tags") {
+        c.tags = r_.strings(v, p);
+      } else if (key == "created_at" || key == "updated_at") {
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? c.createdAt : c.updatedAt) = *x;
+      } else if (key == "plugins" || key == "keyauth_credentials" ||
+                 key == "basicauth_credentials" || key == "jwt_secrets" || key == "acls") {
+        nested.emplace_back(key, v, p);
+      } else if (key == "groups") {
+        // consumer groups are Kong Enterprise; accepted empty only
+        if (!(v.IsSequence() && v.size() == 0) && !v.IsNull())
+          r_.fail(p, "consumer groups are not supported by this Archway version");
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    if ((!c.username || c.username->empty()) && (!c.customId || c.customId->empty())) {
+      r_.fail(path, "at least one of these fields must be non-empty: 'custom_id', 'username'");
+    }
+    if (c.id.empty()) {
+      c.id = core::uuid5(core::kConfigNamespace,
+                         "consumers:" + c.username.value_or("") + ":" + c.customId.value_or(path));
+    }
+    config.consumers.push_back(c);
+    for (const auto& [kind, v, p] : nested) {
+      forEach(v, p, [&](const YAML::Node& en, const std::string& ep) {
+        if (kind == "plugins")
+          parsePlugin(config, en, ep, Scope{std::nullopt, std::nullopt, c.id});
+        else
+          parseCredential(config, kind, en, ep, &config.consumers.back());
+      });
+    }
+  }
+
+  static std::string sha1Hex(std::string_view text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha1(), nullptr);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) {
+      hex += kHex[digest[i] >> 4];
+      hex += kHex[digest[i] & 0xf];
+    }
+    return hex;
+  }
+
+  // keyauth_credentials, basicauth_credentials, jwt_secrets, acls: nested in a consumer
+  // (`owner` set) or top level with a `consumer` reference.
+  void parseCredential(core::Config& config, const std::string& kind, const YAML::Node& n,
+                       const std::string& path, const core::Consumer* owner) {
+    std::string id, consumerRef;
+    std::vector<std::string> tags;
+    std::int64_t createdAt = now_;
+    std::map<std::string, std::string> fields;
+    std::optional<int> ttl;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          id = *x;
+        }
+      } else if (key == "consumer") {
+        if (owner) {
+          r_.fail(p, "a nested credential takes its consumer from its parent");
+        } else if (auto x = reference(v, p)) {
+          consumerRef = *x;
+        }
+      } else if (key == "tags") {
+        tags = r_.strings(v, p);
+      } else if (key == "created_at") {
+        if (auto x = r_.integer(v, p, 0, INT64_MAX)) createdAt = *x;
+      } else if (kind == "keyauth_credentials" && key == "ttl") {
+        if (!v.IsNull()) {
+          if (auto x = r_.integer(v, p, 0, 100000000)) ttl = static_cast<int>(*x);
+        }
+      } else if ((kind == "keyauth_credentials" && key == "key") ||
+                 (kind == "basicauth_credentials" && (key == "username" || key == "password")) ||
+                 (kind == "jwt_secrets" &&
+                  (key == "key" || key == "secret" || key == "algorithm" ||
+                   key == "rsa_public_key")) ||
+                 (kind == "acls" && key == "group")) {
+        if (auto x = r_.string(v, p)) fields[key] = *x;
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    if (!owner && consumerRef.empty()) r_.fail(path + ".consumer", "required field missing");
+    const std::string consumerId = owner ? owner->id : std::string();
+    auto required = [&](const char* f) {
+      if (!fields.count(f) || fields[f].empty()) {
+        r_.fail(path + "." + f, "required field missing");
+        return false;
+      }
+      return true;
+    };
+    auto makeId = [&](const std::string& natural) {
+      return id.empty() ? core::uuid5(core::kConfigNamespace, kind + ":" + natural) : id;
+    };
+    std::size_t index = 0;
+    if (kind == "keyauth_credentials") {
+      core::KeyAuthCredential k;
+      // Kong generates a random key when none is given.
+      k.key = fields.count("key") ? fields["key"] : core::uuid4();
+      if (k.key.empty()) r_.fail(path + ".key", "length must be at least 1");
+      k.id = makeId(k.key);
+      k.consumerId = consumerId;
+      k.ttl = ttl;
+      k.tags = tags;
+      k.createdAt = createdAt;
+      index = config.keyauthCredentials.size();
+      config.keyauthCredentials.push_back(std::move(k));
+    } else if (kind == "basicauth_credentials") {
+      core::BasicAuthCredential b;
+      if (required("username")) b.username = fields["username"];
+      if (required("password")) b.password = fields["password"];
+      b.id = makeId(b.username);
+      b.consumerId = consumerId;
+      b.tags = tags;
+      b.createdAt = createdAt;
+      index = config.basicauthCredentials.size();
+      config.basicauthCredentials.push_back(std::move(b));
+    } else if (kind == "jwt_secrets") {
+      core::JwtSecret j;
+      j.key = fields.count("key") ? fields["key"] : core::uuid4();
+      j.secret = fields.count("secret") ? fields["secret"] : core::uuid4();
+      if (fields.count("algorithm")) {
+        static const std::set<std::string> kAlgs = {
+            "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256",
+            "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"};
+        if (!kAlgs.count(fields["algorithm"]))
+          r_.fail(path + ".algorithm",
+                  "expected one of: HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384, "
+                  "ES512, PS256, PS384, PS512, EdDSA");
+        j.algorithm = fields["algorithm"];
+      }
+      if (fields.count("rsa_public_key")) j.rsaPublicKey = fields["rsa_public_key"];
+      if (j.algorithm[0] != 'H' && !j.rsaPublicKey)
+        r_.fail(path + ".rsa_public_key",
+                "required field missing");  // Kong: asymmetric algorithms need the public key
+      j.id = makeId(j.key);
+      j.consumerId = consumerId;
+      j.tags = tags;
+      j.createdAt = createdAt;
+      index = config.jwtSecrets.size();
+      config.jwtSecrets.push_back(std::move(j));
+    } else {
+      core::AclGroup a;
+      if (required("group")) a.group = fields["group"];
+      a.id = makeId(consumerId + ":" + a.group);
+      a.consumerId = consumerId;
+      a.tags = tags;
+      a.createdAt = createdAt;
+      index = config.acls.size();
+      config.acls.push_back(std::move(a));
+    }
+    if (owner) {
+      finishCredential(config, kind, index);
+    } else if (!consumerRef.empty()) {
+      pendingCredentialRefs_.push_back({kind, index, consumerRef, path + ".consumer", id.empty()});
+    }
+  }
+
+  // Once the consumer is known: Kong hashes basic-auth passwords with the consumer id
+  // (sha1(password .. consumer_id)). A value that already is such a hash (40 lower-case hex
+  // digits, as an export or the store writes it) is kept as it is.
+  void finishCredential(core::Config& config, const std::string& kind, std::size_t index) {
+    if (kind != "basicauth_credentials") return;
+    auto& b = config.basicauthCredentials[index];
+    const bool hashed = b.password.size() == 40 &&
+                        b.password.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!hashed) b.password = sha1Hex(b.password + b.consumerId);
+  }
+
+  // A YAML value as JSON: plain scalars typed as YAML 1.2 core would type them, quoted ones
+  // stay strings.
+  static boost::json::value toJsonValue(const YAML::Node& n) {
+    switch (n.Type()) {
+      case YAML::NodeType::Sequence: {
+        boost::json::array a;
+        for (const auto& e : n) a.push_back(toJsonValue(e));
+        return a;
+      }
+      case YAML::NodeType::Map: {
+        boost::json::object o;
+        for (const auto& kv : n) o[kv.first.as<std::string>()] = toJsonValue(kv.second);
+        return o;
+      }
+      case YAML::NodeType::Scalar: {
+        const std::string& s = n.Scalar();
+        if (n.Tag() == "!") return boost::json::string(s);
+        if (s == "true" || s == "True" || s == "TRUE") return true;
+        if (s == "false" || s == "False" || s == "FALSE") return false;
+        if (s == "null" || s == "~" || s == "Null" || s == "NULL") return nullptr;
+        if (!s.empty() && s.find_first_not_of("+-0123456789") == std::string::npos) {
+          try {
+            std::size_t used = 0;
+            long long v = std::stoll(s, &used);
+            if (used == s.size()) return v;
+          } catch (...) {
+          }
+        }
+        if (!s.empty() && s.find_first_not_of("+-0123456789.eE") == std::string::npos) {
+          try {
+            std::size_t used = 0;
+            double d = std::stod(s, &used);
+            if (used == s.size()) return d;
+          } catch (...) {
+          }
+        }
+        return boost::json::string(s);
+      }
+      default:
+        return nullptr;
+    }
+  }
+
+  void parsePlugin(core::Config& config, const YAML::Node& n, const std::string& path,
+                   const Scope& scope) {
+    core::Plugin pl;
+    pl.createdAt = pl.updatedAt = now_;
+    boost::json::value conf;  // null: all defaults
+    std::optional<std::string> routeRef, serviceRef, consumerRef;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          pl.id = *x;
+        }
+      } else if (key == "name") {
+        if (auto x = r_.string(v, p)) pl.name = *x;
+      } else if (key == "instance_name") {
+        pl.instanceName = r_.string(v, p);
+      } else if (key == "config") {
+        conf = toJsonValue(v);
+      } else if (key == "enabled") {
+        if (auto x = r_.boolean(v, p)) pl.enabled = *x;
+      } else if (key == "protocols") {
+        pl.protocols = r_.strings(v, p);
+        for (std::size_t i = 0; i < pl.protocols.size(); ++i) {
+          if (!kProtocols.count(pl.protocols[i]))
+            r_.fail(p + "[" + std::to_string(i) + "]",
+                    "expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp");
+        }
+      } else if (key == "route" || key == "service" || key == "consumer") {
+        const bool nestedHere = (key == "route" && scope.route) ||
+                                (key == "service" && scope.service) ||
+                                (key == "consumer" && scope.consumer);
+        if (nestedHere) {
+          r_.fail(p, "a nested plugin takes its " + key + " from its parent");
+        } else {
+          auto ref = reference(v, p);
+          (key == "route" ? routeRef : key == "service" ? serviceRef : consumerRef) = ref;
+        }
+      } else if (key == "tags") {
+        pl.tags = r_.strings(v, p);
+      } else if (key == "created_at" || key == "updated_at") {
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? pl.createdAt : pl.updatedAt) = *x;
+      } else if (key == "ordering") {
+        // Kong Enterprise dynamic ordering; not supported
+        if (!v.IsNull()) r_.fail(p, "dynamic plugin ordering is not supported by this Archway version");
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    if (pl.name.empty()) {
+      r_.fail(path + ".name", "required field missing");
+      return;
+    }
+    auto valid = plugins::validateConfig(pl.name, conf, path + ".config", false);
+    if (!valid) {
+      for (const auto& e : valid.errors()) r_.fail(e.path, e.message);
+      return;
+    }
+    pl.config = *valid;
+    pl.routeId = scope.route;
+    pl.serviceId = scope.service;
+    pl.consumerId = scope.consumer;
+    const std::size_t index = config.plugins.size();
+    config.plugins.push_back(std::move(pl));
+    if (routeRef || serviceRef || consumerRef)
+      pendingPluginRefs_.push_back({index, routeRef, serviceRef, consumerRef, path});
+    else
+      finishPluginId(config.plugins[index]);
+  }
+
+  static void finishPluginId(core::Plugin& p) {
+    if (!p.id.empty()) return;
+    p.id = core::uuid5(core::kConfigNamespace,
+                       "plugins:" + p.name + ":" + p.routeId.value_or("") + ":" +
+                           p.serviceId.value_or("") + ":" + p.consumerId.value_or("") + ":" +
+                           p.instanceName.value_or(""));
   }
 
  public:
@@ -458,6 +819,52 @@ class Parser {
       } else {
         r_.fail(path, "could not find upstream '" + ref + "'");
       }
+    }
+    for (const auto& c : pendingCredentialRefs_) {
+      const core::Consumer* consumer = config.findConsumer(c.ref);
+      if (!consumer) {
+        r_.fail(c.path, "could not find consumer '" + c.ref + "'");
+        continue;
+      }
+      if (c.kind == "keyauth_credentials") {
+        config.keyauthCredentials[c.index].consumerId = consumer->id;
+      } else if (c.kind == "basicauth_credentials") {
+        config.basicauthCredentials[c.index].consumerId = consumer->id;
+      } else if (c.kind == "jwt_secrets") {
+        config.jwtSecrets[c.index].consumerId = consumer->id;
+      } else {
+        auto& a = config.acls[c.index];
+        a.consumerId = consumer->id;
+        if (c.generatedId)
+          a.id = core::uuid5(core::kConfigNamespace, "acls:" + consumer->id + ":" + a.group);
+      }
+      finishCredential(config, c.kind, c.index);
+    }
+    for (const auto& pr : pendingPluginRefs_) {
+      auto& p = config.plugins[pr.index];
+      if (pr.route) {
+        const core::Route* found = nullptr;
+        for (const auto& r : config.routes) {
+          if (r.id == *pr.route || (r.name && *r.name == *pr.route)) found = &r;
+        }
+        if (found)
+          p.routeId = found->id;
+        else
+          r_.fail(pr.path + ".route", "could not find route '" + *pr.route + "'");
+      }
+      if (pr.service) {
+        if (const auto* s = config.findService(*pr.service))
+          p.serviceId = s->id;
+        else
+          r_.fail(pr.path + ".service", "could not find service '" + *pr.service + "'");
+      }
+      if (pr.consumer) {
+        if (const auto* c = config.findConsumer(*pr.consumer))
+          p.consumerId = c->id;
+        else
+          r_.fail(pr.path + ".consumer", "could not find consumer '" + *pr.consumer + "'");
+      }
+      finishPluginId(p);
     }
   }
 
@@ -831,6 +1238,19 @@ class Parser {
   std::int64_t now_ = nowSeconds();
   std::vector<std::tuple<std::size_t, std::string, std::string>> pendingRefs_;
   std::vector<std::tuple<std::size_t, std::string, std::string>> pendingTargetRefs_;
+  struct CredentialRef {
+    std::string kind;
+    std::size_t index;
+    std::string ref, path;
+    bool generatedId;
+  };
+  std::vector<CredentialRef> pendingCredentialRefs_;
+  struct PluginRef {
+    std::size_t index;
+    std::optional<std::string> route, service, consumer;
+    std::string path;
+  };
+  std::vector<PluginRef> pendingPluginRefs_;
 };
 
 }  // namespace
@@ -880,6 +1300,82 @@ core::Status validate(const core::Config& config) {
       errors.push_back(
           {p + ".target", "UNIQUE violation detected on '{target=\"" + t.target + "\"}'"});
     }
+  }
+  std::set<std::string> consumerIds, usernames, customIds;
+  for (std::size_t i = 0; i < config.consumers.size(); ++i) {
+    const auto& c = config.consumers[i];
+    const std::string p = "consumers[" + std::to_string(i) + "]";
+    if (c.username && !usernames.insert(*c.username).second) {
+      errors.push_back(
+          {p + ".username", "UNIQUE violation detected on '{username=\"" + *c.username + "\"}'"});
+    } else if (c.customId && !customIds.insert(*c.customId).second) {
+      errors.push_back(
+          {p + ".custom_id", "UNIQUE violation detected on '{custom_id=\"" + *c.customId + "\"}'"});
+    } else if (!consumerIds.insert(c.id).second) {
+      errors.push_back({p + ".id", "duplicate id " + c.id});
+    }
+  }
+  auto consumerExists = [&](const std::string& id) { return consumerIds.count(id) != 0; };
+  std::set<std::string> keys;
+  for (std::size_t i = 0; i < config.keyauthCredentials.size(); ++i) {
+    const auto& k = config.keyauthCredentials[i];
+    const std::string p = "keyauth_credentials[" + std::to_string(i) + "]";
+    if (!keys.insert(k.key).second)
+      errors.push_back({p + ".key", "UNIQUE violation detected on '{key=\"" + k.key + "\"}'"});
+    if (!consumerExists(k.consumerId))
+      errors.push_back({p + ".consumer", "could not find consumer '" + k.consumerId + "'"});
+  }
+  std::set<std::string> basicNames;
+  for (std::size_t i = 0; i < config.basicauthCredentials.size(); ++i) {
+    const auto& b = config.basicauthCredentials[i];
+    const std::string p = "basicauth_credentials[" + std::to_string(i) + "]";
+    if (!basicNames.insert(b.username).second)
+      errors.push_back(
+          {p + ".username", "UNIQUE violation detected on '{username=\"" + b.username + "\"}'"});
+    if (!consumerExists(b.consumerId))
+      errors.push_back({p + ".consumer", "could not find consumer '" + b.consumerId + "'"});
+  }
+  std::set<std::string> jwtKeys;
+  for (std::size_t i = 0; i < config.jwtSecrets.size(); ++i) {
+    const auto& j = config.jwtSecrets[i];
+    const std::string p = "jwt_secrets[" + std::to_string(i) + "]";
+    if (!jwtKeys.insert(j.key).second)
+      errors.push_back({p + ".key", "UNIQUE violation detected on '{key=\"" + j.key + "\"}'"});
+    if (!consumerExists(j.consumerId))
+      errors.push_back({p + ".consumer", "could not find consumer '" + j.consumerId + "'"});
+  }
+  std::set<std::pair<std::string, std::string>> groups;
+  for (std::size_t i = 0; i < config.acls.size(); ++i) {
+    const auto& a = config.acls[i];
+    const std::string p = "acls[" + std::to_string(i) + "]";
+    if (!groups.insert({a.consumerId, a.group}).second)
+      errors.push_back({p + ".group", "UNIQUE violation detected on '{consumer={id=\"" +
+                                          a.consumerId + "\"},group=\"" + a.group + "\"}'"});
+    if (!consumerExists(a.consumerId))
+      errors.push_back({p + ".consumer", "could not find consumer '" + a.consumerId + "'"});
+  }
+  std::set<std::string> pluginIds, pluginScopes;
+  for (std::size_t i = 0; i < config.plugins.size(); ++i) {
+    const auto& pl = config.plugins[i];
+    const std::string p = "plugins[" + std::to_string(i) + "]";
+    if (!pluginIds.insert(pl.id).second) errors.push_back({p + ".id", "duplicate id " + pl.id});
+    // Kong: one plugin of a name per scope (instance names aside).
+    const std::string scope = pl.name + "|" + pl.routeId.value_or("") + "|" +
+                              pl.serviceId.value_or("") + "|" + pl.consumerId.value_or("");
+    if (!pluginScopes.insert(scope).second) {
+      auto ref = [](const std::optional<std::string>& v) {
+        return v ? "{id=\"" + *v + "\"}" : std::string("null");
+      };
+      errors.push_back({p, "UNIQUE violation detected on '{consumer=" + ref(pl.consumerId) +
+                               ",name=\"" + pl.name + "\",route=" + ref(pl.routeId) +
+                               ",service=" + ref(pl.serviceId) + "}'"});
+    }
+    if (pl.routeId && !routeIds.count(*pl.routeId))
+      errors.push_back({p + ".route", "could not find route '" + *pl.routeId + "'"});
+    if (pl.serviceId && !config.findService(*pl.serviceId))
+      errors.push_back({p + ".service", "could not find service '" + *pl.serviceId + "'"});
+    if (pl.consumerId && !consumerExists(*pl.consumerId))
+      errors.push_back({p + ".consumer", "could not find consumer '" + *pl.consumerId + "'"});
   }
   if (!errors.empty()) return errors;
   return core::Ok{};

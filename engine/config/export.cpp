@@ -1,5 +1,6 @@
 #include "config/export.h"
 
+#include <boost/json/parse.hpp>
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
@@ -100,9 +101,41 @@ json::object exportJson(const core::Config& config) {
     if (!targets.empty()) o["targets"] = std::move(targets);
     upstreams.push_back(std::move(o));
   }
+  json::array consumers;
+  for (const auto& c : config.consumers) {
+    json::object o = clean(toJson(c), {});
+    auto nest = [&](const char* key, const auto& list) {
+      json::array a;
+      for (const auto& x : list) {
+        if (x.consumerId == c.id) a.push_back(clean(toJson(x), {"consumer"}));
+      }
+      if (!a.empty()) o[key] = std::move(a);
+    };
+    nest("keyauth_credentials", config.keyauthCredentials);
+    nest("basicauth_credentials", config.basicauthCredentials);
+    nest("jwt_secrets", config.jwtSecrets);
+    nest("acls", config.acls);
+    consumers.push_back(std::move(o));
+  }
+  // Plugins stay at the top level with their scope as references (kong.yml accepts both).
+  json::array plugins;
+  for (const auto& p : config.plugins) {
+    json::object o = clean(toJson(p), {"ordering"});
+    for (const char* k : {"route", "service", "consumer"}) {
+      if (auto it = o.find(k); it != o.end() && it->value().is_object())
+        it->value() = it->value().as_object().at("id");
+    }
+    // The config keeps its nulls: a null there is a value the schema knows.
+    boost::system::error_code ec;
+    json::value conf = json::parse(p.config, ec);
+    if (!ec) o["config"] = conf;
+    plugins.push_back(std::move(o));
+  }
   if (!services.empty()) doc["services"] = std::move(services);
   if (!looseRoutes.empty()) doc["routes"] = std::move(looseRoutes);
   if (!upstreams.empty()) doc["upstreams"] = std::move(upstreams);
+  if (!consumers.empty()) doc["consumers"] = std::move(consumers);
+  if (!plugins.empty()) doc["plugins"] = std::move(plugins);
   return doc;
 }
 
@@ -115,7 +148,7 @@ std::string exportYaml(const core::Config& config) {
 
 std::string configHash(const core::Config& config) {
   if (config.services.empty() && config.routes.empty() && config.upstreams.empty() &&
-      config.targets.empty()) {
+      config.targets.empty() && config.consumers.empty() && config.plugins.empty()) {
     return std::string(32, '0');
   }
   core::Config c = config;
@@ -123,6 +156,12 @@ std::string configHash(const core::Config& config) {
   for (auto& r : c.routes) r.createdAt = r.updatedAt = 0;
   for (auto& u : c.upstreams) u.createdAt = u.updatedAt = 0;
   for (auto& t : c.targets) t.createdAt = t.updatedAt = 0;
+  for (auto& x : c.consumers) x.createdAt = x.updatedAt = 0;
+  for (auto& x : c.keyauthCredentials) x.createdAt = 0;
+  for (auto& x : c.basicauthCredentials) x.createdAt = 0;
+  for (auto& x : c.jwtSecrets) x.createdAt = 0;
+  for (auto& x : c.acls) x.createdAt = 0;
+  for (auto& x : c.plugins) x.createdAt = x.updatedAt = 0;
   const std::string text = exportYaml(c);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -1,5 +1,7 @@
 #include "config/json_shapes.h"
 
+#include <boost/json.hpp>
+
 namespace archway::config {
 namespace {
 
@@ -151,6 +153,89 @@ boost::json::object toJson(const core::Target& t) {
   o["tags"] = arrayOrNull(t.tags);
   o["created_at"] = t.createdAt;
   o["updated_at"] = t.updatedAt;
+  return o;
+}
+
+namespace {
+boost::json::value foreign(const std::optional<std::string>& id) {
+  if (!id) return nullptr;
+  return boost::json::object{{"id", *id}};
+}
+}  // namespace
+
+boost::json::object toJson(const core::Consumer& c) {
+  boost::json::object o;
+  o["id"] = c.id;
+  o["username"] = optString(c.username);
+  o["custom_id"] = optString(c.customId);
+  o["tags"] = arrayOrNull(c.tags);
+  o["created_at"] = c.createdAt;
+  o["updated_at"] = c.updatedAt;
+  return o;
+}
+
+boost::json::object toJson(const core::KeyAuthCredential& k) {
+  boost::json::object o;
+  o["id"] = k.id;
+  o["consumer"] = boost::json::object{{"id", k.consumerId}};
+  o["key"] = k.key;
+  o["ttl"] = k.ttl ? boost::json::value(*k.ttl) : boost::json::value(nullptr);
+  o["tags"] = arrayOrNull(k.tags);
+  o["created_at"] = k.createdAt;
+  return o;
+}
+
+boost::json::object toJson(const core::BasicAuthCredential& b) {
+  boost::json::object o;
+  o["id"] = b.id;
+  o["consumer"] = boost::json::object{{"id", b.consumerId}};
+  o["username"] = b.username;
+  o["password"] = b.password;  // the hash, as Kong answers
+  o["tags"] = arrayOrNull(b.tags);
+  o["created_at"] = b.createdAt;
+  return o;
+}
+
+boost::json::object toJson(const core::JwtSecret& j) {
+  boost::json::object o;
+  o["id"] = j.id;
+  o["consumer"] = boost::json::object{{"id", j.consumerId}};
+  o["key"] = j.key;
+  o["secret"] = j.secret;
+  o["rsa_public_key"] = optString(j.rsaPublicKey);
+  o["algorithm"] = j.algorithm;
+  o["tags"] = arrayOrNull(j.tags);
+  o["created_at"] = j.createdAt;
+  return o;
+}
+
+boost::json::object toJson(const core::AclGroup& a) {
+  boost::json::object o;
+  o["id"] = a.id;
+  o["consumer"] = boost::json::object{{"id", a.consumerId}};
+  o["group"] = a.group;
+  o["tags"] = arrayOrNull(a.tags);
+  o["created_at"] = a.createdAt;
+  return o;
+}
+
+boost::json::object toJson(const core::Plugin& p) {
+  boost::json::object o;
+  o["id"] = p.id;
+  o["name"] = p.name;
+  o["instance_name"] = optString(p.instanceName);
+  boost::system::error_code ec;
+  boost::json::value config = boost::json::parse(p.config, ec);
+  o["config"] = ec ? boost::json::value(boost::json::object()) : config;
+  o["enabled"] = p.enabled;
+  o["protocols"] = arrayOrNull(p.protocols);
+  o["route"] = foreign(p.routeId);
+  o["service"] = foreign(p.serviceId);
+  o["consumer"] = foreign(p.consumerId);
+  o["tags"] = arrayOrNull(p.tags);
+  o["ordering"] = nullptr;
+  o["created_at"] = p.createdAt;
+  o["updated_at"] = p.updatedAt;
   return o;
 }
 

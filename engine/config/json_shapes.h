@@ -10,5 +10,11 @@ boost::json::object toJson(const core::Service& s);
 boost::json::object toJson(const core::Route& r);
 boost::json::object toJson(const core::Upstream& u);
 boost::json::object toJson(const core::Target& t);
+boost::json::object toJson(const core::Consumer& c);
+boost::json::object toJson(const core::KeyAuthCredential& k);
+boost::json::object toJson(const core::BasicAuthCredential& b);
+boost::json::object toJson(const core::JwtSecret& j);
+boost::json::object toJson(const core::AclGroup& a);
+boost::json::object toJson(const core::Plugin& p);
 
 }  // namespace archway::config

@@ -188,6 +188,27 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
       series.fill(es, intervalS_);
       frame->services.push_back(std::move(es));
     }
+    for (const auto& info : table->plugins) {
+      EntityShard::Delta d;
+      for (auto* w : workers_) {
+        if (auto* shard = w->peekRoute(info.slot)) shard->drainInto(d);
+      }
+      Series& series = plugins_[info.slot];
+      series.push(d, window);
+      EntityStats es;
+      series.fill(es, intervalS_);
+      PluginStats ps;
+      ps.routeId = info.routeId;
+      ps.route = info.routeName.empty() ? info.routeId : info.routeName;
+      ps.plugin = info.plugin;
+      ps.requests = es.requests;
+      // Recorded in ns: the "ms" of the summary are microseconds here.
+      ps.meanUs = es.latency10s.mean;
+      ps.p99Us = es.latency10s.p99;
+      ps.maxUs = es.latency10s.max;
+      ps.sumUs = es.requestLatency.sumMs;
+      frame->plugins.push_back(std::move(ps));
+    }
   }
   return frame;
 }

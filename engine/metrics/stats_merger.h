@@ -21,6 +21,13 @@ struct EntityTable {
     std::string id, name, serviceId, serviceName;
   };
   std::vector<RouteInfo> routes;
+  // Per-plugin timing slots (same slot space as routes). Their shards record nanoseconds where
+  // route shards record microseconds, so their summaries read one unit finer.
+  struct PluginInfo {
+    std::uint32_t slot;
+    std::string routeId, routeName, plugin;
+  };
+  std::vector<PluginInfo> plugins;
 };
 
 class StatsMerger {
@@ -59,6 +66,7 @@ class StatsMerger {
   Series total_;
   std::map<std::uint32_t, Series> routes_;  // by slot
   std::map<std::string, Series> services_;  // by service id
+  std::map<std::uint32_t, Series> plugins_;  // by slot
 };
 
 }  // namespace archway::metrics

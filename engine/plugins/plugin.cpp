@@ -198,6 +198,22 @@ void Context::setResponseBody(std::string_view b) {
   responseBodySet = true;
 }
 
+void Context::detachRequest() {
+  detached_.clear();
+  detached_.reserve(method.size() + path.size() + rawPath.size() + query.size() + host.size());
+  std::size_t offsets[5];
+  std::string_view* views[5] = {&method, &path, &rawPath, &query, &host};
+  for (int i = 0; i < 5; ++i) {
+    offsets[i] = detached_.size();
+    detached_.append(*views[i]);
+  }
+  for (int i = 0; i < 5; ++i) {
+    *views[i] = std::string_view(detached_).substr(offsets[i], views[i]->size());
+  }
+  reqHead_ = nullptr;
+  reqBase_ = nullptr;
+}
+
 void Context::reset() {
   route = nullptr;
   service = nullptr;

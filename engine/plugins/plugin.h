@@ -30,6 +30,9 @@ namespace archway::http {
 struct RequestHead;
 struct ResponseHead;
 }  // namespace archway::http
+namespace archway::trace {
+class TraceRecorder;
+}  // namespace archway::trace
 
 namespace archway::plugins {
 
@@ -173,6 +176,10 @@ class Context {
   WorkerEnv* worker = nullptr;
   // A trace id when this request is traced (W3C, 32 hex), else empty.
   std::string_view traceId;
+  // The request's span recorder (engine/trace/recorder.h), set by the proxy for every request
+  // while tracing is enabled, else null. Added for the opentelemetry plugin, whose log phase
+  // exports the spans; plugins read it, only the proxy records spans.
+  trace::TraceRecorder* trace = nullptr;
 
   // ------------------------------------------------------------- for the proxy and tests
   void reset();  // before each request; keeps capacity
@@ -181,6 +188,9 @@ class Context {
     reqBase_ = base;
   }
   void rebaseRequest(const char* base) { reqBase_ = base; }
+  // The buffer the head was parsed in is about to be reused (a streamed body): keep copies of
+  // method, path, query and host; headers are no longer available.
+  void detachRequest();
   void bindResponse(const http::ResponseHead* head, const char* base) {
     resHead_ = head;
     resBase_ = base;
@@ -204,6 +214,7 @@ class Context {
   const http::ResponseHead* resHead_ = nullptr;
   const char* resBase_ = nullptr;
   std::string_view body_, responseBody_;
+  std::string detached_;  // method, path, rawPath, query, host after detachRequest()
   bool exited_ = false;
   int exitStatus_ = 0;
   std::string exitBody_;

@@ -23,6 +23,8 @@
 #include "http/chunked_scanner.h"
 #include "http/head_parser.h"
 #include "http/head_writer.h"
+#include "plugins/chain.h"
+#include "plugins/plugin.h"
 #include "router/path.h"
 
 namespace archway::proxy {
@@ -56,30 +58,37 @@ std::uint64_t usSince(Clock::time_point t0) {
 
 std::string_view reasonFor(int status) {
   switch (status) {
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Payload Too Large";
-    case 414:
-      return "URI Too Long";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Error";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a teapot";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 400 ? "OK" : "Error";
   }
 }
 
@@ -125,6 +134,54 @@ void appendNumber(std::string& out, std::uint64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
+}
+
+// True when plugin edits replace or remove the headers named `name` (an `add` keeps them).
+bool editedAway(const std::vector<plugins::HeaderEdit>& edits, std::string_view name) {
+  for (const auto& e : edits) {
+    if (e.op != plugins::HeaderEdit::Op::add && iequals(e.name, name)) return true;
+  }
+  return false;
+}
+
+// The headers plugin edits leave, in order: a set or add counts unless a later set or remove
+// of the same name supersedes it. appendHeader refuses names and values that could inject a
+// header line.
+void appendEdited(std::string& out, const std::vector<plugins::HeaderEdit>& edits) {
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    const auto& e = edits[i];
+    if (e.op == plugins::HeaderEdit::Op::remove) continue;
+    bool superseded = false;
+    for (std::size_t j = i + 1; j < edits.size() && !superseded; ++j) {
+      superseded = edits[j].op != plugins::HeaderEdit::Op::add && iequals(edits[j].name, e.name);
+    }
+    if (!superseded) http::appendHeader(out, e.name, e.value);
+  }
+}
+
+// Decodes a chunked body the ChunkedScanner accepted (so it is well formed) into `out`.
+void dechunk(const char* p, std::size_t n, std::string& out) {
+  out.clear();
+  const char* end = p + n;
+  while (p < end) {
+    std::size_t size = 0;
+    while (p < end && std::isxdigit(static_cast<unsigned char>(*p))) {
+      char c = *p++;
+      size = size * 16 + static_cast<std::size_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    while (p < end && *p != '\n') ++p;  // extensions and CR
+    ++p;
+    if (size == 0) break;
+    if (p + size > end) break;
+    out.append(p, size);
+    p += size + 2;  // data and CRLF
+  }
+}
+
+std::int64_t wallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // A byte buffer with a read and a write position. Grows (never shrinks) up to a bound.
@@ -277,6 +334,138 @@ struct ProxyWorker::Impl {
       : ctx(c), source(s), limits(l), stats(st), resolver(c), sweeper(c) {
     parseLimits.maxHeaderBytes = limits.maxHeaderBytes;
     responseLimits.maxHeaderBytes = std::max<std::size_t>(limits.maxHeaderBytes, 64 * 1024);
+    workerEnv.io = &ctx;
+    workerEnv.index = limits.workerIndex;
+    workerEnv.count = limits.workerCount;
+    requestIdPrefix = core::uuid4().substr(0, 8) + core::uuid4().substr(9, 4) +
+                      core::uuid4().substr(14, 4);
+  }
+
+  plugins::WorkerEnv workerEnv;
+  std::string requestIdPrefix;  // 16 hex digits, random per worker
+  std::uint64_t requestCounter = 0;
+
+  // Runs one phase of a chain. Rewrite and access stop at the first exit; OPTIONS requests
+  // skip plugins that do not run on preflight. The time each plugin takes adds up in `ns`.
+  static void runPhase(const plugins::Chain& chain, plugins::Context& c, std::uint8_t phase,
+                       std::vector<std::uint64_t>& ns, bool preflight) {
+    const bool early = phase == plugins::Instance::kRewrite || phase == plugins::Instance::kAccess;
+    for (std::size_t i = 0; i < chain.entries.size(); ++i) {
+      const auto& e = chain.entries[i];
+      if (!(e.phases & phase)) continue;
+      const plugins::Instance* inst = e.select(c.consumer);
+      if (!inst || !(inst->phases() & phase)) continue;
+      if (early && preflight && !inst->runOnPreflight()) continue;
+      c.enter(i);
+      const auto t = Clock::now();
+      switch (phase) {
+        case plugins::Instance::kRewrite:
+          inst->rewrite(c);
+          break;
+        case plugins::Instance::kAccess:
+          inst->access(c);
+          break;
+        case plugins::Instance::kHeaderFilter:
+          inst->headerFilter(c);
+          break;
+        case plugins::Instance::kBodyFilter:
+          inst->bodyFilter(c);
+          break;
+        default:
+          inst->log(c);
+          break;
+      }
+      ns[i] += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+      if (early && c.exited()) return;
+    }
+  }
+
+  // Rewrite then access; a coroutine only when some plugin's access waits on I/O.
+  awaitable<void> runAccessAsync(const plugins::Chain& chain, plugins::Context& c,
+                                 std::vector<std::uint64_t>& ns, bool preflight) {
+    runPhase(chain, c, plugins::Instance::kRewrite, ns, preflight);
+    if (c.exited()) co_return;
+    for (std::size_t i = 0; i < chain.entries.size(); ++i) {
+      const auto& e = chain.entries[i];
+      if (!(e.phases & plugins::Instance::kAccess)) continue;
+      const plugins::Instance* inst = e.select(c.consumer);
+      if (!inst || !(inst->phases() & plugins::Instance::kAccess)) continue;
+      if (preflight && !inst->runOnPreflight()) continue;
+      c.enter(i);
+      const auto t = Clock::now();
+      if (inst->asyncAccess())
+        co_await inst->accessAsync(c);
+      else
+        inst->access(c);
+      ns[i] += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+      if (c.exited()) co_return;
+    }
+  }
+
+  // The log phase, then the time each plugin took into its stats slot.
+  void finishPlugins(const Snapshot& snap, const plugins::Chain& chain, plugins::Context& c,
+                     std::vector<std::uint64_t>& ns, int status, std::uint64_t totalUs,
+                     std::uint64_t upstreamUs, std::uint64_t bytesIn, std::uint64_t bytesOut) {
+    c.status = status;
+    c.totalUs = totalUs;
+    c.upstreamUs = upstreamUs;
+    c.kongUs = totalUs > upstreamUs ? totalUs - upstreamUs : 0;
+    c.bytesIn = bytesIn;
+    c.bytesOut = bytesOut;
+    if (chain.phases & plugins::Instance::kLog)
+      runPhase(chain, c, plugins::Instance::kLog, ns, false);
+    for (std::size_t i = 0; i < chain.entries.size(); ++i) {
+      if (!ns[i]) continue;
+      const auto slot = chain.entries[i].timingSlot;
+      if (slot < snap.pluginStatsSlots.size()) {
+        if (auto* shard = stats.route(snap.pluginStatsSlots[slot]))
+          shard->record({200, ns[i], 0, 0, 0, false});
+      }
+    }
+  }
+
+  // A response a plugin produced (Kong's kong.response.exit): header_filter runs first, so
+  // plugins like cors and rate-limiting still add their headers.
+  void exitHead(std::string& out, const plugins::Chain& chain, plugins::Context& c,
+                std::vector<std::uint64_t>& ns, bool keepAlive, bool head, std::uint64_t latencyUs,
+                int versionMinor) {
+    if (chain.phases & plugins::Instance::kHeaderFilter)
+      runPhase(chain, c, plugins::Instance::kHeaderFilter, ns, false);
+    const std::string_view body = c.exitBody();
+    out.clear();
+    http::appendStatusLine(out, c.exitStatus(), reasonFor(c.exitStatus()));
+    if (!body.empty() && !c.exitContentType().empty() && !editedAway(c.responseEdits, "content-type"))
+      out.append("Content-Type: "sv).append(c.exitContentType()).append("\r\n"sv);
+    out.append("Content-Length: "sv);
+    appendNumber(out, body.size());
+    out.append("\r\nServer: "sv).append(kServer);
+    out.append("\r\nX-Kong-Response-Latency: "sv);
+    appendNumber(out, latencyUs / 1000);
+    out.append("\r\n"sv);
+    appendEdited(out, c.responseEdits);
+    if (!keepAlive)
+      out.append("Connection: close\r\n"sv);
+    else if (versionMinor == 0)
+      out.append("Connection: keep-alive\r\n"sv);
+    out.append("\r\n"sv);
+    if (!head) out.append(body);
+  }
+
+  // Fills the request fields plugins read. Views point into `base` (and `path` into the
+  // normalised copy when there is one), so this runs again after the buffer moved.
+  static void describeRequest(plugins::Context& c, const http::RequestHead& req, const char* base,
+                              std::string_view path, std::string_view host) {
+    c.bindRequest(&req, base);
+    c.method = req.method.in(base);
+    c.rawPath = req.path.in(base);
+    c.path = path;
+    c.query = req.query.in(base);
+    c.host = host;
+    c.contentLength = req.contentLength;
+    c.chunked = req.chunked;
+    c.expectContinue = req.expectContinue;
   }
 
   // A live downstream connection, registered for timeouts, drain and shutdown. What it waits
@@ -419,14 +608,17 @@ struct ProxyWorker::Impl {
   void disarm(Session& s) { s.deadline = Clock::time_point::max(); }
 
   // Kong's error: JSON body, Server header, closes when asked.
-  static void errorHead(std::string& out, int status, std::string_view body, bool keepAlive) {
+  static void errorHead(std::string& out, int status, std::string_view body, bool keepAlive,
+                        const std::vector<plugins::HeaderEdit>* edits = nullptr) {
     out.clear();
     http::appendStatusLine(out, status, reasonFor(status));
     out.append("Content-Type: application/json; charset=utf-8\r\nServer: "sv);
     out.append(kServer);
     out.append("\r\nContent-Length: "sv);
     appendNumber(out, body.size());
-    out.append(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+    out.append("\r\n"sv);
+    if (edits) appendEdited(out, *edits);
+    out.append(keepAlive ? "\r\n" : "Connection: close\r\n\r\n");
     out.append(body);
   }
 
@@ -612,6 +804,9 @@ struct ProxyWorker::Impl {
     out.reserve(1024);
     http::ChunkedScanner reqScanner, resScanner;
     Balancing bal;
+    plugins::Context pctx;
+    std::vector<std::uint64_t> pluginNs;
+    std::string plainBody;  // a de-chunked body for plugins
     const char* curBase = nullptr;
     std::string hashPath;
     HashContext hashCtx;
@@ -678,12 +873,13 @@ struct ProxyWorker::Impl {
       std::shared_ptr<const Snapshot> snap = currentSnapshot();  // held for this request
       std::string_view rawPath = req.path.in(base);
       std::string_view path = rawPath;
-      bool badPath = false;
+      bool badPath = false, normalizedPath = false;
       if (rawPath.find('%') != std::string_view::npos ||
           rawPath.find("/.") != std::string_view::npos ||
           rawPath.find("//") != std::string_view::npos) {
         badPath = !router::normalizePath(rawPath, normalized);
         path = normalized;
+        normalizedPath = true;
       }
       router::RequestView view;
       view.method = req.method.in(base);
@@ -742,7 +938,7 @@ struct ProxyWorker::Impl {
         continue;
       }
 
-      // ---- build the upstream request ----
+      // ---- the route's service and its balancer ----
       const router::CompiledRoute& cr = *m.route;
       const core::Route& route = *cr.route;
       const core::Service& svc = *cr.service;
@@ -768,90 +964,59 @@ struct ProxyWorker::Impl {
           if (bal.current < 0) early = Failure::noPeer;
         }
       }
-      std::string_view rest =
-          route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
-      std::string_view servicePath = svc.path ? std::string_view(*svc.path) : std::string_view("/");
-      target.clear();
-      if (rest.empty()) {
-        target.append(servicePath);
-      } else if (servicePath.back() == '/' && rest.front() == '/') {
-        target.append(servicePath).append(rest.substr(1));
-      } else if (route.pathHandling == "v1" && servicePath.back() != '/' && rest.front() != '/') {
-        target.append(servicePath).append("/"sv).append(rest);
-      } else if (!svc.path && rest.front() != '/') {
-        target.append("/"sv).append(rest);
-      } else {
-        target.append(svc.path ? servicePath : std::string_view()).append(rest);
+      // ---- plugins: rewrite and access, before the body unless a plugin reads it ----
+      const plugins::Chain* chain = nullptr;
+      if (snap->plugins) {
+        const auto& ch = snap->plugins->forRoute(cr.index);
+        if (!ch.empty()) chain = &ch;
       }
-      if (!req.query.empty()) target.append("?"sv).append(req.query.in(base));
-
-      x.head.clear();
-      http::appendRequestLine(x.head, req.method.in(base), target);
-      std::string_view xff;
-      std::string_view hostValue = view.host;
-      for (const auto& h : req.headers) {
-        if (h.hopByHop) continue;
-        if (h.id == http::HeaderId::host) {
-          if (route.preserveHost) http::appendHeader(x.head, "Host", h.value.in(base));
-          continue;
+      const bool preflight = req.methodId == http::Method::options;
+      if (chain) {
+        pctx.reset();
+        pctx.worker = &workerEnv;
+        pctx.route = &route;
+        pctx.service = &svc;
+        pctx.clientIp = clientIp;
+        pctx.port = clientEp.port() ? static_cast<std::uint16_t>(std::atoi(localPort.c_str())) : 0;
+        pctx.startedAtMs = wallMs();
+        describeRequest(pctx, req, base, path, view.host);
+        if (chain->phases & plugins::Instance::kLog) {
+          pctx.requestId = requestIdPrefix;
+          char hex[17];
+          std::snprintf(hex, sizeof hex, "%016llx",
+                        static_cast<unsigned long long>(++requestCounter));
+          pctx.requestId.append(hex);
         }
-        std::string_view name = h.name.in(base);
-        switch (ownedHeader(name)) {
-          case Owned::none:
-            break;
-          case Owned::xForwardedFor:
-            xff = h.value.in(base);
-            continue;
-          case Owned::expect:
-            if (req.expectContinue) continue;
-            break;
-          case Owned::forwarded:
-          case Owned::via:
-            continue;
-        }
-        x.head.append(name).append(": "sv).append(h.value.in(base)).append("\r\n"sv);
-      }
-      if (!route.preserveHost || req.host < 0) {
-        // Kong: the service host, or with an upstream the picked target's host (or the
-        // upstream's host_header); the port unless it is the scheme's default.
-        std::string_view hostName = svc.host;
-        std::uint16_t hostPort = svc.port;
-        if (bal.bal && bal.current >= 0) {
-          const auto& t = bal.bal->target(bal.current);
-          hostName = t.address.host;
-          hostPort = t.address.port;
-        }
-        if (bal.bal && bal.bal->hostHeader()) {
-          x.head.append("Host: "sv).append(*bal.bal->hostHeader());
-        } else {
-          x.head.append("Host: "sv).append(hostName);
-          if (!((hostPort == 80 && svc.protocol == "http") ||
-                (hostPort == 443 && svc.protocol == "https"))) {
-            x.head.append(":"sv);
-            appendNumber(x.head, hostPort);
+        pluginNs.assign(chain->entries.size(), 0);
+        if (!chain->needsRequestBody) {
+          if (chain->asyncAccess)
+            co_await runAccessAsync(*chain, pctx, pluginNs, preflight);
+          else {
+            runPhase(*chain, pctx, plugins::Instance::kRewrite, pluginNs, preflight);
+            if (!pctx.exited())
+              runPhase(*chain, pctx, plugins::Instance::kAccess, pluginNs, preflight);
           }
         }
-        x.head.append("\r\n"sv);
+        if (pctx.exited()) {
+          // The body was not read: keep the connection only when all of it is already here.
+          const std::size_t here = in.size() - req.headEnd;
+          const bool bodyHere =
+              !hasBody || (!req.chunked && static_cast<std::int64_t>(here) >= req.contentLength);
+          keepAlive = keepAlive && bodyHere && !draining;
+          exitHead(out, *chain, pctx, pluginNs, keepAlive, head, usSince(t0), req.versionMinor);
+          arm(s, clientTimeoutMs);
+          auto [wec, wn] = co_await asio::async_write(client, asio::buffer(out), kTuple);
+          const int st = pctx.exitStatus();
+          finishPlugins(*snap, *chain, pctx, pluginNs, st, usSince(t0), 0, bytesIn, wn);
+          metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
+          stats.global().record(sample);
+          routeShard->record(sample);
+          if (wec || !keepAlive) break;
+          in.consume(req.headEnd + (hasBody ? static_cast<std::size_t>(req.contentLength) : 0));
+          continue;
+        }
       }
-      if (req.chunked) x.head.append("Transfer-Encoding: chunked\r\n"sv);
-      x.head.append("X-Forwarded-For: "sv);
-      if (!xff.empty()) x.head.append(xff).append(", "sv);
-      x.head.append(clientIp).append("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: "sv);
-      std::string_view hostOnly = hostValue;
-      if (auto colon = hostOnly.rfind(':');
-          colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
-        hostOnly = hostOnly.substr(0, colon);
-      }
-      x.head.append(hostOnly).append("\r\nX-Forwarded-Port: "sv).append(localPort);
-      x.head.append("\r\nX-Forwarded-Path: "sv).append(path);
-      if (route.stripPath && m.matchedLength > 0) {
-        x.head.append("\r\nX-Forwarded-Prefix: "sv).append(path.substr(0, m.matchedLength));
-      }
-      x.head.append("\r\nX-Real-IP: "sv)
-          .append(clientIp)
-          .append("\r\nVia: "sv)
-          .append(kVia)
-          .append("\r\n\r\n"sv);
+
 
       // ---- the part of the body already read ----
       const char* afterHead = in.data() + req.headEnd;
@@ -932,6 +1097,160 @@ struct ProxyWorker::Impl {
         curBase = in.data();
       }
       bytesIn += x.bodyBuffered;
+      const std::size_t clientBody = x.bodyBuffered;  // what to consume from `in`
+
+      // The buffer may have moved while the body was read: views into it are taken again.
+      base = in.data();
+      curBase = base;
+      if (!normalizedPath) path = req.path.in(base);
+      view.host = !req.authority.empty() ? req.authority.in(base)
+                  : req.host >= 0        ? req.headers[req.host].value.in(base)
+                                         : std::string_view{};
+      view.method = req.method.in(base);
+      if (chain) {
+        describeRequest(pctx, req, base, path, view.host);
+        if (chain->needsRequestBody) {
+          if (x.bodyComplete) {
+            if (reqFraming == Framing::chunked) {
+              dechunk(x.bodyData, x.bodyBuffered, plainBody);
+              pctx.setBody(plainBody);
+            } else {
+              pctx.setBody(std::string_view(x.bodyData, x.bodyBuffered));
+            }
+          }
+          if (chain->asyncAccess)
+            co_await runAccessAsync(*chain, pctx, pluginNs, preflight);
+          else {
+            runPhase(*chain, pctx, plugins::Instance::kRewrite, pluginNs, preflight);
+            if (!pctx.exited())
+              runPhase(*chain, pctx, plugins::Instance::kAccess, pluginNs, preflight);
+          }
+          if (pctx.exited()) {
+            keepAlive = keepAlive && x.bodyComplete && !draining;
+            exitHead(out, *chain, pctx, pluginNs, keepAlive, head, usSince(t0), req.versionMinor);
+            arm(s, clientTimeoutMs);
+            auto [wec, wn] = co_await asio::async_write(client, asio::buffer(out), kTuple);
+            const int st = pctx.exitStatus();
+            finishPlugins(*snap, *chain, pctx, pluginNs, st, usSince(t0), 0, bytesIn, wn);
+            metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
+            stats.global().record(sample);
+            routeShard->record(sample);
+            if (wec || !keepAlive) break;
+            in.consume(req.headEnd + clientBody);
+            continue;
+          }
+        }
+      }
+
+      // ---- build the upstream request ----
+      std::string_view rest =
+          route.stripPath ? path.substr(std::min(m.matchedLength, path.size())) : path;
+      std::string_view servicePath = svc.path ? std::string_view(*svc.path) : std::string_view("/");
+      target.clear();
+      if (rest.empty()) {
+        target.append(servicePath);
+      } else if (servicePath.back() == '/' && rest.front() == '/') {
+        target.append(servicePath).append(rest.substr(1));
+      } else if (route.pathHandling == "v1" && servicePath.back() != '/' && rest.front() != '/') {
+        target.append(servicePath).append("/"sv).append(rest);
+      } else if (!svc.path && rest.front() != '/') {
+        target.append("/"sv).append(rest);
+      } else {
+        target.append(svc.path ? servicePath : std::string_view()).append(rest);
+      }
+      if (chain && pctx.upstreamPathSet) target = pctx.upstreamPath;
+      if (chain && pctx.upstreamQuerySet) {
+        if (!pctx.upstreamQuery.empty()) target.append("?"sv).append(pctx.upstreamQuery);
+      } else if (!req.query.empty()) {
+        target.append("?"sv).append(req.query.in(base));
+      }
+      const bool bodyReplaced = chain && pctx.upstreamBodySet && x.bodyComplete;
+      const bool edits = chain && !pctx.requestEdits.empty();
+
+      x.head.clear();
+      http::appendRequestLine(
+          x.head, chain && pctx.upstreamMethodSet ? std::string_view(pctx.upstreamMethod)
+                                                   : req.method.in(base),
+          target);
+      std::string_view xff;
+      std::string_view hostValue = view.host;
+      for (const auto& h : req.headers) {
+        if (h.hopByHop) continue;
+        if (h.id == http::HeaderId::host) {
+          if (route.preserveHost) http::appendHeader(x.head, "Host", h.value.in(base));
+          continue;
+        }
+        std::string_view name = h.name.in(base);
+        if (bodyReplaced && h.id == http::HeaderId::contentLength) continue;
+        if (edits && editedAway(pctx.requestEdits, name)) continue;
+        switch (ownedHeader(name)) {
+          case Owned::none:
+            break;
+          case Owned::xForwardedFor:
+            xff = h.value.in(base);
+            continue;
+          case Owned::expect:
+            if (req.expectContinue) continue;
+            break;
+          case Owned::forwarded:
+          case Owned::via:
+            continue;
+        }
+        x.head.append(name).append(": "sv).append(h.value.in(base)).append("\r\n"sv);
+      }
+      if (!route.preserveHost || req.host < 0) {
+        // Kong: the service host, or with an upstream the picked target's host (or the
+        // upstream's host_header); the port unless it is the scheme's default.
+        std::string_view hostName = svc.host;
+        std::uint16_t hostPort = svc.port;
+        if (bal.bal && bal.current >= 0) {
+          const auto& t = bal.bal->target(bal.current);
+          hostName = t.address.host;
+          hostPort = t.address.port;
+        }
+        if (bal.bal && bal.bal->hostHeader()) {
+          x.head.append("Host: "sv).append(*bal.bal->hostHeader());
+        } else {
+          x.head.append("Host: "sv).append(hostName);
+          if (!((hostPort == 80 && svc.protocol == "http") ||
+                (hostPort == 443 && svc.protocol == "https"))) {
+            x.head.append(":"sv);
+            appendNumber(x.head, hostPort);
+          }
+        }
+        x.head.append("\r\n"sv);
+      }
+      if (req.chunked && !bodyReplaced) x.head.append("Transfer-Encoding: chunked\r\n"sv);
+      if (bodyReplaced) {
+        x.head.append("Content-Length: "sv);
+        appendNumber(x.head, pctx.upstreamBody.size());
+        x.head.append("\r\n"sv);
+      }
+      x.head.append("X-Forwarded-For: "sv);
+      if (!xff.empty()) x.head.append(xff).append(", "sv);
+      x.head.append(clientIp).append("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: "sv);
+      std::string_view hostOnly = hostValue;
+      if (auto colon = hostOnly.rfind(':');
+          colon != std::string_view::npos && hostOnly.find(']') == std::string_view::npos) {
+        hostOnly = hostOnly.substr(0, colon);
+      }
+      x.head.append(hostOnly).append("\r\nX-Forwarded-Port: "sv).append(localPort);
+      x.head.append("\r\nX-Forwarded-Path: "sv).append(path);
+      if (route.stripPath && m.matchedLength > 0) {
+        x.head.append("\r\nX-Forwarded-Prefix: "sv).append(path.substr(0, m.matchedLength));
+      }
+      x.head.append("\r\nX-Real-IP: "sv)
+          .append(clientIp)
+          .append("\r\nVia: "sv)
+          .append(kVia)
+          .append("\r\n"sv);
+      if (edits) appendEdited(x.head, pctx.requestEdits);
+      x.head.append("\r\n"sv);
+      if (chain && (chain->phases & plugins::Instance::kLog)) pctx.upstreamUri = target;
+      if (bodyReplaced) {
+        x.bodyData = pctx.upstreamBody.data();
+        x.bodyBuffered = pctx.upstreamBody.size();
+      }
 
       // ---- send, stream the rest of the body, read the response head ----
       const auto tu = Clock::now();
@@ -964,8 +1283,10 @@ struct ProxyWorker::Impl {
       bool clientFailed = false;
       if (f == Failure::none && !x.bodyComplete) {
         // Streamed: from here the request cannot be retried.
-        in.consume(req.headEnd + x.bodyBuffered);
+        in.consume(req.headEnd + clientBody);
         hashCtx.valid = false;
+        // The relay reuses (and may regrow) the buffer the head was parsed in.
+        if (chain) pctx.detachRequest();
         s.upstream = x.conn.get();
         bool okBody = co_await relayBody(s, client, in, x.conn->socket, reqFraming, reqRemaining,
                                          &reqScanner, clientTimeoutMs, svc.writeTimeout);
@@ -976,7 +1297,7 @@ struct ProxyWorker::Impl {
         }
         bytesIn += reqFraming == Framing::length ? reqRemaining : reqScanner.dataBytes();
       } else {
-        in.consume(req.headEnd + x.bodyBuffered);
+        in.consume(req.headEnd + clientBody);
         hashCtx.valid = false;
       }
       http::ResponseHead* rh = nullptr;
@@ -1047,10 +1368,21 @@ struct ProxyWorker::Impl {
                                                        : kBadGateway;
         // The request body may be half read: only keep the connection when it was complete.
         keepAlive = keepAlive && x.bodyComplete && !clientFailed && !draining;
-        errorHead(out, status, body, keepAlive);
+        if (chain) {
+          pctx.status = status;
+          pctx.source = plugins::Source::kong;
+          pctx.tries = static_cast<int>(bal.tried.size()) + 1;
+          if (chain->phases & plugins::Instance::kHeaderFilter)
+            runPhase(*chain, pctx, plugins::Instance::kHeaderFilter, pluginNs, false);
+        }
+        errorHead(out, status, body, keepAlive, chain ? &pctx.responseEdits : nullptr);
         if (head) out.resize(out.size() - body.size());
         arm(s, clientTimeoutMs);
         auto [wec, wn] = co_await asio::async_write(client, asio::buffer(out), kTuple);
+        if (chain) {
+          finishPlugins(*snap, *chain, pctx, pluginNs, status, usSince(t0), upstreamUs, bytesIn,
+                        wn);
+        }
         metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, wn, true};
         stats.global().record(sample);
         routeShard->record(sample);
@@ -1087,7 +1419,9 @@ struct ProxyWorker::Impl {
       // response_buffering (Kong's default): take a response of up to kResponseBufferBytes
       // from the upstream before writing to the client, so a slow client does not hold the
       // upstream connection, and the head and body leave in one write. Larger bodies stream.
-      if (!resComplete && route.responseBuffering && resFraming != Framing::untilClose &&
+      const bool pluginsReadBody = chain && chain->needsResponseBody;
+      if (!resComplete && (route.responseBuffering || pluginsReadBody) &&
+          resFraming != Framing::untilClose &&
           (resFraming == Framing::chunked || resRemaining <= kResponseBufferBytes)) {
         s.upstream = &c;
         while (!resComplete) {
@@ -1119,10 +1453,47 @@ struct ProxyWorker::Impl {
       }
 
       const char* rbase = c.buffer.data();  // after any growth above
+      bool resBodyReplaced = false;
+      if (chain) {
+        pctx.status = status;
+        pctx.upstreamStatus = status;
+        pctx.source = plugins::Source::upstream;
+        pctx.tries = static_cast<int>(bal.tried.size()) + 1;
+        pctx.bindResponse(rh, rbase);
+        if (pluginsReadBody && resComplete && resFraming != Framing::none) {
+          if (resFraming == Framing::chunked) {
+            dechunk(rbase + rh->headEnd, rbuffered, plainBody);
+            pctx.setResponseBodyView(plainBody);
+          } else {
+            pctx.setResponseBodyView(std::string_view(rbase + rh->headEnd, rbuffered));
+          }
+        }
+        if (chain->phases & plugins::Instance::kHeaderFilter)
+          runPhase(*chain, pctx, plugins::Instance::kHeaderFilter, pluginNs, false);
+        if (pctx.responseBodyAvailable && (chain->phases & plugins::Instance::kBodyFilter))
+          runPhase(*chain, pctx, plugins::Instance::kBodyFilter, pluginNs, false);
+        resBodyReplaced = pctx.responseBodySet && resComplete && resFraming != Framing::none;
+      }
       out.clear();
       http::appendStatusLine(out, rh->status, rh->reason.in(rbase));
-      http::appendEndToEndHeaders(out, rbase, rh->headers);
-      if (rh->chunked) out.append("Transfer-Encoding: chunked\r\n"sv);
+      if (chain && (resBodyReplaced || !pctx.responseEdits.empty())) {
+        for (const auto& h : rh->headers) {
+          if (h.hopByHop) continue;
+          if (resBodyReplaced && h.id == http::HeaderId::contentLength) continue;
+          std::string_view name = h.name.in(rbase);
+          if (editedAway(pctx.responseEdits, name)) continue;
+          out.append(name).append(": "sv).append(h.value.in(rbase)).append("\r\n"sv);
+        }
+        appendEdited(out, pctx.responseEdits);
+        if (resBodyReplaced) {
+          out.append("Content-Length: "sv);
+          appendNumber(out, pctx.newResponseBody.size());
+          out.append("\r\n"sv);
+        }
+      } else {
+        http::appendEndToEndHeaders(out, rbase, rh->headers);
+      }
+      if (rh->chunked && !resBodyReplaced) out.append("Transfer-Encoding: chunked\r\n"sv);
       out.append("Via: "sv).append(kVia).append("\r\nX-Kong-Upstream-Latency: "sv);
       appendNumber(out, upstreamUs / 1000);
       out.append("\r\nX-Kong-Proxy-Latency: "sv);
@@ -1140,8 +1511,9 @@ struct ProxyWorker::Impl {
       }
       out.append("\r\n\r\n"sv);
       arm(s, clientTimeoutMs);
-      std::array<asio::const_buffer, 2> bufs{asio::buffer(out),
-                                             asio::buffer(rbase + rh->headEnd, rbuffered)};
+      std::array<asio::const_buffer, 2> bufs{
+          asio::buffer(out), resBodyReplaced ? asio::buffer(pctx.newResponseBody)
+                                          : asio::buffer(rbase + rh->headEnd, rbuffered)};
       std::size_t wn = 0;
       boost::system::error_code wec;
       if (!trySend(client, bufs, wn, wec) && !wec) {
@@ -1153,6 +1525,8 @@ struct ProxyWorker::Impl {
       bool upstreamReusable = !wec && rh->keepAlive && !resScanner.error();
       c.buffer.consume(rh->headEnd + rbuffered);
       if (!wec && !resComplete) {
+        // The relay reuses the buffer the response head was parsed in: its headers go.
+        if (chain) pctx.bindResponse(nullptr, nullptr);
         s.upstream = &c;
         bool okBody = co_await relayBody(s, c.socket, c.buffer, client, resFraming, resRemaining,
                                          &resScanner, svc.readTimeout, clientTimeoutMs);
@@ -1175,6 +1549,10 @@ struct ProxyWorker::Impl {
         givePooled(poolKey, std::move(x.conn));
       } else {
         x.conn.reset();
+      }
+      if (chain) {
+        finishPlugins(*snap, *chain, pctx, pluginNs, status, usSince(t0), upstreamUs, bytesIn,
+                      bytesOut);
       }
       metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
       stats.global().record(sample);

@@ -22,6 +22,9 @@ struct ProxyLimits {
   std::size_t upstreamPoolSize = 512;
   std::uint64_t upstreamMaxRequests = 10000;
   std::chrono::seconds upstreamIdleTimeout{60};
+  // This worker's place among the engine's workers (plugins keep per-worker state).
+  int workerIndex = 0;
+  int workerCount = 1;
 };
 
 class ProxyWorker {

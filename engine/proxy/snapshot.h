@@ -12,6 +12,7 @@
 #include "balancer/upstream_balancer.h"
 #include "core/entities.h"
 #include "metrics/stats_merger.h"
+#include "plugins/chain.h"
 #include "router/router.h"
 
 namespace archway::proxy {
@@ -25,6 +26,10 @@ struct Snapshot {
   // upstream.name). Keyed by the service in `config`, so the request path hashes a pointer.
   std::unordered_map<const core::Service*, std::shared_ptr<const balancer::UpstreamBalancer>>
       serviceBalancers;
+  // Plugin chains per route; null when the config has no plugins.
+  std::shared_ptr<const plugins::CompiledPlugins> plugins;
+  // Stats slot of each of plugins->timingSlots() (stable across reloads).
+  std::vector<std::uint32_t> pluginStatsSlots;
 };
 
 // The published snapshot. Workers check `generation()` (one relaxed load) per request and take
