@@ -8,8 +8,11 @@
 #include <boost/url/parse.hpp>
 
 #include "admin/entity_handlers.h"
+#include "admin/paging.h"
+#include "admin/plugin_handlers.h"
 #include "config/export.h"
 #include "config/json_shapes.h"
+#include "plugins/prometheus/prometheus.h"
 
 namespace archway::admin {
 namespace json = boost::json;
@@ -23,7 +26,6 @@ AdminResponse message(int status, std::string_view m) {
   return respond(status, json::object{{"message", m}});
 }
 
-// Kong's invalid size error (code 9).
 // VmRSS of this process, for the memory gauge.
 std::uint64_t residentBytes() {
   FILE* f = std::fopen("/proc/self/statm", "r");
@@ -34,56 +36,6 @@ std::uint64_t residentBytes() {
   return n == 2 ? static_cast<std::uint64_t>(resident) *
                       static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE))
                 : 0;
-}
-
-AdminResponse invalidSize(std::string_view why) {
-  return respond(400, json::object{{"code", 9}, {"name", "invalid size"}, {"message", why}});
-}
-
-// Kong paginates with an opaque offset; ours is the index of the next entity, base64-free
-// but documented as opaque.
-template <class Entity>
-AdminResponse page(const std::vector<Entity>& all, std::string_view collection,
-                   const boost::urls::params_view& params) {
-  std::size_t size = 100;
-  std::size_t offset = 0;
-  for (auto p : params) {
-    if (p.key == "size") {
-      try {
-        std::size_t used = 0;
-        long long v = std::stoll(std::string(p.value), &used);
-        if (used != p.value.size()) return invalidSize("size must be a number");
-        if (v < 1 || v > 1000) return invalidSize("size must be an integer between 1 and 1000");
-        size = static_cast<std::size_t>(v);
-      } catch (...) {
-        return invalidSize("size must be a number");
-      }
-    } else if (p.key == "offset") {
-      try {
-        offset = static_cast<std::size_t>(std::stoull(std::string(p.value)));
-      } catch (...) {
-        return respond(
-            400, json::object{{"code", 7},
-                              {"name", "invalid offset"},
-                              {"message", "'" + std::string(p.value) +
-                                              "' is not a valid offset: bad base64 encoding"}});
-      }
-    }
-  }
-  json::array data;
-  for (std::size_t i = offset; i < all.size() && data.size() < size; ++i)
-    data.push_back(config::toJson(all[i]));
-  json::object out;
-  out["data"] = std::move(data);
-  std::size_t next = offset + size;
-  if (next < all.size()) {
-    out["offset"] = std::to_string(next);
-    out["next"] = "/" + std::string(collection) + "?offset=" + std::to_string(next) +
-                  "&size=" + std::to_string(size);
-  } else {
-    out["next"] = nullptr;
-  }
-  return respond(200, out);
 }
 
 template <class Entity>
@@ -120,6 +72,10 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
   static const core::Config kEmpty;
   const core::Config& cfg = config ? *config : kEmpty;
 
+  if (auto r = handleConsumersAndPlugins(ctx_, req, segs, req.target)) {
+    if (req.method == "HEAD") r->body.clear();
+    return *r;
+  }
   auto known = [&]() -> bool {
     if (segs.empty()) return true;
     if (segs[0] == "status" && segs.size() == 1) return true;
@@ -180,6 +136,12 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     in.nodeId = ctx_.nodeId;
     in.version = ctx_.version;
     in.residentBytes = residentBytes();
+    if (auto g = plugins::prometheusGroups(cfg)) {
+      in.groups.statusCode = g->statusCode;
+      in.groups.latency = g->latency;
+      in.groups.bandwidth = g->bandwidth;
+      in.groups.upstreamHealth = g->upstreamHealth;
+    }
     AdminResponse r{200, metrics::renderPrometheus(in)};
     r.contentType = "text/plain; version=0.0.4; charset=utf-8";
     return r;

@@ -428,6 +428,21 @@ std::optional<AdminResponse> bodyError(const core::Result<ParsedBody>& b) {
 
 }  // namespace
 
+AdminResponse applyFailureResponse(const core::Errors& errors) { return applyFailure(errors); }
+AdminResponse uniqueViolationResponse(std::string_view field, const std::string& value) {
+  return uniqueViolation(field, value);
+}
+AdminResponse primaryKeyViolationResponse(const std::string& id) {
+  return primaryKeyViolation(id);
+}
+AdminResponse foreignKeyMissingResponse(std::string_view field, std::string_view entity,
+                                        const std::string& ref) {
+  return foreignKeyMissing(field, entity, ref);
+}
+void formArrays(json::object& body, std::initializer_list<std::string_view> fields) {
+  coerceFormArrays(body, fields);
+}
+
 json::object nestedFields(const core::Errors& errors) {
   json::value root = json::object{};
   for (const auto& e : errors) {
@@ -499,10 +514,13 @@ std::optional<AdminResponse> handleEntityWrite(const AdminContext& ctx, const Ad
             }
           }
           std::erase_if(next.services, [&](const core::Service& x) { return x.id == s->id; });
+          // Plugins cascade with their service (plugins.lua: on_delete = "cascade").
+          std::erase_if(next.plugins, [&](const core::Plugin& p) { return p.serviceId == s->id; });
         } else if (kind == "routes") {
           const core::Route* r = byIdOrName(cfg.routes, key);
           if (!r) return AdminResponse{204, ""};
           std::erase_if(next.routes, [&](const core::Route& x) { return x.id == r->id; });
+          std::erase_if(next.plugins, [&](const core::Plugin& p) { return p.routeId == r->id; });
         } else {
           const core::Upstream* u = byIdOrName(cfg.upstreams, key);
           if (!u) return AdminResponse{204, ""};
@@ -537,6 +555,7 @@ std::optional<AdminResponse> handleEntityWrite(const AdminContext& ctx, const Ad
         if (!belongs) return AdminResponse{204, ""};
         core::Config next = cfg;
         std::erase_if(next.routes, [&](const core::Route& x) { return x.id == r->id; });
+        std::erase_if(next.plugins, [&](const core::Plugin& p) { return p.routeId == r->id; });
         return w.commitDelete(std::move(next));
       }
       if (r && !belongs) return notFound();

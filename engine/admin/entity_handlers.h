@@ -21,6 +21,15 @@ AdminResponse schemaViolation(const core::Errors& errors);
 // `fields` as Kong nests them: "paths[0]" -> {"paths":["msg"]}, "" -> {"@entity":["msg"]}.
 boost::json::object nestedFields(const core::Errors& errors);
 
+// Kong's error responses, shared by the handler files.
+AdminResponse applyFailureResponse(const core::Errors& errors);
+AdminResponse uniqueViolationResponse(std::string_view field, const std::string& value);
+AdminResponse primaryKeyViolationResponse(const std::string& id);
+AdminResponse foreignKeyMissingResponse(std::string_view field, std::string_view entity,
+                                        const std::string& ref);
+// Form values are strings; a single value of an array field becomes a one-element array.
+void formArrays(boost::json::object& body, std::initializer_list<std::string_view> fields);
+
 // A write on /services, /routes, /upstreams and their nested collections. nullopt when the
 // method is not one this path accepts (the caller answers 404 or 405).
 std::optional<AdminResponse> handleEntityWrite(const AdminContext& ctx, const AdminRequest& req,

@@ -120,6 +120,7 @@ std::string renderPrometheus(const ExpositionInput& in) {
   header(out, "kong_nginx_requests_total", "gauge", "Number of requests total");
   out += "kong_nginx_requests_total{" + node + "} " + std::to_string(f.total.requests) + '\n';
 
+  if (in.groups.statusCode) {
   header(out, "kong_http_requests_total", "counter",
          "HTTP status codes per consumer/service/route in Kong");
   for (const auto& r : f.routes) {
@@ -130,7 +131,9 @@ std::string renderPrometheus(const ExpositionInput& in) {
              '\n';
     }
   }
+  }
 
+  if (in.groups.latency) {
   header(out, "kong_request_latency_ms", "histogram",
          "Total latency incurred during requests for each service/route in Kong");
   histogram(out, "kong_request_latency_ms", f.routes, &EntityStats::requestLatency);
@@ -140,7 +143,9 @@ std::string renderPrometheus(const ExpositionInput& in) {
   header(out, "kong_kong_latency_ms", "histogram",
          "Latency added by Kong and enabled plugins for each service/route in Kong");
   histogram(out, "kong_kong_latency_ms", f.routes, &EntityStats::gatewayLatency);
+  }
 
+  if (in.groups.bandwidth) {
   header(out, "kong_bandwidth_bytes", "counter",
          "Total bandwidth (ingress/egress) throughput in bytes");
   for (const auto& r : f.routes) {
@@ -154,7 +159,9 @@ std::string renderPrometheus(const ExpositionInput& in) {
            ",direction=\"egress\",workspace=\"default\",consumer=\"\"} " +
            std::to_string(r.bytesOut) + '\n';
   }
+  }
 
+  if (in.groups.upstreamHealth) {
   header(out, "kong_upstream_target_health", "gauge",
          "Health status of targets of upstream. States = "
          "healthchecks_off|healthy|unhealthy|dns_error, "
@@ -166,6 +173,22 @@ std::string renderPrometheus(const ExpositionInput& in) {
              escapeLabel(t.target) + "\",address=\"" + escapeLabel(t.target) + "\",state=\"" +
              state + "\",subsystem=\"http\"} " + (t.state == state ? "1" : "0") + '\n';
     }
+  }
+  }
+
+  // Archway's own: the time each plugin takes per request on each route (all phases), which
+  // Kong only offers in its Enterprise edition.
+  header(out, "archway_plugin_latency_seconds", "summary",
+         "Time a plugin spends per request on a route, all its phases together");
+  for (const auto& p : f.plugins) {
+    const std::string labels =
+        "plugin=\"" + escapeLabel(p.plugin) + "\",route=\"" + escapeLabel(p.route) + "\"";
+    out += "archway_plugin_latency_seconds{" + labels + ",quantile=\"0.99\"} " +
+           std::to_string(p.p99Us / 1e6) + '\n';
+    out += "archway_plugin_latency_seconds_sum{" + labels + "} " + std::to_string(p.sumUs / 1e6) +
+           '\n';
+    out += "archway_plugin_latency_seconds_count{" + labels + "} " + std::to_string(p.requests) +
+           '\n';
   }
 
   header(out, "archway_process_resident_memory_bytes", "gauge",
@@ -188,7 +211,17 @@ std::string renderStatsJson(const StatsFrame& f) {
   for (const auto& s : f.services) services.push_back(entityJson(s));
   o["routes"] = std::move(routes);
   o["services"] = std::move(services);
-  o["plugins"] = boost::json::array{};  // per-plugin timings arrive with plugins
+  boost::json::array plugins;
+  for (const auto& p : f.plugins) {
+    plugins.push_back(boost::json::object{{"plugin", p.plugin},
+                                          {"route", p.route},
+                                          {"route_id", p.routeId},
+                                          {"requests", p.requests},
+                                          {"mean_us", p.meanUs},
+                                          {"p99_us", p.p99Us},
+                                          {"max_us", p.maxUs}});
+  }
+  o["plugins"] = std::move(plugins);
   return boost::json::serialize(o);
 }
 

@@ -23,6 +23,12 @@ struct ExpositionInput {
   std::string version;
   std::uint64_t residentBytes = 0;
   bool datastoreReachable = true;
+  // Kong's opt-in metric groups (prometheus plugin: status_code_metrics, latency_metrics,
+  // bandwidth_metrics, upstream_health_metrics). Archway collects the stats for the console
+  // anyway, so without a prometheus plugin every group is exported; with one, its flags rule.
+  struct Groups {
+    bool statusCode = true, latency = true, bandwidth = true, upstreamHealth = true;
+  } groups;
 };
 
 // Prometheus text format 0.0.4.

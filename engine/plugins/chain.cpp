@@ -132,6 +132,7 @@ core::Result<std::shared_ptr<const CompiledPlugins>> CompiledPlugins::build(
       };
       if (e.base) addFlags(e.base);
       for (const auto& [id, inst] : e.byConsumer) addFlags(inst);
+      if (e.phases == 0) continue;  // e.g. prometheus: nothing to run per request
       chain.phases |= e.phases;
       e.timingSlot = static_cast<std::uint32_t>(out->slots_.size());
       out->slots_.push_back({routeId, std::string(f->name())});
