@@ -9,6 +9,7 @@
 
 #include "admin/entity_handlers.h"
 #include "admin/paging.h"
+#include "admin/trace_handlers.h"
 #include "admin/plugin_handlers.h"
 #include "config/export.h"
 #include "config/json_shapes.h"
@@ -72,6 +73,14 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
   static const core::Config kEmpty;
   const core::Config& cfg = config ? *config : kEmpty;
 
+  if (segs.size() >= 2 && segs.size() <= 3 && segs[0] == "archway" && segs[1] == "traces") {
+    if (!get) return message(405, "Method not allowed");
+    static const trace::TraceStore kNoTraces(1);
+    const trace::TraceStore& store = ctx_.traces ? *ctx_.traces : kNoTraces;
+    auto r = segs.size() == 2 ? handleTraceList(store, url->encoded_query())
+                              : handleTraceById(store, segs[2]);
+    return AdminResponse{r.status, std::move(r.body)};
+  }
   if (auto r = handleConsumersAndPlugins(ctx_, req, segs, req.target)) {
     if (req.method == "HEAD") r->body.clear();
     return *r;

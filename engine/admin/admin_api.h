@@ -15,6 +15,10 @@
 #include "metrics/exposition.h"
 #include "metrics/stats_frame.h"
 
+namespace archway::trace {
+class TraceStore;
+}
+
 namespace archway::admin {
 
 struct AdminContext {
@@ -37,6 +41,8 @@ struct AdminContext {
   std::string proxyListen;
   std::string adminListen;
   std::string database = "off";  // "off" (declarative), "sqlite", "postgres"
+  // Recent traces for GET /archway/traces (null: tracing off, the list is empty).
+  const trace::TraceStore* traces = nullptr;
 };
 
 struct AdminRequest {

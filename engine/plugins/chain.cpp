@@ -5,6 +5,7 @@
 #include <map>
 
 #include "plugins/registry.h"
+#include "trace/span_names.h"
 
 namespace archway::plugins {
 namespace {
@@ -134,6 +135,9 @@ core::Result<std::shared_ptr<const CompiledPlugins>> CompiledPlugins::build(
       for (const auto& [id, inst] : e.byConsumer) addFlags(inst);
       if (e.phases == 0) continue;  // e.g. prometheus: nothing to run per request
       chain.phases |= e.phases;
+      static constexpr std::string_view kPhases[] = {"rewrite", "access", "header_filter",
+                                                     "body_filter", "log"};
+      for (std::size_t p = 0; p < 5; ++p) e.spanNames[p] = trace::pluginSpanName(f->name(), kPhases[p]);
       e.timingSlot = static_cast<std::uint32_t>(out->slots_.size());
       out->slots_.push_back({routeId, std::string(f->name())});
       chain.entries.push_back(std::move(e));

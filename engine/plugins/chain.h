@@ -7,6 +7,7 @@
 // consumer+service, route+service, consumer, route, service, global. The consumer is known
 // only once an auth plugin ran, so each entry keeps the instance to use without a consumer
 // (`base`) and the consumer-scoped instances more specific than it.
+#include <array>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <memory>
@@ -25,6 +26,8 @@ struct ChainEntry {
   std::vector<std::pair<std::string, const Instance*>> byConsumer;  // consumer id -> instance
   std::uint8_t phases = 0;                                          // union over candidates
   std::uint32_t timingSlot = 0;  // index into CompiledPlugins::timingSlots()
+  // Trace span names per phase (rewrite, access, header_filter, body_filter, log).
+  std::array<std::string_view, 5> spanNames{};
 
   // The instance for this request: the consumer's own when there is one, else `base`.
   const Instance* select(const core::Consumer* consumer) const {

@@ -81,6 +81,11 @@ class Context {
   std::int64_t contentLength = -1;
   bool chunked = false;
   bool expectContinue = false;
+  // The most request-body bytes a plugin allows (request-size-limiting): a body the proxy
+  // does not hand to plugins whole (chunked, or streamed because it is too large to buffer)
+  // is cut off with 413 {"message":"Request size limit exceeded"} once it passes this.
+  // -1: no limit. Added for request-size-limiting (helper B); enforced by the proxy.
+  std::int64_t requestBodyLimit = -1;
 
   // First header `name` (ASCII case-insensitive); empty when absent (use hasHeader to tell an
   // empty value from none).

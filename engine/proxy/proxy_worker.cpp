@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <bit>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -26,6 +27,10 @@
 #include "plugins/chain.h"
 #include "plugins/plugin.h"
 #include "router/path.h"
+#include "trace/recorder.h"
+#include "trace/sampler.h"
+#include "trace/span_names.h"
+#include "trace/trace_store.h"
 
 namespace archway::proxy {
 
@@ -105,7 +110,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // Request headers the proxy sets itself; the client's copies are dropped (X-Forwarded-For is
 // extended instead).
-enum class Owned { none, xForwardedFor, forwarded, via, expect };
+enum class Owned { none, xForwardedFor, forwarded, via, expect, traceparent };
 Owned ownedHeader(std::string_view name) {
   switch (name.size()) {
     case 3:
@@ -114,6 +119,8 @@ Owned ownedHeader(std::string_view name) {
       return iequals(name, "expect") ? Owned::expect : Owned::none;
     case 9:
       return iequals(name, "x-real-ip") ? Owned::forwarded : Owned::none;
+    case 11:
+      return iequals(name, "traceparent") ? Owned::traceparent : Owned::none;
     case 15:
       return iequals(name, "x-forwarded-for") ? Owned::xForwardedFor : Owned::none;
     case 16:
@@ -375,8 +382,10 @@ struct ProxyWorker::Impl {
           inst->log(c);
           break;
       }
+      const auto tEnd = Clock::now();
       ns[i] += static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+          std::chrono::duration_cast<std::chrono::nanoseconds>(tEnd - t).count());
+      if (c.trace) c.trace->add(e.spanNames[std::countr_zero(phase)], t, tEnd);
       if (early && c.exited()) return;
     }
   }
@@ -398,8 +407,10 @@ struct ProxyWorker::Impl {
         co_await inst->accessAsync(c);
       else
         inst->access(c);
+      const auto tEnd = Clock::now();
       ns[i] += static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+          std::chrono::duration_cast<std::chrono::nanoseconds>(tEnd - t).count());
+      if (c.trace) c.trace->add(e.spanNames[1], t, tEnd);
       if (c.exited()) co_return;
     }
   }
@@ -414,8 +425,11 @@ struct ProxyWorker::Impl {
     c.kongUs = totalUs > upstreamUs ? totalUs - upstreamUs : 0;
     c.bytesIn = bytesIn;
     c.bytesOut = bytesOut;
-    if (chain.phases & plugins::Instance::kLog)
+    if (chain.phases & plugins::Instance::kLog) {
+      const auto tl = Clock::now();
       runPhase(chain, c, plugins::Instance::kLog, ns, false);
+      if (c.trace) c.trace->add(trace::names::kLog, tl, Clock::now());
+    }
     for (std::size_t i = 0; i < chain.entries.size(); ++i) {
       if (!ns[i]) continue;
       const auto slot = chain.entries[i].timingSlot;
@@ -476,6 +490,7 @@ struct ProxyWorker::Impl {
     Clock::time_point deadline = Clock::time_point::max();
     bool timedOut = false;
     bool busy = false;
+    trace::TraceRecorder* rec = nullptr;  // active while the current request is traced
   };
 
   asio::io_context& ctx;
@@ -712,7 +727,9 @@ struct ProxyWorker::Impl {
         x.conn->head.reserve(responseLimits);
         s.upstream = x.conn.get();
         arm(s, svc.connectTimeout);
+        const auto tc = Clock::now();
         auto [cec, ep] = co_await asio::async_connect(x.conn->socket, endpoints, kTuple);
+        if (s.rec) s.rec->add(trace::names::kUpstreamConnect, tc, Clock::now());
         s.upstream = nullptr;
         if (cec) {
           last = s.timedOut ? Failure::timeout : Failure::connect;
@@ -806,6 +823,33 @@ struct ProxyWorker::Impl {
     Balancing bal;
     plugins::Context pctx;
     std::vector<std::uint64_t> pluginNs;
+    trace::TraceRecorder rec;
+    const bool tracingOn = limits.sampler && limits.traces;
+    std::string traceMethod, traceHost, tracePath;  // the summary's fields, stable to the end
+    const router::CompiledRoute* tracedRoute = nullptr;
+    bool traced = false;
+    Clock::time_point tFirst{};
+    // Ends the request's trace: the sampler keeps it (head rate, errors, slow) or drops it.
+    auto endTrace = [&](int st, int upstreamSt) {
+      if (!traced || !rec.active()) return;
+      trace::RequestSummary sum;
+      sum.method = traceMethod;
+      sum.host = traceHost;
+      sum.path = tracePath;
+      sum.clientIp = clientIp;
+      if (tracedRoute) {
+        sum.routeId = tracedRoute->route->id;
+        if (tracedRoute->route->name) sum.routeName = *tracedRoute->route->name;
+        if (tracedRoute->service)
+          sum.serviceName = tracedRoute->service->name ? std::string_view(*tracedRoute->service->name)
+                                                      : std::string_view(tracedRoute->service->id);
+      }
+      sum.status = st;
+      sum.upstreamStatus = upstreamSt;
+      sum.totalUs = usSince(tFirst);
+      rec.finish(sum, *limits.sampler, *limits.traces);
+      s.rec = nullptr;
+    };
     std::string plainBody;  // a de-chunked body for plugins
     const char* curBase = nullptr;
     std::string hashPath;
@@ -831,8 +875,13 @@ struct ProxyWorker::Impl {
       bool clientGone = false;
       std::uint64_t bytesIn = 0;
       s.busy = false;
+      bool haveFirst = false;
       for (;;) {
         if (in.size() > 0) {
+          if (!haveFirst) {
+            tFirst = Clock::now();
+            haveFirst = true;
+          }
           ps = http::parseRequestHead(in.data(), in.size(), parseLimits, req, perr);
           if (ps != http::ParseStatus::incomplete) break;
         }
@@ -865,6 +914,18 @@ struct ProxyWorker::Impl {
       const char* base = in.data();
       curBase = base;
       hashCtx.valid = false;
+      traced = tracingOn && limits.sampler->enabled();
+      tracedRoute = nullptr;
+      if (traced) {
+        int tp = req.find(base, "traceparent");
+        rec.start(tFirst,
+                  tp < 0 ? std::string_view{} : req.headers[static_cast<std::size_t>(tp)].value.in(base),
+                  *limits.sampler);
+        rec.add(trace::names::kReadHeaders, tFirst, t0);
+        s.rec = &rec;
+      } else {
+        s.rec = nullptr;
+      }
       bytesIn = req.headEnd;
       const bool head = req.methodId == http::Method::head;
       bool keepAlive = req.keepAlive;
@@ -901,6 +962,13 @@ struct ProxyWorker::Impl {
       }
       router::Match m;
       if (!badPath && !path.empty() && path[0] == '/') m = snap->router->match(view);
+      if (traced) {
+        rec.add(trace::names::kRoute, t0, Clock::now());
+        traceMethod.assign(req.method.in(base));
+        traceHost.assign(view.host);
+        tracePath.assign(path);
+        tracedRoute = m.route;
+      }
       const bool hasBody = req.chunked || req.contentLength > 0;
 
       int status = 0;
@@ -933,6 +1001,7 @@ struct ProxyWorker::Impl {
         metrics::RequestSample sample{status, usSince(t0), 0, bytesIn, bytesOut, false};
         stats.global().record(sample);
         if (routeShard) routeShard->record(sample);
+        endTrace(status, 0);
         if (wec || !keepAlive) break;
         in.consume(req.headEnd);
         continue;
@@ -974,6 +1043,8 @@ struct ProxyWorker::Impl {
       if (chain) {
         pctx.reset();
         pctx.worker = &workerEnv;
+        pctx.trace = traced ? &rec : nullptr;
+        if (traced) pctx.traceId = rec.traceIdHex();
         pctx.route = &route;
         pctx.service = &svc;
         pctx.clientIp = clientIp;
@@ -1011,6 +1082,7 @@ struct ProxyWorker::Impl {
           metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
           stats.global().record(sample);
           routeShard->record(sample);
+          endTrace(st, 0);
           if (wec || !keepAlive) break;
           in.consume(req.headEnd + (hasBody ? static_cast<std::size_t>(req.contentLength) : 0));
           continue;
@@ -1135,6 +1207,7 @@ struct ProxyWorker::Impl {
             metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
             stats.global().record(sample);
             routeShard->record(sample);
+            endTrace(st, 0);
             if (wec || !keepAlive) break;
             in.consume(req.headEnd + clientBody);
             continue;
@@ -1195,6 +1268,9 @@ struct ProxyWorker::Impl {
           case Owned::forwarded:
           case Owned::via:
             continue;
+          case Owned::traceparent:
+            if (traced) continue;  // ours replaces it below
+            break;
         }
         x.head.append(name).append(": "sv).append(h.value.in(base)).append("\r\n"sv);
       }
@@ -1244,6 +1320,7 @@ struct ProxyWorker::Impl {
           .append("\r\nVia: "sv)
           .append(kVia)
           .append("\r\n"sv);
+      if (traced) x.head.append("traceparent: "sv).append(rec.upstreamTraceparent()).append("\r\n"sv);
       if (edits) appendEdited(x.head, pctx.requestEdits);
       x.head.append("\r\n"sv);
       if (chain && (chain->phases & plugins::Instance::kLog)) pctx.upstreamUri = target;
@@ -1350,6 +1427,7 @@ struct ProxyWorker::Impl {
       }
       upstreamUs = usSince(tu);
       proxied = true;
+      if (traced) rec.add(trace::names::kUpstreamFirstByte, tu, Clock::now(), rec.upstreamSpanId());
 
       if (f != Failure::none) {
         x.conn.reset();
@@ -1386,6 +1464,7 @@ struct ProxyWorker::Impl {
         metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, wn, true};
         stats.global().record(sample);
         routeShard->record(sample);
+        endTrace(status, 0);
         if (wec || !keepAlive) break;
         continue;
       }
@@ -1474,6 +1553,7 @@ struct ProxyWorker::Impl {
           runPhase(*chain, pctx, plugins::Instance::kBodyFilter, pluginNs, false);
         resBodyReplaced = pctx.responseBodySet && resComplete && resFraming != Framing::none;
       }
+      const auto tBody = Clock::now();
       out.clear();
       http::appendStatusLine(out, rh->status, rh->reason.in(rbase));
       if (chain && (resBodyReplaced || !pctx.responseEdits.empty())) {
@@ -1550,6 +1630,7 @@ struct ProxyWorker::Impl {
       } else {
         x.conn.reset();
       }
+      if (traced) rec.add(trace::names::kResponseBody, tBody, Clock::now());
       if (chain) {
         finishPlugins(*snap, *chain, pctx, pluginNs, status, usSince(t0), upstreamUs, bytesIn,
                       bytesOut);
@@ -1557,6 +1638,7 @@ struct ProxyWorker::Impl {
       metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
       stats.global().record(sample);
       routeShard->record(sample);
+      endTrace(status, status);
       if (wec || !keepAlive) break;
     }
     disarm(s);

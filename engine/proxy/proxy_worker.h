@@ -12,6 +12,11 @@
 #include "metrics/stats_shard.h"
 #include "proxy/snapshot.h"
 
+namespace archway::trace {
+class Sampler;
+class TraceStore;
+}  // namespace archway::trace
+
 namespace archway::proxy {
 
 struct ProxyLimits {
@@ -25,6 +30,9 @@ struct ProxyLimits {
   // This worker's place among the engine's workers (plugins keep per-worker state).
   int workerIndex = 0;
   int workerCount = 1;
+  // Request tracing (both outlive the worker); null: no tracing.
+  trace::Sampler* sampler = nullptr;
+  trace::TraceStore* traces = nullptr;
 };
 
 class ProxyWorker {

@@ -16,6 +16,8 @@
 #include "core/result.h"
 #include "loadgen/load_generator.h"
 #include "metrics/stats_frame.h"
+#include "trace/sampler.h"
+#include "trace/trace_store.h"
 
 namespace archway::runtime {
 
@@ -33,6 +35,12 @@ struct EngineOptions {
   std::size_t maxHeaderBytes = 64 * 1024;
   std::size_t maxBodyBytes = 128 * 1024 * 1024;
   std::chrono::seconds clientTimeout{60};  // header/body/keep-alive, Kong's default
+  // Request tracing: head sampling rate, plus every 5xx and every request slower than
+  // tracingSlowMs kept (0 turns the slow rule off). `tracing = false` records nothing.
+  bool tracing = true;
+  double tracingSampleRate = 0.01;
+  std::uint32_t tracingSlowMs = 1000;
+  std::size_t traceBuffer = 1024;  // traces kept in the ring buffer
 };
 
 struct EngineEvent {
@@ -93,6 +101,12 @@ class Engine {
   void unsubscribe(int token);
   // The newest stats frame (never null once started).
   std::shared_ptr<const metrics::StatsFrame> latestStats() const;
+
+  // Recent kept traces, newest first (GET /archway/traces shows the same). Any thread.
+  std::vector<trace::FinishedTrace> recentTraces(const trace::TraceQuery& query) const;
+  // Changes the sampling policy at run time (any thread).
+  void setTracing(const trace::SamplingPolicy& policy);
+  trace::SamplingPolicy tracing() const;
 
   // Runs a load test on its own threads (not the workers'). `progress` is called every 250 ms
   // from a load generator thread and must not block. The finished (or cancelled) result is
