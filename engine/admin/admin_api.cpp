@@ -12,6 +12,7 @@
 #include "admin/trace_handlers.h"
 #include "admin/plugin_handlers.h"
 #include "config/export.h"
+#include "core/log.h"
 #include "config/json_shapes.h"
 #include "plugins/prometheus/prometheus.h"
 
@@ -73,6 +74,26 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
   static const core::Config kEmpty;
   const core::Config& cfg = config ? *config : kEmpty;
 
+  // Kong 3.x: the log level changes at run time (GET/PUT /debug/node/log-level[/{level}]).
+  if (segs.size() >= 3 && segs[0] == "debug" && segs[1] == "node" && segs[2] == "log-level") {
+    static constexpr const char* kNames[] = {"debug", "info", "warn", "error", "off"};
+    if (segs.size() == 3 && get) {
+      return message(200, std::string("log level: ") +
+                              kNames[static_cast<int>(core::log::level())]);
+    }
+    if (segs.size() == 4 && req.method == "PUT") {
+      core::log::Level level;
+      // Kong's nginx level names map onto ours.
+      std::string name = segs[3];
+      if (name == "notice") name = "info";
+      if (name == "crit" || name == "alert" || name == "emerg") name = "error";
+      if (!core::log::parseLevel(name, level)) return message(400, "unknown log level: " + segs[3]);
+      core::log::setLevel(level);
+      core::log::info("log level changed", {{"level", name}});
+      return message(200, "log level changed");
+    }
+    return segs.size() <= 4 ? message(405, "Method not allowed") : message(404, "Not found");
+  }
   if (segs.size() >= 2 && segs.size() <= 3 && segs[0] == "archway" && segs[1] == "traces") {
     if (!get) return message(405, "Method not allowed");
     static const trace::TraceStore kNoTraces(1);

@@ -18,6 +18,9 @@
 namespace archway::trace {
 class TraceStore;
 }
+namespace archway::plugins {
+class Persistent;
+}
 
 namespace archway::admin {
 
@@ -43,6 +46,8 @@ struct AdminContext {
   std::string database = "off";  // "off" (declarative), "sqlite", "postgres"
   // Recent traces for GET /archway/traces (null: tracing off, the list is empty).
   const trace::TraceStore* traces = nullptr;
+  // Plugin state shared by the workers (proxy-cache's caches for DELETE /proxy-cache).
+  plugins::Persistent* pluginState = nullptr;
 };
 
 struct AdminRequest {

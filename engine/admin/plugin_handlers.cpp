@@ -11,6 +11,7 @@
 #include "config/json_shapes.h"
 #include "core/uuid.h"
 #include "plugins/chain.h"
+#include "plugins/proxy_cache/memory_cache.h"
 #include "plugins/registry.h"
 
 namespace archway::admin {
@@ -168,6 +169,7 @@ class Handler {
     if (s.empty()) return std::nullopt;
     const std::string& top = s[0];
     if (top == "consumers") return consumers();
+    if (top == "proxy-cache") return proxyCache();
     if (top == "plugins") return plugins(std::nullopt);
     if (top == "schemas" && s.size() >= 2 && s[1] == "plugins") return schemas();
     if (const CredentialKind* k = kindByCollection(top)) return credentialCollection(*k);
@@ -589,6 +591,50 @@ class Handler {
                       if (x.id == id) return config::toJson(x);
                     return std::nullopt;
                   });
+  }
+
+  // ---------------------------------------------------------------- proxy-cache
+  // Kong's proxy-cache Admin API (kong/plugins/proxy-cache/api.lua).
+  std::optional<AdminResponse> proxyCache() {
+    const auto& s = segs_;
+    if (!ctx_.pluginState) return messageResponse(404, "Not found");
+    auto& state = *ctx_.pluginState;
+    if (s.size() == 1) {
+      if (method_ != "DELETE") return methodNotAllowed();
+      plugins::proxy_cache::purgeAll(state);
+      return AdminResponse{204, ""};
+    }
+    if (s.size() == 2 || (s.size() == 4 && s[2] == "caches")) {
+      const std::string& key = s.size() == 2 ? s[1] : s[3];
+      std::string dictionary;
+      if (s.size() == 4) {
+        const core::Plugin* p = nullptr;
+        for (const auto& x : cfg().plugins)
+          if (x.id == s[1] && x.name == "proxy-cache") p = &x;
+        if (!p) return notFound();
+        boost::system::error_code ec;
+        auto conf = json::parse(p->config, ec);
+        dictionary = "kong_db_cache";
+        if (!ec && conf.is_object()) {
+          if (auto* mem = conf.as_object().if_contains("memory"); mem && mem->is_object()) {
+            if (auto* d = mem->as_object().if_contains("dictionary_name"); d && d->is_string())
+              dictionary = std::string(d->as_string());
+          }
+        }
+      }
+      if (get_) {
+        auto hit = dictionary.empty() ? plugins::proxy_cache::lookup(state, key)
+                                      : plugins::proxy_cache::lookup(state, dictionary, key);
+        return hit ? jsonResponse(200, *hit) : notFound();
+      }
+      if (method_ == "DELETE") {
+        bool gone = dictionary.empty() ? plugins::proxy_cache::purge(state, key)
+                                       : plugins::proxy_cache::purge(state, dictionary, key);
+        return gone ? AdminResponse{204, ""} : notFound();
+      }
+      return methodNotAllowed();
+    }
+    return notFound();
   }
 
   // ---------------------------------------------------------------- schemas

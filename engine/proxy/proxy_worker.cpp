@@ -1,5 +1,7 @@
 #include "proxy/proxy_worker.h"
 
+#include "proxy/access_log.h"
+
 #include <sys/socket.h>
 
 #include <array>
@@ -829,8 +831,32 @@ struct ProxyWorker::Impl {
     const router::CompiledRoute* tracedRoute = nullptr;
     bool traced = false;
     Clock::time_point tFirst{};
-    // Ends the request's trace: the sampler keeps it (head rate, errors, slow) or drops it.
-    auto endTrace = [&](int st, int upstreamSt) {
+    const bool accessOn = limits.accessLog != nullptr;
+    AccessEntry access;
+    // Ends the request: its access log entry, and its trace, which the sampler keeps (head
+    // rate, errors, slow) or drops.
+    auto endTrace = [&](const metrics::RequestSample& sample, int upstreamSt) {
+      const int st = sample.status;
+      if (accessOn) {
+        access.timeMs = wallMs();
+        access.totalUs = sample.totalUs;
+        access.upstreamUs = sample.upstreamUs;
+        access.bytesIn = sample.bytesIn;
+        access.bytesOut = sample.bytesOut;
+        access.status = static_cast<std::uint16_t>(st);
+        access.method.assign(traceMethod);
+        access.clientIp.assign(clientIp);
+        access.path.assign(tracePath);
+        const core::Route* r = tracedRoute ? tracedRoute->route : nullptr;
+        const core::Service* sv = tracedRoute ? tracedRoute->service : nullptr;
+        access.route.assign(!r ? std::string_view{} : r->name ? std::string_view(*r->name) : std::string_view(r->id));
+        access.service.assign(!sv ? std::string_view{} : sv->name ? std::string_view(*sv->name) : std::string_view(sv->id));
+        access.consumer.assign(pctx.consumer && pctx.consumer->username
+                                   ? std::string_view(*pctx.consumer->username)
+                                   : std::string_view{});
+        access.traceId.assign(traced ? rec.traceIdHex() : std::string_view{});
+        limits.accessLog->push(limits.workerIndex, access);
+      }
       if (!traced || !rec.active()) return;
       trace::RequestSummary sum;
       sum.method = traceMethod;
@@ -962,8 +988,9 @@ struct ProxyWorker::Impl {
       }
       router::Match m;
       if (!badPath && !path.empty() && path[0] == '/') m = snap->router->match(view);
-      if (traced) {
-        rec.add(trace::names::kRoute, t0, Clock::now());
+      pctx.consumer = nullptr;  // the access log reads it; plugins set it for this request
+      if (traced) rec.add(trace::names::kRoute, t0, Clock::now());
+      if (traced || accessOn) {
         traceMethod.assign(req.method.in(base));
         traceHost.assign(view.host);
         tracePath.assign(path);
@@ -1001,7 +1028,7 @@ struct ProxyWorker::Impl {
         metrics::RequestSample sample{status, usSince(t0), 0, bytesIn, bytesOut, false};
         stats.global().record(sample);
         if (routeShard) routeShard->record(sample);
-        endTrace(status, 0);
+        endTrace(sample, 0);
         if (wec || !keepAlive) break;
         in.consume(req.headEnd);
         continue;
@@ -1082,7 +1109,7 @@ struct ProxyWorker::Impl {
           metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
           stats.global().record(sample);
           routeShard->record(sample);
-          endTrace(st, 0);
+          endTrace(sample, 0);
           if (wec || !keepAlive) break;
           in.consume(req.headEnd + (hasBody ? static_cast<std::size_t>(req.contentLength) : 0));
           continue;
@@ -1207,7 +1234,7 @@ struct ProxyWorker::Impl {
             metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
             stats.global().record(sample);
             routeShard->record(sample);
-            endTrace(st, 0);
+            endTrace(sample, 0);
             if (wec || !keepAlive) break;
             in.consume(req.headEnd + clientBody);
             continue;
@@ -1239,6 +1266,8 @@ struct ProxyWorker::Impl {
       }
       const bool bodyReplaced = chain && pctx.upstreamBodySet && x.bodyComplete;
       const bool edits = chain && !pctx.requestEdits.empty();
+      // A plugin that sets Host (request-transformer) replaces the proxy's own Host line.
+      const bool hostEdited = edits && editedAway(pctx.requestEdits, "host");
 
       x.head.clear();
       http::appendRequestLine(
@@ -1250,7 +1279,7 @@ struct ProxyWorker::Impl {
       for (const auto& h : req.headers) {
         if (h.hopByHop) continue;
         if (h.id == http::HeaderId::host) {
-          if (route.preserveHost) http::appendHeader(x.head, "Host", h.value.in(base));
+          if (route.preserveHost && !hostEdited) http::appendHeader(x.head, "Host", h.value.in(base));
           continue;
         }
         std::string_view name = h.name.in(base);
@@ -1274,7 +1303,7 @@ struct ProxyWorker::Impl {
         }
         x.head.append(name).append(": "sv).append(h.value.in(base)).append("\r\n"sv);
       }
-      if (!route.preserveHost || req.host < 0) {
+      if ((!route.preserveHost || req.host < 0) && !hostEdited) {
         // Kong: the service host, or with an upstream the picked target's host (or the
         // upstream's host_header); the port unless it is the scheme's default.
         std::string_view hostName = svc.host;
@@ -1464,7 +1493,7 @@ struct ProxyWorker::Impl {
         metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, wn, true};
         stats.global().record(sample);
         routeShard->record(sample);
-        endTrace(status, 0);
+        endTrace(sample, 0);
         if (wec || !keepAlive) break;
         continue;
       }
@@ -1638,7 +1667,7 @@ struct ProxyWorker::Impl {
       metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
       stats.global().record(sample);
       routeShard->record(sample);
-      endTrace(status, status);
+      endTrace(sample, status);
       if (wec || !keepAlive) break;
     }
     disarm(s);

@@ -19,6 +19,8 @@ class TraceStore;
 
 namespace archway::proxy {
 
+class AccessLog;
+
 struct ProxyLimits {
   std::size_t maxHeaderBytes = 64 * 1024;
   std::size_t maxBodyBytes = 128 * 1024 * 1024;
@@ -33,6 +35,8 @@ struct ProxyLimits {
   // Request tracing (both outlive the worker); null: no tracing.
   trace::Sampler* sampler = nullptr;
   trace::TraceStore* traces = nullptr;
+  // The access log (outlives the worker); null: off.
+  AccessLog* accessLog = nullptr;
 };
 
 class ProxyWorker {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "config/declarative.h"
+#include "demo/demo_server.h"
 #include "runtime/engine.h"
 #include "test_upstream.h"
 
@@ -156,6 +157,37 @@ class ProxyPluginsTest : public QObject {
       }
     }
     QVERIFY(found);
+  }
+
+  void proxyCacheAdminPurge() {
+    demo::DemoServer demoUp;
+    auto port = demoUp.start("127.0.0.1", 0);
+    QVERIFY(port.ok());
+    auto cfg = config::parseDeclarative(
+        "_format_version: '3.0'\nservices:\n- name: d\n  url: http://127.0.0.1:" +
+        std::to_string(*port) +
+        "\n  routes:\n  - name: cached\n    paths: [/c]\n    strip_path: true\n    plugins:\n"
+        "    - name: proxy-cache\n      config: {strategy: memory}\n");
+    QVERIFY2(cfg.ok(), cfg.errorText().c_str());
+    auto o = loopbackOptions();
+    o.adminListen = "127.0.0.1:0";
+    runtime::Engine engine;
+    QVERIFY(engine.start(o, *cfg).ok());
+    TestClient client(engine.proxyPort());
+    auto first = client.get("/c/anything");
+    QCOMPARE(first.status, 200);
+    QCOMPARE(first.headers["x-cache-status"], std::string("Miss"));
+    auto second = client.get("/c/anything");
+    QCOMPARE(second.headers["x-cache-status"], std::string("Hit"));
+    const std::string key = second.headers["x-cache-key"];
+    QVERIFY(!key.empty());
+    TestClient admin(engine.adminPort());
+    QCOMPARE(admin.get("/proxy-cache/" + key).status, 200);
+    QCOMPARE(admin.get("/proxy-cache/" + key, {}, "DELETE").status, 204);
+    QCOMPARE(admin.get("/proxy-cache/" + key).status, 404);
+    QCOMPARE(client.get("/c/anything").headers["x-cache-status"], std::string("Miss"));
+    QCOMPARE(admin.get("/proxy-cache", {}, "DELETE").status, 204);
+    QCOMPARE(client.get("/c/anything").headers["x-cache-status"], std::string("Miss"));
   }
 
   void invalidPluginConfigIsRejectedAndOldConfigStays() {

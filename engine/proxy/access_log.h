@@ -1,0 +1,83 @@
+#pragma once
+// The access log: one JSON line per request, written by a log thread, never by a worker.
+// Each worker pushes fixed-size entries into its own single-producer ring (no lock, no
+// allocation); the log thread drains every ring, formats and writes. A full ring drops the
+// entry and counts it rather than slow the worker down.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace archway::proxy {
+
+template <std::size_t N>
+struct FixedText {
+  char data[N] = {};
+  std::uint16_t size = 0;
+  void assign(std::string_view s) {
+    size = static_cast<std::uint16_t>(std::min(s.size(), N));
+    std::memcpy(data, s.data(), size);
+  }
+  std::string_view view() const { return {data, size}; }
+};
+
+struct AccessEntry {
+  std::int64_t timeMs = 0;  // wall clock when the request ended
+  std::uint64_t totalUs = 0, upstreamUs = 0, bytesIn = 0, bytesOut = 0;
+  std::uint16_t status = 0;
+  FixedText<16> method;
+  FixedText<46> clientIp;
+  FixedText<512> path;
+  FixedText<64> route, service, consumer;
+  FixedText<32> traceId;
+};
+
+class AccessLog {
+ public:
+  // `target`: "-" for stdout, else a file path (appended). `sink`, when set, also receives
+  // every formatted line on the log thread (the console's live log).
+  AccessLog(int workers, std::string target, std::size_t capacityPerWorker = 4096);
+  ~AccessLog();  // writes what is queued, then stops
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  bool ok() const { return out_ != nullptr; }
+  // Worker `worker` only. False when its ring was full (the entry is dropped and counted).
+  bool push(int worker, const AccessEntry& e);
+  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  void setSink(std::function<void(std::string_view line)> sink);
+
+  static std::string format(const AccessEntry& e);
+
+ private:
+  struct Ring {
+    std::unique_ptr<AccessEntry[]> entries;
+    std::size_t capacity = 0;
+    alignas(64) std::atomic<std::uint64_t> head{0};  // next to write (worker)
+    alignas(64) std::atomic<std::uint64_t> tail{0};  // next to read (log thread)
+  };
+  void run();
+  bool drainOnce();
+
+  std::vector<std::unique_ptr<Ring>> rings_;
+  std::FILE* out_ = nullptr;
+  bool ownsFile_ = false;
+  std::atomic<std::uint64_t> dropped_{0}, written_{0};
+  std::mutex mu_;  // log thread's wake-up and the sink; never taken by workers
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::function<void(std::string_view)> sink_;
+  std::thread thread_;
+};
+
+}  // namespace archway::proxy
