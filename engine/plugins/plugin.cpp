@@ -222,6 +222,7 @@ void Context::reset() {
   port = 0;
   contentLength = -1;
   chunked = expectContinue = false;
+  requestBodyLimit = -1;
   bodyAvailable = false;
   body_ = {};
   consumer = nullptr;

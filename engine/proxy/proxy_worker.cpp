@@ -1153,6 +1153,11 @@ struct ProxyWorker::Impl {
         co_await asio::async_write(client, asio::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25),
                                    kTuple);
       }
+      // A chunked body a plugin capped (request-size-limiting): its data bytes so far.
+      auto overLimit = [&] {
+        return chain && pctx.requestBodyLimit >= 0 && reqFraming == Framing::chunked &&
+               reqScanner.dataBytes() > static_cast<std::uint64_t>(pctx.requestBodyLimit);
+      };
       // request_buffering (Kong's default): read a body of up to kRequestBufferBytes before
       // choosing an upstream connection, so slow clients do not hold upstream connections and
       // a failed connection can be retried. Larger bodies stream. From here on nothing may
@@ -1185,6 +1190,7 @@ struct ProxyWorker::Impl {
             }
             x.bodyComplete = reqScanner.done();
           }
+          if (overLimit()) break;
         }
         if (clientLost) break;
         if (badChunk) {
@@ -1194,6 +1200,13 @@ struct ProxyWorker::Impl {
         }
         x.bodyData = in.data() + req.headEnd;
         curBase = in.data();
+      }
+      if (overLimit()) {
+        // request-size-limiting on a chunked body: Kong's 413, and the rest is not read.
+        errorHead(out, 413, R"({"message":"Request size limit exceeded"})", false);
+        co_await asio::async_write(client, asio::buffer(out), kTuple);
+        stats.global().record({413, usSince(t0), 0, bytesIn, out.size(), false});
+        break;
       }
       bytesIn += x.bodyBuffered;
       const std::size_t clientBody = x.bodyBuffered;  // what to consume from `in`

@@ -1,0 +1,285 @@
+#include "plugins/basic_auth/basic_auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <boost/json.hpp>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+namespace archway::plugins {
+namespace {
+namespace json = boost::json;
+
+constexpr std::string_view kUnauthorized = "Unauthorized";
+constexpr char kHex[] = "0123456789abcdef";
+constexpr std::size_t kSha1HexSize = 40;
+
+// SHA-1 of password .. consumerId as lower-case hex into `out`; false if OpenSSL failed.
+bool sha1Hex(std::string_view password, std::string_view consumerId,
+             std::array<char, kSha1HexSize>& out) {
+  // Fetched once (an implicit fetch per call would look the algorithm up each time) and never
+  // freed; the digest context is reused by each thread and freed when it ends.
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(),
+                                                                            EVP_MD_CTX_free);
+  EVP_MD_CTX* md = ctx.get();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  bool ok = sha1 && md && EVP_DigestInit_ex2(md, sha1, nullptr) == 1 &&
+            EVP_DigestUpdate(md, password.data(), password.size()) == 1 &&
+            EVP_DigestUpdate(md, consumerId.data(), consumerId.size()) == 1 &&
+            EVP_DigestFinal_ex(md, digest, &len) == 1 && len * 2 == kSha1HexSize;
+  if (!ok) return false;
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- Authorization parsing
+
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+int base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// Standard base64 as nginx's ngx_decode_base64 reads it: up to the first '=', padding
+// optional, any other character an error.
+bool decodeBase64(std::string_view in, std::string& out) {
+  std::size_t len = 0;
+  while (len < in.size() && in[len] != '=') {
+    if (base64Value(in[len]) < 0) return false;
+    ++len;
+  }
+  if (len % 4 == 1) return false;
+  out.clear();
+  unsigned int acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < len; ++i) {
+    acc = (acc << 6) | static_cast<unsigned int>(base64Value(in[i]));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return true;
+}
+
+// The base64 part of a header value as Kong's `\s*[Bb]asic\s*(.+)` finds it (anywhere in
+// the value, not only at its start).
+std::optional<std::string_view> basicPayload(std::string_view value) {
+  for (std::size_t i = 0; i + 5 <= value.size(); ++i) {
+    if ((value[i] != 'B' && value[i] != 'b') || value.substr(i + 1, 4) != "asic") continue;
+    std::size_t j = i + 5;
+    while (j < value.size() && isSpace(value[j])) ++j;
+    if (j < value.size()) return value.substr(j);
+    // `\s*` gives back one blank so that `.+` matches it.
+    if (j > i + 5) return value.substr(j - 1);
+  }
+  return std::nullopt;
+}
+
+struct UserPass {
+  std::string_view username, password;
+};
+
+// Kong's `([^:]+):(.*)` on the decoded text: the first run of non-colons followed by a colon is
+// the username; the password runs to the end of the line.
+std::optional<UserPass> splitUserPass(std::string_view decoded) {
+  std::size_t start = decoded.find_first_not_of(':');
+  if (start == std::string_view::npos) return std::nullopt;
+  std::size_t colon = decoded.find(':', start);
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view password = decoded.substr(colon + 1);
+  password = password.substr(0, password.find('\n'));
+  return UserPass{decoded.substr(start, colon - start), password};
+}
+
+// ------------------------------------------------------------------- credential index
+
+// basicauth_credentials by username, once per config snapshot; pointers into its Config.
+struct UserIndex {
+  struct Entry {
+    const core::BasicAuthCredential* credential = nullptr;
+    const core::Consumer* consumer = nullptr;
+  };
+  std::unordered_map<std::string_view, Entry> byUsername;
+};
+
+std::shared_ptr<const UserIndex> buildIndex(const core::Config& config) {
+  std::unordered_map<std::string_view, const core::Consumer*> consumers;
+  consumers.reserve(config.consumers.size());
+  for (const auto& c : config.consumers) consumers.emplace(c.id, &c);
+  auto index = std::make_shared<UserIndex>();
+  index->byUsername.reserve(config.basicauthCredentials.size());
+  for (const auto& b : config.basicauthCredentials) {
+    auto it = consumers.find(b.consumerId);
+    if (it == consumers.end()) continue;
+    index->byUsername.emplace(b.username, UserIndex::Entry{&b, it->second});
+  }
+  return index;
+}
+
+// ------------------------------------------------------------------------- the instance
+
+struct Settings {
+  bool hideCredentials = false;
+  std::optional<std::string> anonymous;
+  const core::Consumer* anonymousConsumer = nullptr;
+  std::string wwwAuthenticate;
+};
+
+class BasicAuth final : public Instance {
+ public:
+  BasicAuth(Settings s, std::shared_ptr<const UserIndex> index)
+      : s_(std::move(s)), index_(std::move(index)) {}
+
+  std::uint8_t phases() const override { return kAccess; }
+
+  void access(Context& ctx) const override {
+    if (s_.anonymous) {
+      // Logical OR with the other auth plugins: one credential is enough.
+      if (!ctx.credentialId.empty()) return;
+      if (authenticate(ctx)) return;
+      if (!s_.anonymousConsumer) {
+        ctx.exitMessage(500,
+                        "anonymous consumer " + *s_.anonymous + " is configured but doesn't exist");
+        return;
+      }
+      ctx.authenticate(s_.anonymousConsumer, {}, true);
+      return;
+    }
+    if (authenticate(ctx)) return;
+    ctx.setResponseHeader("WWW-Authenticate", s_.wwwAuthenticate);
+    ctx.exitMessage(401, kUnauthorized);
+  }
+
+ private:
+  // Kong's retrieve_credentials: username and password from one header (views into `decoded`).
+  std::optional<UserPass> retrieve(Context& ctx, std::string_view headerName, bool present,
+                                   std::string_view value, std::string& decoded) const {
+    std::optional<UserPass> out;
+    if (present) {
+      if (auto payload = basicPayload(value); payload && decodeBase64(*payload, decoded)) {
+        out = splitUserPass(decoded);
+      }
+    }
+    if (s_.hideCredentials) ctx.removeRequestHeader(headerName);
+    return out;
+  }
+
+  const UserIndex::Entry* lookup(std::string_view username) const {
+    auto it = index_->byUsername.find(username);
+    return it == index_->byUsername.end() ? nullptr : &it->second;
+  }
+
+  bool authenticate(Context& ctx) const {
+    const bool hasAuth = ctx.hasHeader("authorization");
+    const bool hasProxyAuth = ctx.hasHeader("proxy-authorization");
+    if (!hasAuth && !hasProxyAuth) return false;
+
+    std::string& decoded = ctx.scratch();
+    // Proxy-Authorization first, then Authorization (Kong's order).
+    const UserIndex::Entry* entry = nullptr;
+    auto given = retrieve(ctx, "Proxy-Authorization", hasProxyAuth,
+                          ctx.header("proxy-authorization"), decoded);
+    if (given) entry = lookup(given->username);
+    if (!entry) {
+      given = retrieve(ctx, "Authorization", hasAuth, ctx.header("authorization"), decoded);
+      if (!given) return false;
+      entry = lookup(given->username);
+    }
+    if (!entry || !passwordMatches(*entry, given->password)) return false;
+    ctx.authenticate(entry->consumer, entry->credential->username, false);
+    return true;
+  }
+
+  static bool passwordMatches(const UserIndex::Entry& e, std::string_view password) {
+    std::array<char, kSha1HexSize> hex{};
+    if (!sha1Hex(password, e.credential->consumerId, hex)) return false;
+    const std::string& stored = e.credential->password;
+    return stored.size() == hex.size() && CRYPTO_memcmp(stored.data(), hex.data(), hex.size()) == 0;
+  }
+
+  Settings s_;
+  std::shared_ptr<const UserIndex> index_;
+};
+
+// ------------------------------------------------------------------------------ factory
+
+schema::Schema makeSchema() {
+  using namespace schema;
+  Schema s;
+  s.name = "basic-auth";
+  s.fields = {
+      str("anonymous")
+          .describe("Consumer id or username to authenticate as when authentication fails; empty: "
+                    "fail with 401."),
+      boolean("hide_credentials")
+          .req()
+          .def(false)
+          .describe("Remove the Authorization header before the request is proxied."),
+      str("realm").req().def("service").describe(
+          "The realm sent in WWW-Authenticate when authentication fails."),
+  };
+  return s;
+}
+
+std::optional<std::string> optionalString(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string() || it->value().as_string().empty())
+    return std::nullopt;
+  return std::string(it->value().as_string());
+}
+
+class BasicAuthFactory final : public Factory {
+ public:
+  std::string_view name() const override { return "basic-auth"; }
+  int priority() const override { return 1100; }
+  const schema::Schema& schema() const override { return schema_; }
+
+  core::Result<std::shared_ptr<const Instance>> compile(const core::Plugin&,
+                                                        const json::object& config,
+                                                        CompileEnv& env) const override {
+    Settings s;
+    auto hide = config.find("hide_credentials");
+    s.hideCredentials = hide != config.end() && hide->value().is_bool() && hide->value().as_bool();
+    s.anonymous = optionalString(config, "anonymous");
+    if (s.anonymous) s.anonymousConsumer = env.config().findConsumer(*s.anonymous);
+    s.wwwAuthenticate =
+        "Basic realm=\"" + optionalString(config, "realm").value_or("service") + "\"";
+    auto index = env.shared<UserIndex>("basic-auth:credentials",
+                                       [&env] { return buildIndex(env.config()); });
+    return std::shared_ptr<const Instance>(std::make_shared<BasicAuth>(std::move(s), index));
+  }
+
+ private:
+  schema::Schema schema_ = makeSchema();
+};
+
+}  // namespace
+
+std::string hashBasicAuthPassword(std::string_view password, std::string_view consumerId) {
+  std::array<char, kSha1HexSize> hex{};
+  if (!sha1Hex(password, consumerId, hex)) return {};
+  return std::string(hex.data(), hex.size());
+}
+
+std::unique_ptr<Factory> makeBasicAuthPlugin() {
+  return std::make_unique<BasicAuthFactory>();
+}
+
+}  // namespace archway::plugins

@@ -1,0 +1,473 @@
+#include "plugins/key_auth/key_auth.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace archway::plugins {
+namespace {
+namespace json = boost::json;
+
+constexpr std::string_view kNoKey = "No API key found in request";
+constexpr std::string_view kDuplicate = "Duplicate API key found";
+constexpr std::string_view kUnauthorized = "Unauthorized";
+
+// ----------------------------------------------------------------------- small text helpers
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Query and form arguments are compared and read decoded, as ngx.req.get_uri_args gives them
+// to Kong: %XX decoded, '+' a space, a malformed escape kept as is.
+template <class Sink>
+void decodeArg(std::string_view raw, Sink&& sink) {
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < raw.size()) {
+      int hi = hexValue(raw[i + 1]), lo = hexValue(raw[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = static_cast<char>(hi * 16 + lo);
+        i += 2;
+      }
+    }
+    if (!sink(c)) return;
+  }
+}
+
+bool decodedEquals(std::string_view raw, std::string_view want) {
+  std::size_t n = 0;
+  bool same = true;
+  decodeArg(raw, [&](char c) {
+    if (n >= want.size() || want[n] != c) {
+      same = false;
+      return false;
+    }
+    ++n;
+    return true;
+  });
+  return same && n == want.size();
+}
+
+void decodeInto(std::string_view raw, std::string& out) {
+  out.clear();
+  decodeArg(raw, [&](char c) {
+    out += c;
+    return true;
+  });
+}
+
+// Calls f(rawName, rawValue, hasValue) for each "name[=value]" of an a=1&b&c=3 string; empty
+// segments are skipped as nginx does.
+template <class F>
+void forEachArg(std::string_view args, F&& f) {
+  while (!args.empty()) {
+    std::size_t amp = args.find('&');
+    std::string_view pair = args.substr(0, amp);
+    if (!pair.empty()) {
+      std::size_t eq = pair.find('=');
+      if (eq == std::string_view::npos) {
+        f(pair, std::string_view{}, false);
+      } else {
+        f(pair.substr(0, eq), pair.substr(eq + 1), true);
+      }
+    }
+    if (amp == std::string_view::npos) break;
+    args.remove_prefix(amp + 1);
+  }
+}
+
+// `args` without every argument named `name` (decoded), order kept; nullopt when none was there.
+std::optional<std::string> withoutArg(std::string_view args, std::string_view name) {
+  std::string out;
+  bool removed = false;
+  while (!args.empty()) {
+    std::size_t amp = args.find('&');
+    std::string_view pair = args.substr(0, amp);
+    std::string_view rawName = pair.substr(0, pair.find('='));
+    if (!pair.empty() && decodedEquals(rawName, name)) {
+      removed = true;
+    } else if (!pair.empty()) {
+      if (!out.empty()) out += '&';
+      out += pair;
+    }
+    if (amp == std::string_view::npos) break;
+    args.remove_prefix(amp + 1);
+  }
+  if (!removed) return std::nullopt;
+  return out;
+}
+
+// ------------------------------------------------------------------------ the key index
+
+// keyauth_credentials by key, built once per config snapshot and shared by every key-auth
+// instance of it. Views and pointers refer into the snapshot's core::Config.
+struct KeyIndex {
+  struct Entry {
+    const core::KeyAuthCredential* credential = nullptr;
+    const core::Consumer* consumer = nullptr;
+    std::int64_t expiresAt = 0;  // seconds since the epoch; 0: never
+  };
+  std::unordered_map<std::string_view, Entry> byKey;
+};
+
+std::shared_ptr<const KeyIndex> buildIndex(const core::Config& config) {
+  std::unordered_map<std::string_view, const core::Consumer*> consumers;
+  consumers.reserve(config.consumers.size());
+  for (const auto& c : config.consumers) consumers.emplace(c.id, &c);
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  auto index = std::make_shared<KeyIndex>();
+  index->byKey.reserve(config.keyauthCredentials.size());
+  for (const auto& k : config.keyauthCredentials) {
+    auto it = consumers.find(k.consumerId);
+    if (it == consumers.end() || k.key.empty()) continue;
+    std::int64_t expiresAt = 0;
+    if (k.ttl && *k.ttl > 0) {
+      // A credential without a creation time counts from when this snapshot was built.
+      expiresAt = (k.createdAt > 0 ? k.createdAt : now) + *k.ttl;
+    }
+    index->byKey.emplace(k.key, KeyIndex::Entry{&k, it->second, expiresAt});
+  }
+  return index;
+}
+
+// ------------------------------------------------------------------------- the instance
+
+struct Settings {
+  std::vector<std::string> keyNames;
+  // The key name with '_' as '-' (or empty when it has none): ngx.req.get_headers() finds
+  // "api_key" in an "Api-Key" header too.
+  std::vector<std::string> hyphenNames;
+  bool hideCredentials = false;
+  bool inHeader = true, inQuery = true, inBody = false;
+  bool runOnPreflight = true;
+  std::optional<std::string> anonymous;
+  const core::Consumer* anonymousConsumer = nullptr;
+  std::string wwwAuthenticate;
+};
+
+// What Kong's lookup `headers[name]` / `query[name]` / `body[name]` gives: nothing, one string,
+// a table (the name repeated, or a JSON array/object) or another value (`?apikey` is `true`).
+enum class Kind : std::uint8_t { none, string, table, other };
+
+struct Found {
+  Kind kind = Kind::none;
+  std::string_view value;  // Kind::string; may point into ctx.scratch()
+};
+
+// The request body as kong.request.get_body() parses it, once per request.
+struct Body {
+  enum class Type : std::uint8_t { unparsed, empty, json, form };
+  Type type = Type::unparsed;
+  json::object object;    // json
+  std::string_view text;  // form
+};
+
+class KeyAuth final : public Instance {
+ public:
+  KeyAuth(Settings s, std::shared_ptr<const KeyIndex> index)
+      : s_(std::move(s)), index_(std::move(index)) {}
+
+  std::uint8_t phases() const override { return kAccess; }
+  bool needsRequestBody() const override { return s_.inBody; }
+  bool runOnPreflight() const override { return s_.runOnPreflight; }
+
+  void access(Context& ctx) const override {
+    if (!s_.runOnPreflight && ctx.method == "OPTIONS") return;
+    if (s_.anonymous) {
+      // Logical OR with the other auth plugins: one credential is enough.
+      if (!ctx.credentialId.empty()) return;
+      if (authenticate(ctx).status == 0) return;
+      if (!s_.anonymousConsumer) {
+        ctx.exitMessage(500,
+                        "anonymous consumer " + *s_.anonymous + " is configured but doesn't exist");
+        return;
+      }
+      ctx.authenticate(s_.anonymousConsumer, {}, true);
+      return;
+    }
+    Failure f = authenticate(ctx);
+    if (f.status == 0) return;
+    ctx.setResponseHeader("WWW-Authenticate", s_.wwwAuthenticate);
+    ctx.exitMessage(f.status, f.message);
+  }
+
+ private:
+  struct Failure {
+    int status = 0;  // 0: authenticated
+    std::string_view message;
+  };
+
+  Failure authenticate(Context& ctx) const {
+    Body body;
+    std::string& decoded = ctx.scratch();
+    Found key;
+    std::size_t keyIndex = 0;
+    for (; keyIndex < s_.keyNames.size(); ++keyIndex) {
+      const std::string& name = s_.keyNames[keyIndex];
+      Found v;
+      if (s_.inHeader) v = fromHeaders(ctx, name, s_.hyphenNames[keyIndex]);
+      if (v.kind == Kind::none && s_.inQuery) v = fromArgs(queryOf(ctx), name, decoded);
+      if (v.kind == Kind::none && s_.inBody) v = fromBody(ctx, body, name, decoded);
+      if (v.kind == Kind::string) {
+        key = v;
+        break;
+      }
+      if (v.kind == Kind::table) return {401, kDuplicate};
+    }
+    if (key.kind != Kind::string) return {401, kNoKey};
+    // Looked up before hiding: hiding edits the parsed body the value may point into.
+    const KeyIndex::Entry* found = nullptr;
+    if (!key.value.empty()) {
+      auto it = index_->byKey.find(key.value);
+      if (it != index_->byKey.end()) found = &it->second;
+    }
+    // As Kong: a key that was found is hidden even when it is empty or unknown.
+    if (s_.hideCredentials) hide(ctx, body, s_.keyNames[keyIndex], s_.hyphenNames[keyIndex]);
+    if (key.value.empty()) return {401, kNoKey};
+    if (!found) return {401, kUnauthorized};
+    const KeyIndex::Entry& e = *found;
+    if (e.expiresAt != 0) {
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      if (now >= e.expiresAt) return {401, kUnauthorized};
+    }
+    ctx.authenticate(e.consumer, e.credential->id, false);
+    return {};
+  }
+
+  static std::string_view queryOf(const Context& ctx) {
+    return ctx.upstreamQuerySet ? std::string_view(ctx.upstreamQuery) : ctx.query;
+  }
+
+  static Found fromHeaders(const Context& ctx, std::string_view name, std::string_view hyphen) {
+    struct State {
+      std::string_view name, hyphen;
+      Found found;
+    } st{name, hyphen, {}};
+    State* p = &st;
+    ctx.forEachHeader([p](std::string_view h, std::string_view value) {
+      if (!iequals(h, p->name) && (p->hyphen.empty() || !iequals(h, p->hyphen))) return;
+      if (p->found.kind == Kind::none) {
+        p->found = {Kind::string, value};
+      } else {
+        p->found.kind = Kind::table;
+      }
+    });
+    return st.found;
+  }
+
+  // `name` among a=1&b=2 arguments; a string value is decoded into `decoded`.
+  static Found fromArgs(std::string_view args, std::string_view name, std::string& decoded) {
+    Found found;
+    std::string_view raw;
+    forEachArg(args, [&](std::string_view n, std::string_view v, bool hasValue) {
+      if (!decodedEquals(n, name)) return;
+      if (found.kind == Kind::none) {
+        found.kind = hasValue ? Kind::string : Kind::other;
+        raw = v;
+      } else {
+        found.kind = Kind::table;
+      }
+    });
+    if (found.kind == Kind::string) {
+      decodeInto(raw, decoded);
+      found.value = decoded;
+    }
+    return found;
+  }
+
+  static void parseBody(const Context& ctx, Body& body) {
+    if (body.type != Body::Type::unparsed) return;
+    body.type = Body::Type::empty;
+    if (!ctx.bodyAvailable) return;
+    std::string_view type = ctx.header("content-type");
+    if (icontains(type, "application/x-www-form-urlencoded")) {
+      body.type = Body::Type::form;
+      body.text = ctx.body();
+    } else if (icontains(type, "application/json")) {
+      boost::system::error_code ec;
+      json::value v = json::parse(ctx.body(), ec);
+      if (ec || !v.is_object()) return;
+      body.object = std::move(v.as_object());
+      body.type = Body::Type::json;
+    }
+    // multipart/form-data is not read (Kong reads it; see the plugin's notes).
+  }
+
+  static Found fromBody(const Context& ctx, Body& body, std::string_view name,
+                        std::string& decoded) {
+    parseBody(ctx, body);
+    if (body.type == Body::Type::form) return fromArgs(body.text, name, decoded);
+    if (body.type != Body::Type::json) return {};
+    auto it = body.object.find(name);
+    if (it == body.object.end()) return {};
+    const json::value& v = it->value();
+    if (v.is_string()) return {Kind::string, std::string_view(v.as_string())};
+    if (v.is_array() || v.is_object()) return {Kind::table, {}};
+    return {Kind::other, {}};
+  }
+
+  // Kong's hide_credentials: the key's header and query argument are cleared whatever the key
+  // came from, and with key_in_body the body field too.
+  void hide(Context& ctx, Body& body, const std::string& name, const std::string& hyphen) const {
+    ctx.removeRequestHeader(name);
+    if (!hyphen.empty()) ctx.removeRequestHeader(hyphen);
+    std::string_view query = queryOf(ctx);
+    if (!query.empty()) {
+      if (auto q = withoutArg(query, name)) ctx.setUpstreamQuery(*q);
+    }
+    if (!s_.inBody) return;
+    parseBody(ctx, body);
+    if (body.type == Body::Type::json) {
+      if (body.object.erase(name) > 0) ctx.setUpstreamBody(json::serialize(body.object));
+    } else if (body.type == Body::Type::form) {
+      if (auto b = withoutArg(body.text, name)) ctx.setUpstreamBody(*b);
+    }
+  }
+
+  Settings s_;
+  std::shared_ptr<const KeyIndex> index_;
+};
+
+// ------------------------------------------------------------------------------ factory
+
+std::string checkHeaderName(const json::value& v) {
+  // Kong's typedefs.header_name (kong/tools/http.lua validate_header_name).
+  std::string_view name = v.as_string();
+  if (name.empty()) return "no header name provided";
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) {
+      return "bad header name '" + std::string(name) +
+             "', allowed characters are A-Z, a-z, 0-9, '_', and '-'";
+    }
+  }
+  return {};
+}
+
+schema::Schema makeSchema() {
+  using namespace schema;
+  Schema s;
+  s.name = "key-auth";
+  s.fields = {
+      arrayOf("key_names", str("name").validate(checkHeaderName))
+          .req()
+          .def(json::array{"apikey"})
+          .describe("Header, query argument or body field names the key is looked for under."),
+      boolean("hide_credentials")
+          .req()
+          .def(false)
+          .describe("Remove the key from the request before it is proxied."),
+      str("anonymous")
+          .describe("Consumer id or username to authenticate as when authentication fails; empty: "
+                    "fail with 401."),
+      boolean("key_in_header").req().def(true).describe("Look for the key in request headers."),
+      boolean("key_in_query").req().def(true).describe("Look for the key in the query string."),
+      boolean("key_in_body")
+          .req()
+          .def(false)
+          .describe("Look for the key in a JSON or form-urlencoded request body."),
+      boolean("run_on_preflight")
+          .req()
+          .def(true)
+          .describe("Authenticate OPTIONS requests too; false lets them through."),
+      str("realm").describe("The realm sent in WWW-Authenticate when authentication fails."),
+  };
+  return s;
+}
+
+std::optional<std::string> optionalString(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string() || it->value().as_string().empty())
+    return std::nullopt;
+  return std::string(it->value().as_string());
+}
+
+bool boolOf(const json::object& o, std::string_view key, bool dflt) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_bool() ? it->value().as_bool() : dflt;
+}
+
+class KeyAuthFactory final : public Factory {
+ public:
+  std::string_view name() const override { return "key-auth"; }
+  int priority() const override { return 1250; }
+  const schema::Schema& schema() const override { return schema_; }
+
+  core::Result<std::shared_ptr<const Instance>> compile(const core::Plugin&,
+                                                        const json::object& config,
+                                                        CompileEnv& env) const override {
+    Settings s;
+    if (auto it = config.find("key_names"); it != config.end() && it->value().is_array()) {
+      for (const auto& n : it->value().as_array()) {
+        if (!n.is_string()) continue;
+        std::string name(n.as_string());
+        std::string hyphen;
+        if (name.find('_') != std::string::npos) {
+          hyphen = name;
+          for (char& c : hyphen) c = c == '_' ? '-' : c;
+        }
+        s.keyNames.push_back(std::move(name));
+        s.hyphenNames.push_back(std::move(hyphen));
+      }
+    }
+    s.hideCredentials = boolOf(config, "hide_credentials", false);
+    s.inHeader = boolOf(config, "key_in_header", true);
+    s.inQuery = boolOf(config, "key_in_query", true);
+    s.inBody = boolOf(config, "key_in_body", false);
+    s.runOnPreflight = boolOf(config, "run_on_preflight", true);
+    s.anonymous = optionalString(config, "anonymous");
+    if (s.anonymous) s.anonymousConsumer = env.config().findConsumer(*s.anonymous);
+    auto realm = optionalString(config, "realm");
+    s.wwwAuthenticate = realm ? "Key realm=\"" + *realm + "\"" : "Key";
+    auto index =
+        env.shared<KeyIndex>("key-auth:credentials", [&env] { return buildIndex(env.config()); });
+    return std::shared_ptr<const Instance>(std::make_shared<KeyAuth>(std::move(s), index));
+  }
+
+ private:
+  schema::Schema schema_ = makeSchema();
+};
+
+}  // namespace
+
+std::unique_ptr<Factory> makeKeyAuthPlugin() {
+  return std::make_unique<KeyAuthFactory>();
+}
+
+}  // namespace archway::plugins
