@@ -417,6 +417,13 @@ struct ProxyWorker::Impl {
     }
   }
 
+  // One finished request into the worker's stats (global and route).
+  void recordSample(metrics::EntityShard* route, const metrics::RequestSample& sample) {
+    if (!limits.stats) return;
+    stats.global().record(sample);
+    if (route) route->record(sample);
+  }
+
   // The log phase, then the time each plugin took into its stats slot.
   void finishPlugins(const Snapshot& snap, const plugins::Chain& chain, plugins::Context& c,
                      std::vector<std::uint64_t>& ns, int status, std::uint64_t totalUs,
@@ -432,7 +439,7 @@ struct ProxyWorker::Impl {
       runPhase(chain, c, plugins::Instance::kLog, ns, false);
       if (c.trace) c.trace->add(trace::names::kLog, tl, Clock::now());
     }
-    for (std::size_t i = 0; i < chain.entries.size(); ++i) {
+    for (std::size_t i = 0; i < chain.entries.size() && limits.stats; ++i) {
       if (!ns[i]) continue;
       const auto slot = chain.entries[i].timingSlot;
       if (slot < snap.pluginStatsSlots.size()) {
@@ -934,7 +941,7 @@ struct ProxyWorker::Impl {
         errorHead(out, perr.status, body, false);
         arm(s, 5000);
         co_await asio::async_write(client, asio::buffer(out), kTuple);
-        stats.global().record({perr.status, usSince(t0), 0, in.size(), out.size(), false});
+        recordSample(nullptr, {perr.status, usSince(t0), 0, in.size(), out.size(), false});
         break;
       }
       const char* base = in.data();
@@ -1026,8 +1033,7 @@ struct ProxyWorker::Impl {
         auto [wec, wn] = co_await asio::async_write(client, asio::buffer(out), kTuple);
         bytesOut = wn;
         metrics::RequestSample sample{status, usSince(t0), 0, bytesIn, bytesOut, false};
-        stats.global().record(sample);
-        if (routeShard) routeShard->record(sample);
+        recordSample(routeShard, sample);
         endTrace(sample, 0);
         if (wec || !keepAlive) break;
         in.consume(req.headEnd);
@@ -1107,8 +1113,7 @@ struct ProxyWorker::Impl {
           const int st = pctx.exitStatus();
           finishPlugins(*snap, *chain, pctx, pluginNs, st, usSince(t0), 0, bytesIn, wn);
           metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
-          stats.global().record(sample);
-          routeShard->record(sample);
+          recordSample(routeShard, sample);
           endTrace(sample, 0);
           if (wec || !keepAlive) break;
           in.consume(req.headEnd + (hasBody ? static_cast<std::size_t>(req.contentLength) : 0));
@@ -1133,7 +1138,7 @@ struct ProxyWorker::Impl {
         if (req.contentLength > static_cast<std::int64_t>(limits.maxBodyBytes)) {
           errorHead(out, 413, R"({"message":"Request size limit exceeded"})", false);
           co_await asio::async_write(client, asio::buffer(out), kTuple);
-          stats.global().record({413, usSince(t0), 0, bytesIn, out.size(), false});
+          recordSample(nullptr, {413, usSince(t0), 0, bytesIn, out.size(), false});
           break;
         }
       } else if (reqFraming == Framing::chunked) {
@@ -1205,7 +1210,7 @@ struct ProxyWorker::Impl {
         // request-size-limiting on a chunked body: Kong's 413, and the rest is not read.
         errorHead(out, 413, R"({"message":"Request size limit exceeded"})", false);
         co_await asio::async_write(client, asio::buffer(out), kTuple);
-        stats.global().record({413, usSince(t0), 0, bytesIn, out.size(), false});
+        recordSample(nullptr, {413, usSince(t0), 0, bytesIn, out.size(), false});
         break;
       }
       bytesIn += x.bodyBuffered;
@@ -1245,8 +1250,7 @@ struct ProxyWorker::Impl {
             const int st = pctx.exitStatus();
             finishPlugins(*snap, *chain, pctx, pluginNs, st, usSince(t0), 0, bytesIn, wn);
             metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
-            stats.global().record(sample);
-            routeShard->record(sample);
+            recordSample(routeShard, sample);
             endTrace(sample, 0);
             if (wec || !keepAlive) break;
             in.consume(req.headEnd + clientBody);
@@ -1504,8 +1508,7 @@ struct ProxyWorker::Impl {
                         wn);
         }
         metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, wn, true};
-        stats.global().record(sample);
-        routeShard->record(sample);
+        recordSample(routeShard, sample);
         endTrace(sample, 0);
         if (wec || !keepAlive) break;
         continue;
@@ -1678,8 +1681,7 @@ struct ProxyWorker::Impl {
                       bytesOut);
       }
       metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
-      stats.global().record(sample);
-      routeShard->record(sample);
+      recordSample(routeShard, sample);
       endTrace(sample, status);
       if (wec || !keepAlive) break;
     }

@@ -35,6 +35,8 @@ struct ProxyLimits {
   // Request tracing (both outlive the worker); null: no tracing.
   trace::Sampler* sampler = nullptr;
   trace::TraceStore* traces = nullptr;
+  // Per-request stats (the console, /archway/stats, /metrics). Off only to measure their cost.
+  bool stats = true;
   // The access log (outlives the worker); null: off.
   AccessLog* accessLog = nullptr;
 };

@@ -11,7 +11,7 @@ namespace archway::runtime {
 
 struct ConfigSource {
   std::string configFile;  // kong.yml / JSON; wins over db
-  std::string db;          // "sqlite:PATH", a bare PATH, or "postgres://..." (not built yet)
+  std::string db;          // "sqlite:PATH", a bare PATH, or "postgres://..."
   std::string seedYaml;    // declarative text stored into an empty database
 };
 

@@ -19,6 +19,8 @@
 #include "core/uuid.h"
 #include "net/endpoint.h"
 #include "net/worker_pool.h"
+#include "plugins/chain.h"
+#include "proxy/access_log.h"
 #include "proxy/proxy_worker.h"
 #include "store/store.h"
 
@@ -93,7 +95,14 @@ class EngineImpl {
 
   std::mutex applyMutex;  // serialises snapshot builds
   std::atomic<std::shared_ptr<const core::Config>> config;
-  std::map<std::string, std::uint32_t> slots;  // route id -> stats slot (under applyMutex)
+  // route id (or "plugin:<route id>:<name>") -> stats slot (under applyMutex)
+  std::map<std::string, std::uint32_t> slots;
+  // Plugin state that outlives snapshots (rate-limit counters, log queues, caches).
+  plugins::Persistent pluginPersistent;
+  trace::Sampler sampler;
+  std::unique_ptr<proxy::AccessLog> accessLog;
+  std::unique_ptr<trace::TraceStore> traces = std::make_unique<trace::TraceStore>(1024);
+  int workerCountHint = 1;
   std::uint64_t generation = 0;
 
   std::mutex subMutex;
@@ -144,6 +153,20 @@ class EngineImpl {
     auto router = router::Router::build(*snap->config, routeSlots);
     if (!router) return router.errors();
     snap->router = std::move(router.value());
+    auto compiled =
+        plugins::CompiledPlugins::build(*snap->config, pluginPersistent, workerCountHint);
+    if (!compiled) return compiled.errors();
+    if (compiled.value()->any()) {
+      snap->plugins = compiled.value();
+      std::map<std::string, std::string> routeNames;
+      for (const auto& r : snap->config->routes) routeNames[r.id] = r.name.value_or("");
+      for (const auto& ts : snap->plugins->timingSlots()) {
+        auto [it, inserted] = slots.emplace("plugin:" + ts.routeId + ":" + ts.plugin,
+                                            static_cast<std::uint32_t>(slots.size()));
+        snap->pluginStatsSlots.push_back(it->second);
+        table->plugins.push_back({it->second, ts.routeId, routeNames[ts.routeId], ts.plugin});
+      }
+    }
     if (!snap->config->upstreams.empty()) {
       health->sync(*snap->config);
       std::unordered_map<std::string, std::shared_ptr<const balancer::UpstreamBalancer>> byName;
@@ -170,6 +193,47 @@ class EngineImpl {
     snap->entities = std::move(table);
     snap->generation = ++generation;
     return std::shared_ptr<const proxy::Snapshot>(std::move(snap));
+  }
+
+  // Swaps a built snapshot in. Caller holds applyMutex.
+  void publish(const std::shared_ptr<const proxy::Snapshot>& snap) {
+    source.publish(snap);
+    config.store(snap->config);
+    if (merger) merger->setEntities(snap->entities);
+    if (checkers) checkers->sync(*health);
+  }
+
+  // Another node changed the shared store (PostgreSQL NOTIFY; called on the store's watcher
+  // thread). The config is loaded and swapped in WITHOUT writing it back: applyConfig() would
+  // store it again, bump the version and notify every node, which would reload and
+  // notify in turn, forever. Load and swap happen under applyMutex so a local Admin API write
+  // cannot interleave and be overwritten by an older config loaded just before it.
+  void reloadFromStore(const std::string& change) {
+    std::shared_ptr<const proxy::Snapshot> snap;
+    {
+      std::lock_guard lock(applyMutex);
+      auto loaded = store->load();
+      if (!loaded) {
+        // Keep serving the config in force; the watcher calls again on the next change or
+        // reconnect.
+        core::log::warn("config reload from the store failed", {{"error", loaded.errorText()}});
+        emit(EngineEvent::Kind::error,
+             "config reload from the store failed: " + loaded.errorText());
+        return;
+      }
+      if (auto cur = config.load(); cur && *cur == *loaded) return;  // e.g. our own write
+      auto built = build(std::move(loaded.value()));
+      if (!built) {
+        emit(EngineEvent::Kind::configRejected, "from the store: " + built.errorText());
+        return;
+      }
+      snap = built.value();
+      publish(snap);
+    }
+    core::log::info("config reloaded from the store", {{"change", change}});
+    std::string what = std::to_string(snap->config->services.size()) + " services, " +
+                       std::to_string(snap->config->routes.size()) + " routes";
+    emit(EngineEvent::Kind::configApplied, what + " (from the store: " + change + ")");
   }
 
   void statsLoop() {
@@ -237,6 +301,9 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
         d.emit(EngineEvent::Kind::healthChanged, "upstream " + upstreamId + " target " + target +
                                                      (healthy ? " is healthy" : " is unhealthy"));
       });
+  d.workerCountHint = options.workers > 0
+                          ? options.workers
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::shared_ptr<const proxy::Snapshot> snap;
   {
     std::lock_guard lock(d.applyMutex);
@@ -247,13 +314,33 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   d.source.publish(snap);
   d.config.store(snap->config);
 
+  {
+    trace::SamplingPolicy policy;
+    policy.enabled = options.tracing;
+    policy.rate = options.tracingSampleRate;
+    policy.slowMs = options.tracingSlowMs;
+    d.sampler.set(policy);
+    d.traces = std::make_unique<trace::TraceStore>(std::max<std::size_t>(1, options.traceBuffer));
+  }
+  d.accessLog.reset();
+  if (!options.accessLog.empty()) {
+    d.accessLog = std::make_unique<proxy::AccessLog>(d.workerCountHint, options.accessLog);
+    if (!d.accessLog->ok())
+      return core::Error{"access-log", "cannot open " + options.accessLog + " for appending"};
+  }
   proxy::ProxyLimits limits;
+  limits.accessLog = d.accessLog.get();
+  limits.stats = options.stats;
+  limits.sampler = &d.sampler;
+  limits.traces = d.traces.get();
   limits.maxHeaderBytes = options.maxHeaderBytes;
   limits.maxBodyBytes = options.maxBodyBytes;
   limits.clientTimeout = options.clientTimeout;
   auto pool = std::make_unique<net::WorkerPool>(options.workers);
   std::vector<std::unique_ptr<proxy::ProxyWorker>> workers;
   for (int i = 0; i < pool->size(); ++i) {
+    limits.workerIndex = i;
+    limits.workerCount = pool->size();
     workers.push_back(std::make_unique<proxy::ProxyWorker>(pool->context(i), d.source, limits));
   }
   // Every worker gets its own SO_REUSEPORT listener on each address. With port 0 the first
@@ -280,6 +367,8 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.config = [&d] { return d.config.load(); };
     ctx.stats = [&d] { return d.latest.load(); };
     ctx.nodeId = d.nodeId;
+    ctx.traces = d.traces.get();
+    ctx.pluginState = &d.pluginPersistent;
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     ctx.hostname = host;
@@ -287,7 +376,9 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.workers = pool->size();
     ctx.proxyListen = options.proxyListen;
     ctx.adminListen = options.adminListen;
-    ctx.database = d.store ? "sqlite" : "off";
+    ctx.database = !d.store                                  ? "off"
+                   : options.store.rfind("postgres", 0) == 0 ? "postgres"
+                                                             : "sqlite";
     ctx.apply = [this](core::Config c) { return applyConfig(std::move(c)); };
     ctx.streamInterval = d.options.statsInterval;
     ctx.targetHealth = [&d] {
@@ -333,6 +424,9 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   d.statsStop = false;
   d.statsThread = std::thread([&d] { d.statsLoop(); });
   d.running = true;
+  // Nodes sharing a PostgreSQL store follow each other's changes (a no-op for SQLite). Started
+  // last: a reload touches everything set up above. stop() unwatches first, for the same reason.
+  if (d.store) d.store->watch([&d](const std::string& change) { d.reloadFromStore(change); });
   core::log::info("engine started", {{"proxy_port", std::to_string(firstPort)},
                                      {"admin_port", std::to_string(adminPort)},
                                      {"workers", std::to_string(d.pool->size())}});
@@ -356,6 +450,7 @@ void Engine::stop(std::chrono::milliseconds drain) {
   }
   if (!d.running) return;
   d.running = false;
+  if (d.store) d.store->unwatch();  // no reload may run while the engine is torn down
   if (d.admin) asio::post(d.control->context(0), [&d] { d.admin->close(); });
   for (int i = 0; i < d.pool->size(); ++i) {
     asio::post(d.pool->context(i), [w = d.workers[i].get()] { w->drain(); });
@@ -423,10 +518,7 @@ core::Status Engine::applyConfig(core::Config config) {
         return s.errors();
       }
     }
-    d.source.publish(snap);
-    d.config.store(snap->config);
-    if (d.merger) d.merger->setEntities(snap->entities);
-    if (d.checkers) d.checkers->sync(*d.health);
+    d.publish(snap);
   }
   d.emit(EngineEvent::Kind::configApplied,
          std::to_string(snap->config->services.size()) + " services, " +
@@ -498,5 +590,13 @@ std::shared_ptr<const metrics::StatsFrame> Engine::latestStats() const {
   auto f = impl_->latest.load();
   return f ? f : std::make_shared<const metrics::StatsFrame>();
 }
+
+std::vector<trace::FinishedTrace> Engine::recentTraces(const trace::TraceQuery& query) const {
+  return impl_->traces->recent(query);
+}
+
+void Engine::setTracing(const trace::SamplingPolicy& policy) { impl_->sampler.set(policy); }
+
+trace::SamplingPolicy Engine::tracing() const { return impl_->sampler.get(); }
 
 }  // namespace archway::runtime

@@ -38,9 +38,14 @@ struct EngineOptions {
   // Request tracing: head sampling rate, plus every 5xx and every request slower than
   // tracingSlowMs kept (0 turns the slow rule off). `tracing = false` records nothing.
   bool tracing = true;
+  // Per-request stats. Off only to measure what stats and tracing cost (bench/).
+  bool stats = true;
   double tracingSampleRate = 0.01;
   std::uint32_t tracingSlowMs = 1000;
   std::size_t traceBuffer = 1024;  // traces kept in the ring buffer
+  // Access log (Kong's proxy_access_log): "" off, "-" stdout, else a file appended to. One
+  // JSON line per request, written by a log thread, never by a worker.
+  std::string accessLog;
 };
 
 struct EngineEvent {

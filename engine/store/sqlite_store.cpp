@@ -40,7 +40,22 @@ const char* const kMigrations[] = {
       UNIQUE (upstream_id, target)
     );
     )sql",
+    // Consumers, their credentials and plugins: one table, rows in config order (rowid). The
+    // entity JSON goes back through the declarative parser, which checks every reference.
+    R"sql(
+    CREATE TABLE entities (
+      id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      ref TEXT,
+      entity TEXT NOT NULL,
+      PRIMARY KEY (kind, id)
+    );
+    )sql",
 };
+
+// The kinds kept in `entities`, in the order load() reads them.
+constexpr const char* kEntityKinds[] = {"consumers", "keyauth_credentials", "basicauth_credentials",
+                                        "jwt_secrets", "acls", "plugins"};
 
 class SqliteStore final : public Store {
  public:
@@ -80,7 +95,8 @@ class SqliteStore final : public Store {
     query("SELECT (SELECT COUNT(*) FROM services) + (SELECT COUNT(*) FROM routes)",
           [&](sqlite3_stmt* st) { n = sqlite3_column_int(st, 0); });
     if (n == 0) {
-      query("SELECT (SELECT COUNT(*) FROM upstreams) + (SELECT COUNT(*) FROM targets)",
+      query("SELECT (SELECT COUNT(*) FROM upstreams) + (SELECT COUNT(*) FROM targets) + "
+            "(SELECT COUNT(*) FROM entities)",
             [&](sqlite3_stmt* st) { n = sqlite3_column_int(st, 0); });
     }
     return n == 0;
@@ -104,7 +120,18 @@ class SqliteStore final : public Store {
     doc += R"(],"targets":[)";
     first = true;
     if (auto s = query("SELECT entity FROM targets ORDER BY rowid", append); !s) return s.errors();
-    doc += "]}";
+    doc += "]";
+    for (const char* kind : kEntityKinds) {
+      doc += ",\"";
+      doc += kind;
+      doc += "\":[";
+      first = true;
+      const std::string sql =
+          std::string("SELECT entity FROM entities WHERE kind = '") + kind + "' ORDER BY rowid";
+      if (auto s = query(sql.c_str(), append); !s) return s.errors();
+      doc += "]";
+    }
+    doc += "}";
     auto config = config::parseDeclarative(doc);
     if (!config) {
       core::Errors errors;
@@ -116,7 +143,7 @@ class SqliteStore final : public Store {
 
   core::Status replace(const core::Config& config) override {
     if (auto s = exec("BEGIN IMMEDIATE; DELETE FROM routes; DELETE FROM services;"
-                      "DELETE FROM targets; DELETE FROM upstreams;");
+                      "DELETE FROM targets; DELETE FROM upstreams; DELETE FROM entities;");
         !s) {
       return s;
     }
@@ -156,6 +183,22 @@ class SqliteStore final : public Store {
         return fail(s);
       }
     }
+    auto put = [&](const char* kind, const std::string& id, const boost::json::object& o) {
+      return insert("INSERT INTO entities (id, kind, ref, entity) VALUES (?, ?, ?, ?)", id, kind,
+                    std::nullopt, boost::json::serialize(o));
+    };
+    for (const auto& c : config.consumers)
+      if (auto s = put("consumers", c.id, config::toJson(c)); !s) return fail(s);
+    for (const auto& k : config.keyauthCredentials)
+      if (auto s = put("keyauth_credentials", k.id, config::toJson(k)); !s) return fail(s);
+    for (const auto& b : config.basicauthCredentials)
+      if (auto s = put("basicauth_credentials", b.id, config::toJson(b)); !s) return fail(s);
+    for (const auto& j : config.jwtSecrets)
+      if (auto s = put("jwt_secrets", j.id, config::toJson(j)); !s) return fail(s);
+    for (const auto& a : config.acls)
+      if (auto s = put("acls", a.id, config::toJson(a)); !s) return fail(s);
+    for (const auto& p : config.plugins)
+      if (auto s = put("plugins", p.id, config::toJson(p)); !s) return fail(s);
     return exec("COMMIT;");
   }
 
@@ -231,7 +274,7 @@ core::Result<std::unique_ptr<Store>> openSqlite(const std::string& path) {
 
 core::Result<std::unique_ptr<Store>> open(const std::string& url) {
   if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
-    return core::Error{"db", "PostgreSQL store not built yet in this version; use sqlite:PATH"};
+    return openPostgres(url);
   }
   std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
   if (path.empty()) return core::Error{"db", "empty database path"};

@@ -1,8 +1,9 @@
 #pragma once
-// The config store. SQLite is the embedded default (WAL mode); PostgreSQL (clusters) arrives
-// with the control-plane issue behind the same interface. Entities are rows keyed by id with
-// their Kong JSON shape; reading back goes through the declarative validator, so a store can
-// never hand the engine a config the Admin API or a kong.yml could not have produced.
+// The config store. SQLite is the embedded default (WAL mode); PostgreSQL lets several nodes
+// share one configuration (architecture.md, "Stores and clusters"). Entities are rows keyed by
+// id with their Kong JSON shape; reading back goes through the declarative validator, so a store
+// can never hand the engine a config the Admin API or a kong.yml could not have produced.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,12 +20,29 @@ class Store {
   virtual core::Status replace(const core::Config& config) = 0;
   virtual bool empty() = 0;
   virtual int schemaVersion() = 0;
+
+  // Change notification between nodes sharing one database. After watch(), `onChange` is called
+  // on a store-owned thread whenever another writer (another node, or another Store on the same
+  // database) has stored a config newer than the one this Store last wrote or loaded; the
+  // argument describes the change, for logs. The callee reloads with load(); writes made through
+  // this same Store never call back. Calls are coalesced, never concurrent, and may repeat a
+  // change (e.g. after a reconnect) — reloading twice must be harmless. `onChange` must not
+  // call unwatch(). Stores without other writers (SQLite: one process owns the file) never
+  // call back, hence the no-op defaults.
+  using ChangeCallback = std::function<void(const std::string& change)>;
+  virtual void watch(ChangeCallback onChange) { (void)onChange; }
+  // Stops watching; when it returns, `onChange` is not running and will not be called again.
+  virtual void unwatch() {}
 };
 
 // Opens (creating if needed) and migrates an SQLite database file.
 core::Result<std::unique_ptr<Store>> openSqlite(const std::string& path);
 
-// "sqlite:PATH" or a bare path; "postgres://..." is refused until the PostgreSQL store exists.
+// Connects to and migrates a PostgreSQL database: "postgres://user:pass@host:port/db" (or
+// "postgresql://", or any libpq connection string). Fails when the server cannot be reached.
+core::Result<std::unique_ptr<Store>> openPostgres(const std::string& url);
+
+// "sqlite:PATH", a bare path, or "postgres://..." / "postgresql://...".
 core::Result<std::unique_ptr<Store>> open(const std::string& url);
 
 }  // namespace archway::store

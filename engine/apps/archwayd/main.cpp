@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
                           .help = "declarative kong.yml / JSON (_format_version 3.0)"},
                          {.name = "db",
                           .valueName = "URL",
-                          .help = "config store: sqlite:PATH (postgres:// not built yet)"},
+                          .help = "config store: sqlite:PATH or postgres://USER:PASS@HOST:PORT/DB"},
                          {.name = "proxy-listen",
                           .valueName = "ADDR:PORT[,...]",
                           .help = "proxy listeners (default 0.0.0.0:8000)"},
@@ -54,8 +54,16 @@ int main(int argc, char** argv) {
                           .valueName = "LEVEL",
                           .help = "debug, info, warn, error, off (default info)"},
                          {.name = "access-log",
-                          .valueName = "FILE|off",
-                          .help = "access log (only 'off' is built yet)"},
+                          .valueName = "FILE|-|off",
+                          .help = "JSON access log, one line per request ('-': stdout; default off)"},
+                         {.name = "trace-sample-rate",
+                          .valueName = "RATE",
+                          .help = "share of requests traced, 0..1 (default 0.01; errors and slow "
+                                  "requests are always kept)"},
+                         {.name = "observability",
+                          .valueName = "on|off",
+                          .help = "per-request stats and tracing (default on; off only to measure "
+                                  "their cost)"},
                      });
   if (auto err = parser.parse(argc, argv)) return fail(*err);
   if (parser.helpRequested()) {
@@ -72,9 +80,6 @@ int main(int argc, char** argv) {
     }
     core::log::setLevel(level);
   }
-  if (parser.has("access-log") && parser.value("access-log") != "off") {
-    return fail("--access-log: access log files are not built yet in this version (use off)");
-  }
   if (!parser.has("config") && !parser.has("db"))
     return fail("one of --config FILE or --db URL is required");
   if (parser.has("config") && parser.has("db"))
@@ -85,6 +90,24 @@ int main(int argc, char** argv) {
   options.adminListen = parser.value("admin-listen", options.adminListen);
   options.adminToken = parser.value("admin-token");
   options.store = parser.value("db");
+  if (parser.has("access-log") && parser.value("access-log") != "off")
+    options.accessLog = parser.value("access-log");
+  if (parser.has("observability")) {
+    const std::string v = parser.value("observability");
+    if (v != "on" && v != "off") return fail("--observability: expected on or off");
+    options.stats = options.tracing = v == "on";
+  }
+  if (parser.has("trace-sample-rate")) {
+    try {
+      std::size_t used = 0;
+      options.tracingSampleRate = std::stod(parser.value("trace-sample-rate"), &used);
+      if (used != parser.value("trace-sample-rate").size() || options.tracingSampleRate < 0 ||
+          options.tracingSampleRate > 1)
+        throw 0;
+    } catch (...) {
+      return fail("--trace-sample-rate: expected a number from 0 to 1");
+    }
+  }
   if (parser.has("workers")) {
     try {
       std::size_t used = 0;
@@ -114,7 +137,7 @@ int main(int argc, char** argv) {
   runtime::Engine engine;
   if (auto s = engine.start(options, std::move(*config)); !s) {
     const auto& e = s.errors().front();
-    return fail((e.path == "proxy-listen" || e.path == "admin-listen"
+    return fail((e.path == "proxy-listen" || e.path == "admin-listen" || e.path == "access-log"
                      ? "--" + e.path + ": " + e.message
                      : oneLine(s.errors())));
   }

@@ -1,0 +1,41 @@
+# Shared by the bench/*.sh scripts: an nginx upstream on loopback, wrk runs, medians.
+# Source it after setting `dir` (a temp dir) and `up_port`.
+
+start_upstream() {
+  cat >"$dir/upstream.conf" <<CONF
+worker_processes 1;
+pid $dir/up.pid;
+error_log $dir/up.err warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$up_port;
+    location / { return 200 "hello world\n"; }
+  }
+}
+CONF
+  nginx -c "$dir/upstream.conf"
+}
+
+# wait_200 URL [curl args...]
+wait_200() {
+  local url=$1; shift
+  for _ in $(seq 1 50); do
+    curl -fsS -o /dev/null "$@" "$url" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "no 200 from $url" >&2
+  return 1
+}
+
+# wrk_rps SECONDS CONNS URL [wrk args...] -> "rps errors"
+wrk_rps() {
+  local d=$1 c=$2 url=$3; shift 3
+  local out
+  out=$(wrk -t1 -c"$c" -d"${d}s" "$@" "$url" 2>&1)
+  awk '/Requests\/sec/ {r=$2} /Non-2xx/ {e+=$NF} /Socket errors/ {gsub(",","");e+=$4+$6+$8+$10} END {printf "%s %d\n", r+0, e+0}' <<<"$out"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
