@@ -21,7 +21,18 @@ for profile in plain large; do
     ((rc != 0)) && status=1  # with --min-ratio 0 only errors or a missing tool fail
   done
 done
-echo "== profile=plugins: not run (plugins arrive with the plugins issue)"
+for workers in 1 2; do
+  echo "== proxy vs nginx: profile=plugins workers=$workers (key-auth + rate-limiting + prometheus)"
+  out=$(bash "$shared" --gateway build/bin/archwayd --profile plugins --workers "$workers" \
+    --duration "$duration" --rounds "$rounds" --min-ratio 0 2>&1)
+  rc=$?
+  echo "$out" | tail -n +2
+  ((rc != 0)) && status=1
+done
+echo "== stats + tracing overhead"
+bash bench/observability-overhead.sh --duration "$duration" --rounds 5 2>&1 | tail -n 1 || status=1
+echo "== per-plugin overhead"
+bash bench/plugin-overhead.sh --duration "$duration" 2>&1 || status=1
 echo "== load generator vs wrk"
 bash bench/loadgen-vs-wrk.sh 2>&1 | tail -n 3 || status=1
 echo "== router: 10,000 routes"

@@ -41,9 +41,16 @@ std::vector<FlagSpec> flags() {
   f.push_back({.name = "log-level",
                .valueName = "LEVEL",
                .help = "debug, info, warn, error or off (default info)"});
+  f.push_back({.name = "trace-sample-rate",
+               .valueName = "RATE",
+               .help = "share of requests traced, 0..1 (default 0.01; errors and slow "
+                       "requests are always kept)"});
   f.push_back({.name = "demo-traffic",
                .takesValue = false,
                .help = "start sending demo traffic at launch"});
+  f.push_back({.name = "page",
+               .valueName = "NAME",
+               .help = "page shown first: dashboard, plugins or traces (default dashboard)"});
   f.push_back({.name = "connect",
                .valueName = "ADMIN_URL",
                .help = "manage a remote node through its Admin API",
@@ -101,6 +108,20 @@ int main(int argc, char** argv) {
     }
     archway::core::log::setLevel(level);
   }
+  if (parser.has("trace-sample-rate")) {
+    const std::string text = parser.value("trace-sample-rate");
+    double rate = -1;
+    try {
+      std::size_t used = 0;
+      rate = std::stod(text, &used);
+      if (used != text.size()) rate = -1;
+    } catch (...) {
+    }
+    if (!(rate >= 0 && rate <= 1)) {
+      return fail("--trace-sample-rate: expected a number from 0 to 1, got '" + text + "'");
+    }
+    options.engine.tracingSampleRate = rate;
+  }
   long long screenshotAfterMs = 5000;
   if (parser.has("screenshot-after")) {
     auto ms = archway::cli::parseDurationMs(parser.value("screenshot-after"));
@@ -108,6 +129,10 @@ int main(int argc, char** argv) {
       return fail("--screenshot-after: expected a duration like 5s, got '" +
                   parser.value("screenshot-after") + "'");
     screenshotAfterMs = *ms;
+  }
+  const std::string page = parser.value("page", "dashboard");
+  if (page != "dashboard" && page != "plugins" && page != "traces") {
+    return fail("--page: expected dashboard, plugins or traces, got '" + page + "'");
   }
   options.source.configFile = parser.value("config");
   if (options.source.configFile.empty()) {
@@ -139,6 +164,7 @@ int main(int argc, char** argv) {
   if (seed.open(QIODevice::ReadOnly)) options.source.seedYaml = seed.readAll().toStdString();
 
   archway::gui::MainWindow window;
+  window.showPage(QString::fromStdString(page));
   window.show();
   // A failed start is shown in the window (the app keeps running so the user can read it);
   // demo traffic then has nowhere to go.

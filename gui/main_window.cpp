@@ -9,9 +9,12 @@
 #include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QToolBar>
 
 #include "gui/dashboard_page.h"
+#include "gui/plugins_page.h"
+#include "gui/traces_page.h"
 #include "models/demo_traffic.h"
 
 namespace archway::gui {
@@ -20,10 +23,19 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       bridge_(new models::EngineBridge(this)),
       routes_(new models::RouteStatsModel(this)),
+      plugins_(new models::PluginStatsModel(this)),
       demo_(new models::DemoTraffic(this)) {
   setWindowTitle(tr("Archway"));
   dashboard_ = new DashboardPage(&traffic_, routes_);
-  setCentralWidget(dashboard_);
+  pluginsPage_ = new PluginsPage(plugins_);
+  tracesPage_ = new TracesPage(bridge_);
+  pages_ = new QTabWidget;
+  pages_->setObjectName(QStringLiteral("pages"));
+  pages_->setDocumentMode(true);
+  pages_->addTab(dashboard_, tr("Dashboard"));
+  pages_->addTab(pluginsPage_, tr("Plugins"));
+  pages_->addTab(tracesPage_, tr("Traces"));
+  setCentralWidget(pages_);
 
   proxyLabel_ = new QLabel;
   adminLabel_ = new QLabel;
@@ -75,6 +87,14 @@ void MainWindow::createActions() {
 
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(quit);
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  const QString pageNames[] = {tr("&Dashboard"), tr("&Plugins"), tr("T&races")};
+  for (int i = 0; i < pages_->count(); ++i) {
+    auto* show = new QAction(pageNames[i], this);
+    show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+    connect(show, &QAction::triggered, this, [this, i] { pages_->setCurrentIndex(i); });
+    view->addAction(show);
+  }
   QMenu* traffic = menuBar()->addMenu(tr("&Traffic"));
   traffic->addAction(demoAction_);
 
@@ -132,7 +152,18 @@ void MainWindow::updateDemoActionIcon() {
 void MainWindow::onStats(std::shared_ptr<const metrics::StatsFrame> frame) {
   traffic_.add(*frame);
   routes_->update(*frame);
+  plugins_->update(*frame);
   dashboard_->refresh(*frame);
+}
+
+bool MainWindow::showPage(const QString& name) {
+  QWidget* page = nullptr;
+  if (name == QLatin1String("dashboard")) page = dashboard_;
+  if (name == QLatin1String("plugins")) page = pluginsPage_;
+  if (name == QLatin1String("traces")) page = tracesPage_;
+  if (!page) return false;
+  pages_->setCurrentWidget(page);
+  return true;
 }
 
 void MainWindow::onEngineEvent(int kind, const QString& message) {

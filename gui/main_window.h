@@ -6,11 +6,13 @@
 #include <memory>
 
 #include "models/engine_bridge.h"
+#include "models/plugin_stats_model.h"
 #include "models/route_stats_model.h"
 #include "models/traffic_series.h"
 
 class QAction;
 class QLabel;
+class QTabWidget;
 
 namespace archway::models {
 class DemoTraffic;
@@ -19,6 +21,8 @@ class DemoTraffic;
 namespace archway::gui {
 
 class DashboardPage;
+class PluginsPage;
+class TracesPage;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -36,7 +40,13 @@ class MainWindow : public QMainWindow {
   models::DemoTraffic& demoTraffic() { return *demo_; }
   const models::TrafficSeries& traffic() const { return traffic_; }
   models::RouteStatsModel& routeStats() { return *routes_; }
+  models::PluginStatsModel& pluginStats() { return *plugins_; }
   DashboardPage* dashboard() const { return dashboard_; }
+  PluginsPage* pluginsPage() const { return pluginsPage_; }
+  TracesPage* tracesPage() const { return tracesPage_; }
+  QTabWidget* pages() const { return pages_; }
+  // Shows a page by name: "dashboard", "plugins" or "traces". False for another name.
+  bool showPage(const QString& name);
   QAction* demoTrafficAction() const { return demoAction_; }
 
  protected:
@@ -54,8 +64,12 @@ class MainWindow : public QMainWindow {
   models::TrafficSeries traffic_{120};
   models::EngineBridge* bridge_;
   models::RouteStatsModel* routes_;
+  models::PluginStatsModel* plugins_;
   models::DemoTraffic* demo_;
+  QTabWidget* pages_;
   DashboardPage* dashboard_;
+  PluginsPage* pluginsPage_;
+  TracesPage* tracesPage_;
   QAction* demoAction_ = nullptr;
   QLabel* proxyLabel_;
   QLabel* adminLabel_;

@@ -17,10 +17,11 @@ DemoTraffic::~DemoTraffic() {
 
 std::vector<DemoStream> DemoTraffic::defaultStreams() {
   return {
-      {"/anything", 100, 8},       // the busy, fast route
-      {"/slow/0.05", 10, 4},       // /delay/0.05 upstream: 50 ms of latency
-      {"/demo/status/500", 3, 1},  // a trickle of upstream errors (5xx)
-      {"/demo/status/404", 2, 1},  // and of client errors (4xx)
+      {"/anything", 100, 8, {}},  // the busy, fast route
+      // /delay/0.05 upstream: 50 ms of latency; the route has key-auth (the demo consumer's key)
+      {"/slow/0.05", 10, 4, {{"apikey", "demo-key"}}},
+      {"/demo/status/500", 3, 1, {}},  // a trickle of upstream errors (5xx)
+      {"/demo/status/404", 2, 1, {}},  // and of client errors (4xx)
   };
 }
 
@@ -39,6 +40,7 @@ QString DemoTraffic::start(const QString& host, std::uint16_t port) {
     plan.duration = duration_;
     plan.timeout = std::chrono::seconds(10);
     plan.headers.emplace_back("User-Agent", "archway-console-demo");
+    for (const auto& header : stream.headers) plan.headers.push_back(header);
     if (auto valid = loadgen::validatePlan(plan); !valid) {
       return QString::fromStdString(valid.errorText());
     }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace archway::loadgen {
@@ -21,6 +22,7 @@ struct DemoStream {
   std::string path;  // request path on the proxy, e.g. "/anything"
   double rate = 1;   // requests per second
   int connections = 2;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with every request
 };
 
 class DemoTraffic : public QObject {

@@ -199,6 +199,11 @@ QString EngineBridge::demoAddress() const {
   return joinHostPort(hostOf(options_.demoListen), demo_->port());
 }
 
+std::vector<trace::FinishedTrace> EngineBridge::recentTraces(const trace::TraceQuery& query) const {
+  if (state_ != State::running) return {};
+  return engine_->recentTraces(query);
+}
+
 std::uint16_t EngineBridge::proxyPort() const {
   return state_ == State::running ? engine_->proxyPort() : 0;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "metrics/stats_frame.h"
 #include "runtime/config_source.h"
@@ -58,6 +59,13 @@ class EngineBridge : public QObject {
 
   // The engine itself, for reads the bridge does not wrap (config(), latestStats()).
   runtime::Engine& engine() { return *engine_; }
+
+  // Recent kept traces, newest first; empty when the engine is not running. Lock-free and
+  // cheap (copies out of the trace ring), so the GUI thread may poll it.
+  std::vector<trace::FinishedTrace> recentTraces(const trace::TraceQuery& query) const;
+  // The engine's trace sampling policy; changes apply to the next requests (any thread).
+  trace::SamplingPolicy tracing() const { return engine_->tracing(); }
+  void setTracing(const trace::SamplingPolicy& policy) { engine_->setTracing(policy); }
 
  signals:
   // At most one frame is in flight to the GUI thread: when the GUI falls behind, older frames

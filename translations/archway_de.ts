@@ -150,6 +150,254 @@
         <source>Upstream health: %1</source>
         <translation>Upstream-Zustand: %1</translation>
     </message>
+    <message>
+        <source>Dashboard</source>
+        <translation>Dashboard</translation>
+    </message>
+    <message>
+        <source>Plugins</source>
+        <translation>Plugins</translation>
+    </message>
+    <message>
+        <source>Traces</source>
+        <translation>Traces</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Ansicht</translation>
+    </message>
+    <message>
+        <source>&amp;Dashboard</source>
+        <translation>&amp;Dashboard</translation>
+    </message>
+    <message>
+        <source>&amp;Plugins</source>
+        <translation>&amp;Plugins</translation>
+    </message>
+    <message>
+        <source>T&amp;races</source>
+        <translation>T&amp;races</translation>
+    </message>
+</context>
+<context>
+    <name>archway::gui::PluginsPage</name>
+    <message>
+        <source>Time each plugin adds to a request, per route: all its phases together, over the last 10 seconds.</source>
+        <translation>Zeit, die jedes Plugin einer Anfrage hinzufügt, pro Route: alle Phasen zusammen, über die letzten 10 Sekunden.</translation>
+    </message>
+    <message>
+        <source>Filter by route or plugin</source>
+        <translation>Nach Route oder Plugin filtern</translation>
+    </message>
+</context>
+<context>
+    <name>archway::gui::TraceWaterfall</name>
+    <message>
+        <source>%1 µs</source>
+        <translation>%1 µs</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>Whole request</source>
+        <translation>Gesamte Anfrage</translation>
+    </message>
+    <message>
+        <source>%1 %2 → %3 in %4</source>
+        <translation>%1 %2 → %3 in %4</translation>
+    </message>
+    <message>
+        <source> · route %1</source>
+        <translation> · Route %1</translation>
+    </message>
+    <message numerus="yes">
+        <source> · %n span(s) not recorded</source>
+        <translation>
+            <numerusform> · %n Span nicht aufgezeichnet</numerusform>
+            <numerusform> · %n Spans nicht aufgezeichnet</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1
+Starts at %2, takes %3 (%4% of the request)</source>
+        <translation>%1
+Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
+    </message>
+    <message>
+        <source>Select a trace to see where its time went.</source>
+        <translation>Wählen Sie einen Trace, um zu sehen, wo seine Zeit bleibt.</translation>
+    </message>
+    <message>
+        <source>Upstream</source>
+        <translation>Upstream</translation>
+    </message>
+    <message>
+        <source>Plugins</source>
+        <translation>Plugins</translation>
+    </message>
+    <message>
+        <source>Gateway</source>
+        <translation>Gateway</translation>
+    </message>
+</context>
+<context>
+    <name>archway::gui::TracesPage</name>
+    <message>
+        <source>any route</source>
+        <translation>jede Route</translation>
+    </message>
+    <message>
+        <source>Show traces whose route name or id contains this text</source>
+        <translation>Traces zeigen, deren Routenname oder -ID diesen Text enthält</translation>
+    </message>
+    <message>
+        <source>&amp;Route:</source>
+        <translation>&amp;Route:</translation>
+    </message>
+    <message>
+        <source>Any</source>
+        <translation>Alle</translation>
+    </message>
+    <message>
+        <source>2xx</source>
+        <translation>2xx</translation>
+    </message>
+    <message>
+        <source>3xx</source>
+        <translation>3xx</translation>
+    </message>
+    <message>
+        <source>4xx</source>
+        <translation>4xx</translation>
+    </message>
+    <message>
+        <source>5xx</source>
+        <translation>5xx</translation>
+    </message>
+    <message>
+        <source>&amp;Status:</source>
+        <translation>&amp;Status:</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>any</source>
+        <translation>beliebig</translation>
+    </message>
+    <message>
+        <source>Show only requests that took at least this long</source>
+        <translation>Nur Anfragen zeigen, die mindestens so lange gedauert haben</translation>
+    </message>
+    <message>
+        <source>&amp;At least:</source>
+        <translation>&amp;Mindestens:</translation>
+    </message>
+    <message>
+        <source>&amp;Live</source>
+        <translation>&amp;Live</translation>
+    </message>
+    <message>
+        <source>Read new traces every second; turn off to hold the list still</source>
+        <translation>Jede Sekunde neue Traces lesen; ausschalten, um die Liste anzuhalten</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>Stichproben</translation>
+    </message>
+    <message>
+        <source>Record &amp;traces</source>
+        <translation>&amp;Traces aufzeichnen</translation>
+    </message>
+    <message>
+        <source>Off: requests are not traced at all</source>
+        <translation>Aus: Anfragen werden gar nicht verfolgt</translation>
+    </message>
+    <message>
+        <source> %</source>
+        <translation> %</translation>
+    </message>
+    <message>
+        <source>Share of requests kept by trace id (Kong&apos;s tracing_sampling_rate)</source>
+        <translation>Anteil der Anfragen, die nach Trace-ID behalten werden (Kongs tracing_sampling_rate)</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>Behalte</translation>
+    </message>
+    <message>
+        <source>of requests, and always those with</source>
+        <translation>der Anfragen, und immer die mit</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>Keep every request that takes at least this long</source>
+        <translation>Jede Anfrage behalten, die mindestens so lange dauert</translation>
+    </message>
+    <message>
+        <source>or slower than</source>
+        <translation>oder langsamer als</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n trace(s)</source>
+        <translation>
+            <numerusform>%n Trace</numerusform>
+            <numerusform>%n Traces</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>archway::models::PluginStatsModel</name>
+    <message>
+        <source>%1 on %2: %3 µs in total since start</source>
+        <translation>%1 auf %2: %3 µs insgesamt seit dem Start</translation>
+    </message>
+    <message>
+        <source>Time per request, all phases together, last 10 s</source>
+        <translation>Zeit pro Anfrage, alle Phasen zusammen, letzte 10 s</translation>
+    </message>
+    <message>
+        <source>Requests the plugin ran on since start</source>
+        <translation>Anfragen, bei denen das Plugin seit dem Start lief</translation>
+    </message>
+    <message>
+        <source>Route</source>
+        <translation>Route</translation>
+    </message>
+    <message>
+        <source>Plugin</source>
+        <translation>Plugin</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>Anfragen</translation>
+    </message>
+    <message>
+        <source>Mean µs</source>
+        <translation>Mittel µs</translation>
+    </message>
+    <message>
+        <source>p99 µs</source>
+        <translation>p99 µs</translation>
+    </message>
+    <message>
+        <source>Max µs</source>
+        <translation>Max. µs</translation>
+    </message>
+    <message>
+        <source>(no route)</source>
+        <translation>(keine Route)</translation>
+    </message>
 </context>
 <context>
     <name>archway::models::RouteStatsModel</name>
@@ -180,6 +428,53 @@
     <message>
         <source>p99 (ms)</source>
         <translation>p99 (ms)</translation>
+    </message>
+</context>
+<context>
+    <name>archway::models::TraceListModel</name>
+    <message>
+        <source>(none)</source>
+        <translation>(keine)</translation>
+    </message>
+    <message>
+        <source>Service: %1</source>
+        <translation>Service: %1</translation>
+    </message>
+    <message>
+        <source>Upstream answered %1</source>
+        <translation>Upstream antwortete %1</translation>
+    </message>
+    <message>
+        <source>The upstream was not reached</source>
+        <translation>Der Upstream wurde nicht erreicht</translation>
+    </message>
+    <message>
+        <source>Trace ID</source>
+        <translation>Trace-ID</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Zeit</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>Methode</translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation>Pfad</translation>
+    </message>
+    <message>
+        <source>Route</source>
+        <translation>Route</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Duration (ms)</source>
+        <translation>Dauer (ms)</translation>
     </message>
 </context>
 </TS>

@@ -1027,11 +1027,30 @@ struct ProxyWorker::Impl {
         // close instead of draining it.
         if (hasBody) keepAlive = false;
         keepAlive = keepAlive && !draining;
-        errorHead(out, status, localError, keepAlive);
+        // Kong runs the global plugins on what no route matched too: their header_filter and
+        // log phases see the gateway's own answer (prometheus counts it, http-log ships it).
+        const plugins::Chain* global =
+            snap->plugins && !snap->plugins->global().empty() ? &snap->plugins->global() : nullptr;
+        if (global) {
+          pctx.reset();
+          pctx.worker = &workerEnv;
+          pctx.clientIp = clientIp;
+          pctx.startedAtMs = wallMs();
+          pctx.trace = traced ? &rec : nullptr;
+          describeRequest(pctx, req, base, path, view.host);
+          pctx.status = status;
+          pctx.source = plugins::Source::kong;
+          pluginNs.assign(global->entries.size(), 0);
+          if (global->phases & plugins::Instance::kHeaderFilter)
+            runPhase(*global, pctx, plugins::Instance::kHeaderFilter, pluginNs, false);
+        }
+        errorHead(out, status, localError, keepAlive, global ? &pctx.responseEdits : nullptr);
         if (head) out.resize(out.size() - localError.size());
         arm(s, clientTimeoutMs);
         auto [wec, wn] = co_await asio::async_write(client, asio::buffer(out), kTuple);
         bytesOut = wn;
+        if (global)
+          finishPlugins(*snap, *global, pctx, pluginNs, status, usSince(t0), 0, bytesIn, bytesOut);
         metrics::RequestSample sample{status, usSince(t0), 0, bytesIn, bytesOut, false};
         recordSample(routeShard, sample);
         endTrace(sample, 0);

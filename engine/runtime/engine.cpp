@@ -20,6 +20,7 @@
 #include "net/endpoint.h"
 #include "net/worker_pool.h"
 #include "plugins/chain.h"
+#include "plugins/log/queue.h"
 #include "proxy/access_log.h"
 #include "proxy/proxy_worker.h"
 #include "store/store.h"
@@ -458,6 +459,9 @@ void Engine::stop(std::chrono::milliseconds drain) {
   // Graceful drain: workers whose connections have all finished run out of work and return.
   // Past the deadline, whatever is still open is cancelled.
   std::thread joiner([&d] { d.pool->releaseAndJoin(); });
+  struct FlushLogs {  // once the workers are gone: log plugins' queues written out
+    ~FlushLogs() { plugins::log::shutdownQueues(); }
+  } flushLogs;
   auto deadline = std::chrono::steady_clock::now() + drain;
   bool forced = false;
   for (;;) {

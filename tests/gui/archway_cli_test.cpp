@@ -11,8 +11,9 @@ class ArchwayCliTest : public QObject {
   void helpPrintsTheFlagsAndExitsZero() {
     const auto [code, out, err] = run({"--help"});
     QCOMPARE(code, 0);
-    for (const char* flag : {"--config", "--db", "--proxy-listen", "--admin-listen", "--workers",
-                             "--demo-listen", "--log-level", "--connect", "--token"}) {
+    for (const char* flag :
+         {"--config", "--db", "--proxy-listen", "--admin-listen", "--workers", "--demo-listen",
+          "--log-level", "--connect", "--token", "--page", "--trace-sample-rate"}) {
       QVERIFY2(out.contains(flag), flag);
     }
   }
@@ -24,6 +25,11 @@ class ArchwayCliTest : public QObject {
     QTest::newRow("missing value") << QStringList{"--proxy-listen"} << "--proxy-listen";
     QTest::newRow("workers") << QStringList{"--workers", "many"} << "--workers";
     QTest::newRow("log level") << QStringList{"--log-level", "loud"} << "--log-level";
+    QTest::newRow("page") << QStringList{"--page", "settings"} << "--page";
+    QTest::newRow("sample rate") << QStringList{"--trace-sample-rate", "2"}
+                                 << "--trace-sample-rate";
+    QTest::newRow("sample rate text")
+        << QStringList{"--trace-sample-rate", "half"} << "--trace-sample-rate";
     QTest::newRow("not built yet") << QStringList{"--connect", "http://x:8001"} << "--connect";
   }
   void badFlagIsOneLineNamingItAndExitsTwo() {

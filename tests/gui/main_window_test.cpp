@@ -1,8 +1,16 @@
 #include <QAction>
 #include <QChart>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLineSeries>
+#include <QSortFilterProxyModel>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableView>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -10,10 +18,16 @@
 
 #include "gui/dashboard_page.h"
 #include "gui/main_window.h"
+#include "gui/plugins_page.h"
+#include "gui/trace_waterfall.h"
+#include "gui/traces_page.h"
 #include "gui/traffic_chart.h"
 #include "models/demo_traffic.h"
+#include "models/plugin_stats_model.h"
+#include "models/trace_list_model.h"
 
 using archway::gui::MainWindow;
+using archway::gui::TracesPage;
 using archway::models::BridgeOptions;
 using archway::models::EngineBridge;
 
@@ -24,6 +38,26 @@ bool anyPointAboveZero(const QLineSeries* series) {
     if (p.y() > 0) return true;
   }
   return false;
+}
+
+// One HTTP/1.1 request on a fresh connection; the status code, or 0.
+int httpGet(std::uint16_t port, const QByteArray& path, const QByteArray& extraHeaders = {}) {
+  QTcpSocket socket;
+  socket.connectToHost(QHostAddress::LocalHost, port);
+  if (!socket.waitForConnected(3000)) return 0;
+  socket.write("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+               extraHeaders + "\r\n");
+  QByteArray all;
+  while (socket.waitForReadyRead(5000)) all += socket.readAll();
+  const QList<QByteArray> first = all.left(all.indexOf("\r\n")).split(' ');
+  return first.size() >= 2 ? first[1].toInt() : 0;
+}
+
+// The values of one column of a view's model, top to bottom.
+QStringList columnOf(const QAbstractItemModel* model, int column) {
+  QStringList out;
+  for (int r = 0; r < model->rowCount(); ++r) out << model->index(r, column).data().toString();
+  return out;
 }
 
 }  // namespace
@@ -82,6 +116,15 @@ class MainWindowTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(window.routeStats().rowCount() == 3, 5000);
     // The demo upstream answered (the seed's 127.0.0.1:9080 was pointed at the real port).
     QTRY_VERIFY_WITH_TIMEOUT(window.bridge().engine().latestStats()->total.status2xx > 0, 5000);
+    // The slow route has key-auth: the demo traffic sends the demo consumer's key.
+    auto slowRoute = [&window]() -> archway::metrics::EntityStats {
+      for (const auto& r : window.bridge().engine().latestStats()->routes) {
+        if (r.name == "slow") return r;
+      }
+      return {};
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(slowRoute().status2xx > 0, 5000);
+    QCOMPARE(slowRoute().status4xx, std::uint64_t(0));
 
     window.demoTrafficAction()->trigger();
     QVERIFY(!window.demoTraffic().isRunning());
@@ -109,6 +152,116 @@ class MainWindowTest : public QObject {
       socket.connectToHost(QHostAddress::LocalHost, port);
       QVERIFY2(!socket.waitForConnected(500), qPrintable(QString::number(port)));
     }
+  }
+
+  void hasDashboardPluginsAndTracesPages() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTabWidget* pages = window.pages();
+    QCOMPARE(pages->count(), 3);
+    QCOMPARE(pages->tabText(0).remove(u'&'), QStringLiteral("Dashboard"));
+    QCOMPARE(pages->tabText(1).remove(u'&'), QStringLiteral("Plugins"));
+    QCOMPARE(pages->tabText(2).remove(u'&'), QStringLiteral("Traces"));
+    QCOMPARE(pages->currentWidget(), window.dashboard());
+    QVERIFY(window.showPage("traces"));
+    QCOMPARE(pages->currentWidget(), window.tracesPage());
+    QVERIFY(window.tracesPage()->refreshTimer().isActive());  // polls only while shown
+    QVERIFY(window.showPage("plugins"));
+    QCOMPARE(pages->currentWidget(), window.pluginsPage());
+    QVERIFY(!window.tracesPage()->refreshTimer().isActive());
+    QVERIFY(!window.showPage("nowhere"));
+    QCOMPARE(pages->currentWidget(), window.pluginsPage());
+    // Ctrl+3 goes to the traces.
+    window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QTest::keyClick(&window, Qt::Key_3, Qt::ControlModifier);
+    QCOMPARE(pages->currentWidget(), window.tracesPage());
+  }
+
+  void demoConfigPluginsAnswerAndShowOnThePluginsPage() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.startEngine(options()), QString());
+    const std::uint16_t port = window.bridge().proxyPort();
+    QCOMPARE(httpGet(port, "/anything/x"), 200);
+    QCOMPARE(httpGet(port, "/slow/0.01"), 401);  // key-auth on the slow route
+    QCOMPARE(httpGet(port, "/slow/0.01", "apikey: demo-key\r\n"), 200);
+
+    window.showPage("plugins");
+    QTableView* table = window.pluginsPage()->table();
+    const int pluginColumn = archway::models::PluginStatsModel::kPluginColumn;
+    QTRY_VERIFY_WITH_TIMEOUT(columnOf(table->model(), pluginColumn).contains("key-auth"), 5000);
+    const QStringList plugins = columnOf(table->model(), pluginColumn);
+    for (const char* name : {"correlation-id", "rate-limiting", "response-transformer"}) {
+      QVERIFY2(plugins.contains(name), qPrintable(plugins.join(',')));
+    }
+    // The filter narrows the table to matching rows.
+    window.pluginsPage()->filter()->setText("KEY-AU");
+    QCOMPARE(columnOf(table->model(), pluginColumn), QStringList({"key-auth"}));
+    window.pluginsPage()->filter()->clear();
+    QCOMPARE(table->model()->rowCount(), window.pluginStats().rowCount());
+  }
+
+  void tracesPageFiltersAndShowsAWaterfall() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.startEngine(options()), QString());
+    TracesPage* page = window.tracesPage();
+    window.showPage("traces");
+
+    // The sampling controls show the engine's policy and change it.
+    QVERIFY(page->tracingBox()->isChecked());
+    QCOMPARE(page->sampleRateBox()->value(), window.bridge().tracing().rate * 100);
+    page->sampleRateBox()->setValue(100);
+    QCOMPARE(window.bridge().tracing().rate, 1.0);
+    page->keepClientErrorsBox()->setChecked(true);
+    QVERIFY(window.bridge().tracing().keepClientErrors);
+    page->slowMsBox()->setValue(250);
+    QCOMPARE(window.bridge().tracing().slowMs, std::uint32_t(250));
+
+    const std::uint16_t port = window.bridge().proxyPort();
+    QCOMPARE(httpGet(port, "/anything/a"), 200);
+    QCOMPARE(httpGet(port, "/demo/status/503"), 503);
+    QCOMPARE(httpGet(port, "/demo/status/404"), 404);
+    QCOMPARE(httpGet(port, "/slow/0.02", "apikey: demo-key\r\n"), 200);
+
+    QAbstractItemModel* list = page->table()->model();
+    QTRY_COMPARE_WITH_TIMEOUT(list->rowCount(), 4, 5000);
+    // The newest is selected and drawn.
+    QTRY_VERIFY(page->waterfall()->hasTrace());
+    QVERIFY(page->waterfall()->rowCount() > 3);
+
+    const int status = archway::models::TraceListModel::kStatusColumn;
+    const int route = archway::models::TraceListModel::kRouteColumn;
+    page->statusFilter()->setCurrentIndex(page->statusFilter()->findText("5xx"));
+    QCOMPARE(columnOf(list, status), QStringList({"503"}));
+    page->statusFilter()->setCurrentIndex(page->statusFilter()->findText("2xx"));
+    QCOMPARE(list->rowCount(), 2);
+    page->routeFilter()->setText("SLO");  // a few letters, any case
+    QCOMPARE(columnOf(list, route), QStringList({"slow"}));
+    page->minMsFilter()->setValue(10000);
+    QCOMPARE(list->rowCount(), 0);
+    QVERIFY(!page->waterfall()->hasTrace());
+    page->minMsFilter()->setValue(0);
+    page->routeFilter()->clear();
+    page->statusFilter()->setCurrentIndex(0);
+    QCOMPARE(list->rowCount(), 4);
+
+    // Selecting a trace draws it.
+    const int notFound = columnOf(list, status).indexOf("404");
+    QVERIFY(notFound >= 0);
+    page->table()->selectRow(notFound);
+    QVERIFY(page->waterfall()->trace());
+    QCOMPARE(page->waterfall()->trace()->status, std::uint16_t(404));
+    QCOMPARE(page->waterfall()->rowName(0), QStringLiteral("Whole request"));
+
+    // Turning tracing off keeps no more traces.
+    page->tracingBox()->setChecked(false);
+    QVERIFY(!window.bridge().tracing().enabled);
+    QVERIFY(!page->sampleRateBox()->isEnabled());
   }
 
   void showsAStartupErrorInTheWindowAndKeepsRunning() {
