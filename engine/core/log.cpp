@@ -5,13 +5,9 @@
 #include <cstdio>
 #include <mutex>
 
-namespace archway::core::log {
-namespace {
+namespace archway::core {
 
-std::atomic<Level> gLevel{Level::info};
-std::mutex gWriteMutex;
-
-void appendEscaped(std::string& out, std::string_view s) {
+void appendJsonEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
       case '"':
@@ -40,6 +36,14 @@ void appendEscaped(std::string& out, std::string_view s) {
     }
   }
 }
+
+}  // namespace archway::core
+
+namespace archway::core::log {
+namespace {
+
+std::atomic<Level> gLevel{Level::info};
+std::mutex gWriteMutex;
 
 constexpr std::string_view kNames[] = {"debug", "info", "warn", "error", "off"};
 
@@ -74,13 +78,13 @@ void write(Level l, std::string_view message, std::initializer_list<Field> field
   line += ",\"level\":\"";
   line += kNames[static_cast<int>(l)];
   line += "\",\"message\":\"";
-  appendEscaped(line, message);
+  core::appendJsonEscaped(line, message);
   line += '"';
   for (const auto& [k, v] : fields) {
     line += ",\"";
-    appendEscaped(line, k);
+    core::appendJsonEscaped(line, k);
     line += "\":\"";
-    appendEscaped(line, v);
+    core::appendJsonEscaped(line, v);
     line += '"';
   }
   line += "}\n";

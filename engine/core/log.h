@@ -6,6 +6,14 @@
 #include <string_view>
 #include <utility>
 
+namespace archway::core {
+
+// Appends `s` escaped for a JSON string literal (without the quotes): quote, backslash and
+// control characters. Shared by the logs, the access log and plugins that write JSON.
+void appendJsonEscaped(std::string& out, std::string_view s);
+
+}  // namespace archway::core
+
 namespace archway::core::log {
 
 enum class Level { debug = 0, info = 1, warn = 2, error = 3, off = 4 };

@@ -1,5 +1,6 @@
 #include "plugins/plugin.h"
 
+#include "core/log.h"
 #include "http/head_parser.h"
 
 namespace archway::plugins {
@@ -263,35 +264,6 @@ void Context::reset() {
   current_ = 0;
 }
 
-void appendJsonEscaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-}
+void appendJsonEscaped(std::string& out, std::string_view s) { core::appendJsonEscaped(out, s); }
 
 }  // namespace archway::plugins

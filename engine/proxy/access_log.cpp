@@ -3,30 +3,16 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/log.h"
+
 namespace archway::proxy {
 namespace {
-
-void escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += "\\u00";
-      out += kHex[(c >> 4) & 0xf];
-      out += kHex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-}
 
 void field(std::string& out, std::string_view name, std::string_view value) {
   out += ",\"";
   out += name;
   out += "\":\"";
-  escaped(out, value);
+  core::appendJsonEscaped(out, value);
   out += '"';
 }
 
