@@ -25,7 +25,7 @@ struct FixedText {
   std::uint16_t size = 0;
   void assign(std::string_view s) {
     size = static_cast<std::uint16_t>(std::min(s.size(), N));
-    std::memcpy(data, s.data(), size);
+    if (size) std::memcpy(data, s.data(), size);  // an empty view may have a null data()
   }
   std::string_view view() const { return {data, size}; }
 };
