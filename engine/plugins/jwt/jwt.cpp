@@ -1,5 +1,7 @@
 #include "plugins/jwt/jwt.h"
 
+#include "plugins/args.h"
+
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -31,46 +33,6 @@ bool iequals(std::string_view a, std::string_view b) {
 
 bool isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Query arguments are read decoded, as ngx.req.get_uri_args gives them to Kong: %XX decoded,
-// '+' a space, a malformed escape kept as is.
-template <class Sink>
-void decodeArg(std::string_view raw, Sink&& sink) {
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%' && i + 2 < raw.size()) {
-      int hi = hexValue(raw[i + 1]), lo = hexValue(raw[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        c = static_cast<char>(hi * 16 + lo);
-        i += 2;
-      }
-    }
-    if (!sink(c)) return;
-  }
-}
-
-bool decodedEquals(std::string_view raw, std::string_view want) {
-  std::size_t n = 0;
-  bool same = true;
-  decodeArg(raw, [&](char c) {
-    if (n >= want.size() || want[n] != c) {
-      same = false;
-      return false;
-    }
-    ++n;
-    return true;
-  });
-  return same && n == want.size();
 }
 
 // The token of a header value as Kong's `\s*[Bb]earer\s+(.+)` finds it (anywhere in the value).

@@ -1,5 +1,7 @@
 #include "plugins/key_auth/key_auth.h"
 
+#include "plugins/args.h"
+
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
@@ -37,54 +39,6 @@ bool icontains(std::string_view haystack, std::string_view needle) {
     if (iequals(haystack.substr(i, needle.size()), needle)) return true;
   }
   return false;
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Query and form arguments are compared and read decoded, as ngx.req.get_uri_args gives them
-// to Kong: %XX decoded, '+' a space, a malformed escape kept as is.
-template <class Sink>
-void decodeArg(std::string_view raw, Sink&& sink) {
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%' && i + 2 < raw.size()) {
-      int hi = hexValue(raw[i + 1]), lo = hexValue(raw[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        c = static_cast<char>(hi * 16 + lo);
-        i += 2;
-      }
-    }
-    if (!sink(c)) return;
-  }
-}
-
-bool decodedEquals(std::string_view raw, std::string_view want) {
-  std::size_t n = 0;
-  bool same = true;
-  decodeArg(raw, [&](char c) {
-    if (n >= want.size() || want[n] != c) {
-      same = false;
-      return false;
-    }
-    ++n;
-    return true;
-  });
-  return same && n == want.size();
-}
-
-void decodeInto(std::string_view raw, std::string& out) {
-  out.clear();
-  decodeArg(raw, [&](char c) {
-    out += c;
-    return true;
-  });
 }
 
 // Calls f(rawName, rawValue, hasValue) for each "name[=value]" of an a=1&b&c=3 string; empty

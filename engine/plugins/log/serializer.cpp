@@ -1,5 +1,7 @@
 #include "plugins/log/serializer.h"
 
+#include "plugins/args.h"
+
 #include <arpa/inet.h>
 
 #include <boost/json/serialize.hpp>
@@ -139,13 +141,6 @@ class HeaderTable {
   std::size_t used_ = 0;
 };
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // ngx_http_lua's argument unescaping: %XX decoded, '+' is a space, bad escapes kept as is.
 void unescapeArg(std::string& out, std::string_view s) {
   out.clear();
@@ -153,8 +148,8 @@ void unescapeArg(std::string& out, std::string_view s) {
     char c = s[i];
     if (c == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2]));
+    } else if (c == '%' && i + 2 < s.size() && hexDigit(s[i + 1]) >= 0 && hexDigit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hexDigit(s[i + 1]) * 16 + hexDigit(s[i + 2]));
       i += 2;
     } else {
       out += c;

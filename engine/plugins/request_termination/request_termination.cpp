@@ -1,5 +1,7 @@
 #include "plugins/request_termination/request_termination.h"
 
+#include "plugins/args.h"
+
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -52,13 +54,6 @@ bool present(const json::object& c, std::string_view key) {
   return it != c.end() && it->value().is_string() && !it->value().as_string().empty();
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // application/x-www-form-urlencoded decoding ('+' is a space), as ngx.decode_args does.
 std::string formDecode(std::string_view s) {
   std::string out;
@@ -66,9 +61,9 @@ std::string formDecode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 &&
-               hexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2]));
+    } else if (s[i] == '%' && i + 2 < s.size() && hexDigit(s[i + 1]) >= 0 &&
+               hexDigit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hexDigit(s[i + 1]) * 16 + hexDigit(s[i + 2]));
       i += 2;
     } else {
       out += s[i];
