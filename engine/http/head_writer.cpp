@@ -1,5 +1,8 @@
 #include "http/head_writer.h"
 
+#include <cstring>
+
+#include "http/byte_scan.h"
 #include "http/char_class.h"
 
 namespace archway::http {
@@ -22,15 +25,25 @@ void appendStatusLine(std::string& out, int status, std::string_view reason) {
 }
 
 bool appendHeader(std::string& out, std::string_view name, std::string_view value) {
-  if (name.empty()) return false;
-  for (char c : name)
-    if (!detail::is(c, detail::kToken)) return false;
-  for (char c : value)
-    if (!detail::is(c, detail::kValue)) return false;
-  out.append(name);
-  out.append(": ", 2);
-  out.append(value);
-  out.append("\r\n", 2);
+  // Checked with the parser's word-at-a-time scans: a token name, and a value whose only
+  // control byte is HTAB.
+  if (name.empty() || detail::skipToken(name.data(), 0, name.size()) != name.size()) return false;
+  for (std::size_t i = detail::findCtl(value.data(), 0, value.size()); i < value.size();
+       i = detail::findCtl(value.data(), i + 1, value.size())) {
+    if (value[i] != '\t') return false;
+  }
+  // One size check and one copy per piece instead of four appends.
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
   return true;
 }
 

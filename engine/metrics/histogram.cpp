@@ -80,33 +80,44 @@ void SparseHistogram::add(const SparseHistogram& other) {
 void sparsePercentiles(const SparseHistogram* const* parts, std::size_t n, const double* qs,
                        std::size_t nq, double* out, std::uint64_t& count, std::uint64_t& sum,
                        std::uint64_t& max) {
-  thread_local std::vector<std::pair<std::uint16_t, std::uint32_t>> all;
-  all.clear();
+  // The entries are added into a dense scratch array (only the touched span is walked and
+  // zeroed afterwards): linear in the entries, where sorting them cost n log n per window on
+  // every merge.
+  thread_local std::array<std::uint64_t, kBuckets> dense{};
   count = sum = max = 0;
+  std::size_t lo = kBuckets, hi = 0;
   for (std::size_t p = 0; p < n; ++p) {
-    all.insert(all.end(), parts[p]->buckets.begin(), parts[p]->buckets.end());
+    for (const auto& [i, c] : parts[p]->buckets) {
+      dense[i] += c;
+      count += c;
+      lo = std::min<std::size_t>(lo, i);
+      hi = std::max<std::size_t>(hi, i);
+    }
     sum += parts[p]->sum;
     max = std::max(max, parts[p]->max);
   }
-  for (const auto& [i, c] : all) count += c;
   for (std::size_t k = 0; k < nq; ++k) out[k] = 0;
-  if (count == 0) return;
-  std::sort(all.begin(), all.end());
+  if (count == 0) {
+    if (lo <= hi) std::fill(dense.begin() + lo, dense.begin() + hi + 1, 0);
+    return;
+  }
   std::size_t k = 0;
   std::uint64_t seen = 0;
-  for (std::size_t e = 0; e < all.size() && k < nq; ++e) {
-    seen += all[e].second;
+  for (std::size_t i = lo; i <= hi && k < nq; ++i) {
+    if (!dense[i]) continue;
+    seen += dense[i];
     while (k < nq) {
       auto rank = static_cast<std::uint64_t>(
           std::ceil(std::clamp(qs[k], 0.0, 1.0) * static_cast<double>(count)));
       if (rank == 0) rank = 1;
       if (seen < rank) break;
-      auto r = bucketRange(all[e].first);
+      auto r = bucketRange(static_cast<int>(i));
       double mid = static_cast<double>(r.low) + static_cast<double>(r.width - 1) / 2.0;
       out[k++] = std::min(mid, static_cast<double>(max));
     }
   }
   for (; k < nq; ++k) out[k] = static_cast<double>(max);
+  std::fill(dense.begin() + lo, dense.begin() + hi + 1, 0);
 }
 
 }  // namespace archway::metrics

@@ -109,13 +109,8 @@ void setConsumerHeaders(Context& ctx, const core::Consumer* consumer, std::strin
 }
 
 namespace {
-void pushEdit(std::vector<HeaderEdit>& edits, HeaderEdit::Op op, std::string_view name,
-              std::string_view value) {
-  edits.emplace_back();
-  auto& e = edits.back();
-  e.op = op;
-  e.name.assign(name);
-  e.value.assign(value);
+void pushEdit(EditList& edits, HeaderEdit::Op op, std::string_view name, std::string_view value) {
+  edits.push(op, name, value);
 }
 }  // namespace
 

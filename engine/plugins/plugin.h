@@ -43,6 +43,33 @@ struct HeaderEdit {
   std::string value;
 };
 
+// The header edits of one request, in order. A Context lives as long as its connection, so
+// clear() keeps the entries and their strings' capacity: the next request's edits reuse them
+// instead of allocating (names like X-RateLimit-Remaining-Second exceed the small-string
+// buffer).
+class EditList {
+ public:
+  using value_type = HeaderEdit;
+  using const_iterator = const HeaderEdit*;
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const HeaderEdit& operator[](std::size_t i) const { return items_[i]; }
+  const HeaderEdit* begin() const { return items_.data(); }
+  const HeaderEdit* end() const { return items_.data() + size_; }
+  void clear() { size_ = 0; }
+  void push(HeaderEdit::Op op, std::string_view name, std::string_view value) {
+    if (size_ == items_.size()) items_.emplace_back();
+    HeaderEdit& e = items_[size_++];
+    e.op = op;
+    e.name.assign(name);
+    e.value.assign(value);
+  }
+
+ private:
+  std::vector<HeaderEdit> items_;
+  std::size_t size_ = 0;
+};
+
 // Per-worker objects that outlive config snapshots: a Redis connection pool, a local cache.
 // Only the owning worker thread touches it.
 struct WorkerEnv {
@@ -116,7 +143,7 @@ class Context {
   // -------------------------------------------------------------- request edits (upstream)
   // Applied in order when the proxy writes the upstream head. `set` replaces every header of
   // that name, `remove` drops them, `add` appends one more.
-  std::vector<HeaderEdit> requestEdits;
+  EditList requestEdits;
   void setRequestHeader(std::string_view name, std::string_view value);
   void addRequestHeader(std::string_view name, std::string_view value);
   void removeRequestHeader(std::string_view name);
@@ -148,7 +175,7 @@ class Context {
   std::string_view responseHeader(std::string_view name) const;
   void forEachResponseHeader(
       const std::function<void(std::string_view, std::string_view)>& f) const;
-  std::vector<HeaderEdit> responseEdits;
+  EditList responseEdits;
   void setResponseHeader(std::string_view name, std::string_view value);
   void addResponseHeader(std::string_view name, std::string_view value);
   void removeResponseHeader(std::string_view name);

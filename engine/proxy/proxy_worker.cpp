@@ -146,7 +146,7 @@ void appendNumber(std::string& out, std::uint64_t v) {
 }
 
 // True when plugin edits replace or remove the headers named `name` (an `add` keeps them).
-bool editedAway(const std::vector<plugins::HeaderEdit>& edits, std::string_view name) {
+bool editedAway(const plugins::EditList& edits, std::string_view name) {
   for (const auto& e : edits) {
     if (e.op != plugins::HeaderEdit::Op::add && iequals(e.name, name)) return true;
   }
@@ -156,7 +156,7 @@ bool editedAway(const std::vector<plugins::HeaderEdit>& edits, std::string_view 
 // The headers plugin edits leave, in order: a set or add counts unless a later set or remove
 // of the same name supersedes it. appendHeader refuses names and values that could inject a
 // header line.
-void appendEdited(std::string& out, const std::vector<plugins::HeaderEdit>& edits) {
+void appendEdited(std::string& out, const plugins::EditList& edits) {
   for (std::size_t i = 0; i < edits.size(); ++i) {
     const auto& e = edits[i];
     if (e.op == plugins::HeaderEdit::Op::remove) continue;
@@ -633,7 +633,7 @@ struct ProxyWorker::Impl {
 
   // Kong's error: JSON body, Server header, closes when asked.
   static void errorHead(std::string& out, int status, std::string_view body, bool keepAlive,
-                        const std::vector<plugins::HeaderEdit>* edits = nullptr) {
+                        const plugins::EditList* edits = nullptr) {
     out.clear();
     http::appendStatusLine(out, status, reasonFor(status));
     out.append("Content-Type: application/json; charset=utf-8\r\nServer: "sv);

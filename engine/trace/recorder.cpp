@@ -1,5 +1,7 @@
 #include "trace/recorder.h"
 
+#include <cstring>
+
 #include "trace/trace_store.h"
 
 namespace archway::trace {
@@ -24,12 +26,21 @@ void TraceRecorder::start(Clock::time_point t0, std::string_view traceparent,
   parentSampled_ = parentSampled ? (*parentSampled ? 1 : 0) : -1;
   trace_.rootSpanId = randomSpanId();
   trace_.flags = sampler.headSampled(trace_.traceId, parentSampled) ? kFlagSampled : 0;
-  toHex(trace_.traceId, traceIdHex_);
+  hexValid_ = false;
 }
 
 std::string_view TraceRecorder::upstreamTraceparent() {
   upstreamSpanId_ = randomSpanId();
-  formatTraceparent(trace_.traceId, upstreamSpanId_, trace_.flags, upstreamHeader_);
+  // formatTraceparent's layout, with the trace id's digits reused across attempts.
+  char* out = upstreamHeader_;
+  std::memcpy(out, "00-", 3);
+  std::memcpy(out + 3, traceIdHex().data(), 32);
+  out[35] = '-';
+  toHex(upstreamSpanId_, out + 36);
+  out[52] = '-';
+  constexpr char kDigits[] = "0123456789abcdef";
+  out[53] = kDigits[trace_.flags >> 4];
+  out[54] = kDigits[trace_.flags & 0x0f];
   return {upstreamHeader_, kTraceparentSize};
 }
 

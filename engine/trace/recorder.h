@@ -71,7 +71,14 @@ class TraceRecorder {
 
   const TraceId& traceId() const { return trace_.traceId; }
   // 32 lower-case hex digits; valid until the next start() (Context::traceId points here).
-  std::string_view traceIdHex() const { return {traceIdHex_, 32}; }
+  // Formatted on first use: most requests only need it for the upstream traceparent.
+  std::string_view traceIdHex() const {
+    if (!hexValid_) {
+      toHex(trace_.traceId, traceIdHex_);
+      hexValid_ = true;
+    }
+    return {traceIdHex_, 32};
+  }
   SpanId rootSpanId() const { return trace_.rootSpanId; }
   SpanId parentSpanId() const { return trace_.parentSpanId; }
   bool headSampled() const { return (trace_.flags & kFlagSampled) != 0; }
@@ -98,7 +105,8 @@ class TraceRecorder {
   std::int8_t parentSampled_ = -1;  // -1: no traceparent
   const Sampler* sampler_ = nullptr;
   SpanId upstreamSpanId_ = 0;
-  char traceIdHex_[32] = {};
+  mutable char traceIdHex_[32] = {};
+  mutable bool hexValid_ = false;
   char upstreamHeader_[kTraceparentSize] = {};
 };
 

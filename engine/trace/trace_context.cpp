@@ -3,6 +3,10 @@
 #include <cstring>
 #include <random>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace archway::trace {
 namespace {
 
@@ -114,16 +118,36 @@ std::optional<TraceParent> parseTraceparent(std::string_view value) {
   return tp;
 }
 
-void toHex(const TraceId& id, char* out) {
-  for (std::size_t i = 0; i < id.size(); ++i)
-    std::memcpy(out + 2 * i, kTables.pairs + 2 * id[i], 2);
+#if defined(__SSE2__)
+// 16 bytes -> 32 lower-case hex digits: split nibbles, interleave high/low, then add '0' and
+// 39 more for digits above 9 ('a' - '0' - 10).
+static void hex16(const std::uint8_t* in, char* out) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  const __m128i mask = _mm_set1_epi8(0x0f);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), mask);
+  const __m128i lo = _mm_and_si128(v, mask);
+  auto digits = [](__m128i n) {
+    const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+    return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
+                        _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
+  };
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), digits(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), digits(_mm_unpackhi_epi8(hi, lo)));
 }
+#else
+static void hex16(const std::uint8_t* in, char* out) {
+  for (std::size_t i = 0; i < 16; ++i) std::memcpy(out + 2 * i, kTables.pairs + 2 * in[i], 2);
+}
+#endif
+
+void toHex(const TraceId& id, char* out) { hex16(id.data(), out); }
 
 void toHex(SpanId id, char* out) {
-  for (int i = 7; i >= 0; --i) {
-    std::memcpy(out + 2 * i, kTables.pairs + 2 * (id & 0xff), 2);
-    id >>= 8;
-  }
+  std::uint8_t bytes[16] = {};
+  putU64(id, bytes);
+  char digits[32];
+  hex16(bytes, digits);
+  std::memcpy(out, digits, 16);
 }
 
 std::string toHex(const TraceId& id) {

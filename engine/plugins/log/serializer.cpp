@@ -80,7 +80,7 @@ class HeaderTable {
   void remove(std::string_view name) {
     if (Item* it = find(name)) it->values.clear();
   }
-  void apply(const std::vector<HeaderEdit>& edits) {
+  void apply(const EditList& edits) {
     for (const auto& e : edits) {
       switch (e.op) {
         case HeaderEdit::Op::set:

@@ -34,6 +34,19 @@ class HeadWriterTest : public QObject {
     QTest::newRow("colon in name") << QByteArray("X-A: 1\r\nX") << QByteArray("1");
     QTest::newRow("space in name") << QByteArray("X A") << QByteArray("1");
     QTest::newRow("empty name") << QByteArray() << QByteArray("1");
+    QTest::newRow("DEL in value") << QByteArray("X-A") << QByteArray("a\x7f");
+    QTest::newRow("CR after 16 bytes") << QByteArray("X-A") << QByteArray("0123456789abcdefgh\rX");
+    QTest::newRow("space in long name")
+        << QByteArray("X-RateLimit-Remaining Second") << QByteArray("1");
+    QTest::newRow("slash in name") << QByteArray("X/A") << QByteArray("1");
+  }
+
+  void acceptsTabsLongValuesAndTokenNames() {
+    std::string out;
+    const std::string value = "a\tb " + std::string(40, 'v') + " \xc3\xa9";
+    QVERIFY(appendHeader(out, "X-RateLimit-Remaining-Second", value));
+    QVERIFY(appendHeader(out, "X!#$%&'*+.^_`|~", ""));
+    QCOMPARE(out, "X-RateLimit-Remaining-Second: " + value + "\r\nX!#$%&'*+.^_`|~: \r\n");
   }
   void refusesHeaderInjection() {
     QFETCH(QByteArray, name);

@@ -114,6 +114,30 @@ class PluginApiTest : public QObject {
     QVERIFY(!ctx.exited());
   }
 
+  void editListReusesEntriesAcrossRequests() {
+    plugins::EditList edits;
+    edits.push(plugins::HeaderEdit::Op::set, "X-RateLimit-Remaining-Second", "99");
+    edits.push(plugins::HeaderEdit::Op::add, "X-Long-Header-Name-Number-Two", "v2");
+    edits.push(plugins::HeaderEdit::Op::remove, "X-Gone", "");
+    QCOMPARE(edits.size(), std::size_t(3));
+    edits.clear();
+    QVERIFY(edits.empty());
+    QVERIFY(edits.begin() == edits.end());
+    edits.push(plugins::HeaderEdit::Op::add, "X-New", "1");
+    QCOMPARE(edits.size(), std::size_t(1));
+    int seen = 0;
+    for (const auto& e : edits) {
+      ++seen;
+      QCOMPARE(e.name, std::string("X-New"));
+      QCOMPARE(e.value, std::string("1"));
+      QVERIFY(e.op == plugins::HeaderEdit::Op::add);
+    }
+    QCOMPARE(seen, 1);
+    edits.push(plugins::HeaderEdit::Op::remove, "X-B", "");
+    QCOMPARE(edits[1].name, std::string("X-B"));
+    QCOMPARE(edits[1].value, std::string());  // not the "v2" the slot held before
+  }
+
   void scratchIsPerPluginAndCleared() {
     plugins::Context ctx;
     ctx.enter(0);

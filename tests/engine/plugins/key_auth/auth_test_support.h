@@ -57,7 +57,7 @@ inline bool sameName(std::string_view a, std::string_view b) {
 
 // The last edit of header `name` (case-insensitive), or null.
 inline const archway::plugins::HeaderEdit* lastEdit(
-    const std::vector<archway::plugins::HeaderEdit>& edits, std::string_view name) {
+    const archway::plugins::EditList& edits, std::string_view name) {
   const archway::plugins::HeaderEdit* found = nullptr;
   for (const auto& e : edits) {
     if (sameName(e.name, name)) found = &e;
