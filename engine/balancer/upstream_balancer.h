@@ -46,6 +46,9 @@ struct HashInput {
   // response, as Kong does.
   std::string_view (*cookie)(const void* context, std::string_view name) = nullptr;
   std::string_view (*queryArg)(const void* context, std::string_view name) = nullptr;
+  // hash_on=uri_capture: the named capture of the route's regex path (Kong: hash_on_uri_capture
+  // names a `(?P<name>...)` group); empty when the route matched without a regex, the regex has
+  // no such group or the group took no part in the match (then hash_fallback applies).
   std::string_view (*uriCapture)(const void* context, std::string_view name) = nullptr;
 };
 
@@ -112,6 +115,12 @@ class UpstreamBalancer {
   const std::string& cookieName() const { return cookieName_; }
   const std::string& cookiePath() const { return cookiePath_; }
   const std::shared_ptr<HealthState>& healthState() const { return healthState_; }
+  // Whether pick() may read HashInput::uriCapture (hash_on or hash_fallback uri_capture), so
+  // the proxy extracts the route's regex captures only then.
+  bool hashesOnUriCapture() const {
+    return algorithm_ == Algorithm::consistentHashing &&
+           (hashOn_ == HashOn::uriCapture || hashFallback_ == HashOn::uriCapture);
+  }
 
   // Worker thread. A target index, or -1 (answer 503 kNoPeerMessage). On a retry pass the
   // indexes already tried: another usable target is chosen when there is one, else a tried one.

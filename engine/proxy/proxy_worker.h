@@ -17,6 +17,10 @@ class Sampler;
 class TraceStore;
 }  // namespace archway::trace
 
+namespace archway::net {
+class DnsResolver;
+}  // namespace archway::net
+
 namespace archway::proxy {
 
 class AccessLog;
@@ -39,6 +43,9 @@ struct ProxyLimits {
   bool stats = true;
   // The access log (outlives the worker); null: off.
   AccessLog* accessLog = nullptr;
+  // Name resolution shared by the workers (runtime::Engine's); null: the worker makes its own
+  // with the default DnsOptions.
+  std::shared_ptr<net::DnsResolver> dns;
 };
 
 class ProxyWorker {

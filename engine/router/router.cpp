@@ -335,6 +335,7 @@ Match Router::match(const RequestView& req) const {
   const int methodBit = knownMethod(req.method);
   std::uint32_t best = kNone;
   std::size_t bestLength = 0;
+  std::uint32_t bestRegex = kNone;
 
   // The conditions the indexes do not cover: methods and headers.
   auto accepts = [&](std::uint32_t rank) {
@@ -366,6 +367,7 @@ Match Router::match(const RequestView& req) const {
       if (accepts(rank)) {
         best = rank;
         bestLength = 0;
+        bestRegex = kNone;
         break;
       }
     }
@@ -375,6 +377,7 @@ Match Router::match(const RequestView& req) const {
                      if (accepts(ranks[k])) {
                        best = ranks[k];
                        bestLength = length;
+                       bestRegex = kNone;
                        break;
                      }
                    }
@@ -419,6 +422,7 @@ Match Router::match(const RequestView& req) const {
       if (regexMatches(ref.regex, length)) {
         best = ref.rank;
         bestLength = length;
+        bestRegex = ref.regex;
         break;
       }
     }
@@ -465,7 +469,28 @@ Match Router::match(const RequestView& req) const {
   }
 
   if (best == kNone) return {};
-  return Match{&routes_[ix.conditions[best].route], bestLength};
+  return Match{&routes_[ix.conditions[best].route], bestLength, bestRegex};
+}
+
+bool Router::captures(const Match& m, std::string_view path, Captures& out) const {
+  out.clear();
+  if (!m.byRegex() || m.regex >= index_->regexes.size()) return false;
+  const re2::RE2& re = *index_->regexes[m.regex];
+  const int n = re.NumberOfCapturingGroups() + 1;
+  thread_local std::vector<re2::StringPiece> scratch;  // reused: no allocation once warm
+  if (scratch.size() < static_cast<std::size_t>(n)) scratch.resize(static_cast<std::size_t>(n));
+  const re2::StringPiece input(path.data(), path.size());
+  if (!re.Match(input, 0, input.size(), re2::RE2::ANCHOR_START, scratch.data(), n)) return false;
+  if (out.groups_.size() < static_cast<std::size_t>(n))
+    out.groups_.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const re2::StringPiece& g = scratch[static_cast<std::size_t>(i)];
+    out.groups_[static_cast<std::size_t>(i)] =
+        g.data() ? std::string_view(g.data(), g.size()) : std::string_view{};
+  }
+  out.count_ = static_cast<std::size_t>(n);
+  out.names_ = &re.NamedCapturingGroups();
+  return true;
 }
 
 }  // namespace archway::router

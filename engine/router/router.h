@@ -12,6 +12,7 @@
 
 #include "core/entities.h"
 #include "core/result.h"
+#include "router/captures.h"
 
 namespace re2 {
 class RE2;
@@ -43,6 +44,11 @@ struct Match {
   // The part of the path the route matched (the prefix, or the regex's whole match), for
   // strip_path.
   std::size_t matchedLength = 0;
+  // The regex path the route matched with (internal id), kNoRegex for prefix and path-less
+  // matches.
+  static constexpr std::uint32_t kNoRegex = 0xffffffffu;
+  std::uint32_t regex = kNoRegex;
+  bool byRegex() const { return regex != kNoRegex; }
   explicit operator bool() const { return route != nullptr; }
 };
 
@@ -55,6 +61,10 @@ class Router {
   ~Router();
 
   Match match(const RequestView& request) const;
+  // The groups of the regex `m` matched with, run again over the same `path` (only when
+  // something needs them: the winner's regex alone, not the set). False, with `out` cleared,
+  // for a match without a regex. No allocation once `out` and the thread's scratch are warm.
+  bool captures(const Match& m, std::string_view path, Captures& out) const;
   std::size_t size() const { return routes_.size(); }
   const std::vector<CompiledRoute>& routes() const { return routes_; }
   bool usesHeaders() const { return usesHeaders_; }

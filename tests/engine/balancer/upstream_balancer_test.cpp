@@ -285,6 +285,88 @@ class UpstreamBalancerTest : public QObject {
     QCOMPARE(forOneUser.size(), std::size_t(1));
   }
 
+  void hashOnUriCaptureIsStableAndFallsBack() {
+    auto targets = std::vector<std::pair<std::string, int>>{
+        {"a:1", 100}, {"b:1", 100}, {"c:1", 100}, {"d:1", 100}};
+    auto byCapture = [](core::Upstream& u) {
+      u.hashOn = "uri_capture";
+      u.hashOnUriCapture = "tenant";
+      u.hashFallback = "ip";
+    };
+    auto b = build("consistent-hashing", targets, byCapture);
+    auto rebuilt = build("consistent-hashing", targets, byCapture);
+    auto byIp = build("consistent-hashing", targets, [](core::Upstream& u) { u.hashOn = "ip"; });
+    auto byHeader = build("consistent-hashing", targets, [](core::Upstream& u) {
+      u.hashOn = "header";
+      u.hashOnHeader = "X-Tenant";
+    });
+    QVERIFY(b.balancer->hashesOnUriCapture());
+    QVERIFY(!byIp.balancer->hashesOnUriCapture());
+    // The route's named captures, as the proxy hands them over (in `headers` of a Request).
+    auto captureInput = [](const Request& r) {
+      HashInput in = r.input();
+      in.uriCapture = in.header;
+      in.header = nullptr;
+      return in;
+    };
+    WorkerState s1, s2, s3, s4;
+    std::set<std::string> spread;
+    for (int t = 0; t < 40; ++t) {
+      Request r;
+      r.headers["tenant"] = "t" + std::to_string(t);
+      std::set<std::string> forTenant;
+      for (int i = 0; i < 10; ++i) {
+        std::string ip = "10.1.0." + std::to_string(i);
+        auto in = captureInput(r);
+        in.ip = ip;
+        forTenant.insert(keyOf(*b.balancer, b.balancer->pick(s1, in)));
+        QCOMPARE(keyOf(*rebuilt.balancer, rebuilt.balancer->pick(s2, in)),
+                 keyOf(*b.balancer, b.balancer->pick(s1, in)));
+      }
+      QCOMPARE(forTenant.size(), std::size_t(1));  // one capture value, one target
+      spread.insert(*forTenant.begin());
+      // The capture's value is the key: the same target as hashing a header with that value.
+      Request h;
+      h.headers["X-Tenant"] = r.headers["tenant"];
+      QCOMPARE(keyOf(*byHeader.balancer, byHeader.balancer->pick(s3, h.input())),
+               *forTenant.begin());
+    }
+    QVERIFY(spread.size() >= 3);  // different values do spread over the targets
+    for (int i = 0; i < 20; ++i) {
+      // No such capture (a prefix route, another group name): hash_fallback (ip) decides.
+      std::string ip = "10.2.0." + std::to_string(i);
+      Request other;
+      other.headers["user"] = "x";
+      auto in = captureInput(other);
+      in.ip = ip;
+      QCOMPARE(keyOf(*b.balancer, b.balancer->pick(s1, in)),
+               keyOf(*byIp.balancer, byIp.balancer->pick(s4, ipInput(ip))));
+      HashInput noCaptures = ipInput(ip);  // uriCapture callback absent altogether
+      QCOMPARE(keyOf(*b.balancer, b.balancer->pick(s1, noCaptures)),
+               keyOf(*byIp.balancer, byIp.balancer->pick(s4, ipInput(ip))));
+    }
+  }
+
+  void hashFallbackOnUriCapture() {
+    auto targets = std::vector<std::pair<std::string, int>>{{"a:1", 100}, {"b:1", 100},
+                                                            {"c:1", 100}};
+    auto b = build("consistent-hashing", targets, [](core::Upstream& u) {
+      u.hashOn = "header";
+      u.hashOnHeader = "X-User";
+      u.hashFallback = "uri_capture";
+      u.hashFallbackUriCapture = "id";
+    });
+    QVERIFY(b.balancer->hashesOnUriCapture());
+    WorkerState s;
+    Request caps;
+    caps.headers["id"] = "17";
+    HashInput in = caps.input();
+    in.uriCapture = in.header;
+    in.header = [](const void*, std::string_view) { return std::string_view{}; };
+    const std::string first = keyOf(*b.balancer, b.balancer->pick(s, in));
+    for (int i = 0; i < 20; ++i) QCOMPARE(keyOf(*b.balancer, b.balancer->pick(s, in)), first);
+  }
+
   void latencyPrefersTheFasterTarget() {
     ManualClock clock;
     auto b = build("latency", {{"fast:1", 100}, {"slow:1", 100}}, {}, nullptr, &clock);

@@ -3,6 +3,8 @@
 // Admin API's view of target health.
 #include <QtTest>
 
+#include <set>
+
 #include <boost/json/parse.hpp>
 
 #include "config/declarative.h"
@@ -84,6 +86,53 @@ class ProxyBalancerTest : public QObject {
     TestClient client(e->proxyPort());
     for (int i = 0; i < 10; ++i) QCOMPARE(client.get("/x").status, 200);
     QCOMPARE(live.requests(), 10);
+  }
+
+  void hashOnUriCaptureKeepsACaptureOnOneTarget() {
+    TestUpstream a, b;
+    std::string yaml =
+        "_format_version: '3.0'\n"
+        "services:\n- name: svc\n  host: backend\n  port: 80\n"
+        "  routes: [{name: r, paths: ['~/tenants/(?P<tenant>[a-z0-9]+)']},\n"
+        "           {name: p, paths: [/plain]}]\n"
+        "upstreams:\n- name: backend\n  algorithm: consistent-hashing\n"
+        "  hash_on: uri_capture\n  hash_on_uri_capture: tenant\n  hash_fallback: ip\n"
+        "  targets:\n" +
+        target(a.port()) + target(b.port());
+    auto c = config::parseDeclarative(yaml);
+    QVERIFY2(c.ok(), c.errorText().c_str());
+    runtime::EngineOptions o;
+    o.proxyListen = "127.0.0.1:0";
+    o.adminListen = "off";
+    o.workers = 2;
+    runtime::Engine e;
+    QVERIFY(e.start(o, std::move(*c)).ok());
+    std::set<int> used;
+    for (int t = 0; t < 24; ++t) {
+      std::set<int> targets;
+      for (int k = 0; k < 4; ++k) {
+        // A new connection each time: both workers, and paths that differ after the capture.
+        TestClient client(e.proxyPort());
+        const int beforeA = a.requests();
+        const std::string path = "/tenants/t" + std::to_string(t) + "/item" + std::to_string(k);
+        QCOMPARE(client.get(path).status, 200);
+        targets.insert(a.requests() > beforeA ? 0 : 1);
+      }
+      QCOMPARE(targets.size(), std::size_t{1});
+      used.insert(*targets.begin());
+    }
+    QCOMPARE(used.size(), std::size_t{2});  // the tenants spread over both targets
+    QCOMPARE(a.requests() + b.requests(), 24 * 4);
+    // A prefix route has no capture: the fallback (the client address, one here) decides.
+    std::set<int> plain;
+    for (int k = 0; k < 6; ++k) {
+      TestClient client(e.proxyPort());
+      const int beforeA = a.requests();
+      QCOMPARE(client.get("/plain/" + std::to_string(k)).status, 200);
+      plain.insert(a.requests() > beforeA ? 0 : 1);
+    }
+    QCOMPARE(plain.size(), std::size_t{1});
+    e.stop();
   }
 
   void answersNoPeerWhenNoTargetCanServe() {

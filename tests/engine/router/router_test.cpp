@@ -649,6 +649,71 @@ class RouterTest : public QObject {
     QCOMPARE(matchName(b, "GET", "b.example.com", "/x"), std::string("second"));
   }
 
+  void extractsNamedAndNumberedCapturesOfTheWinningRegex() {
+    auto b = build(
+        "routes:\n- {name: other, paths: ['~/users/(?P<name>[a-z]+)$'], service: s}\n"
+        "- {name: re, paths: ['~/users/(?P<id>\\d+)(/(\\w+))?(/(?P<opt>x))?'], service: s}\n");
+    router::RequestView v;
+    v.method = "GET";
+    v.host = "x";
+    v.path = "/users/42/items/more";
+    auto m = b.router->match(v);
+    QVERIFY(m.byRegex());
+    QCOMPARE(*m.route->route->name, std::string("re"));
+    router::Captures c;
+    QVERIFY(b.router->captures(m, v.path, c));
+    QCOMPARE(c.size(), std::size_t{6});
+    QCOMPARE(c.group(0), std::string_view("/users/42/items"));
+    QCOMPARE(c.group(1), std::string_view("42"));
+    QCOMPARE(c.group(3), std::string_view("items"));
+    QCOMPARE(c.named("id"), std::string_view("42"));
+    // An optional group that took no part in the match is absent, not empty.
+    QVERIFY(!c.has(5));
+    std::string_view opt;
+    QVERIFY(!c.find("opt", opt));
+    QVERIFY(!c.find("name", opt));  // the other route's group
+    // The views point into the matched path: no copies.
+    QCOMPARE(static_cast<const void*>(c.group(1).data()),
+             static_cast<const void*>(v.path.data() + 7));
+
+    // The same object refilled by another request keeps no stale group.
+    v.path = "/users/abc";
+    m = b.router->match(v);
+    QCOMPARE(*m.route->route->name, std::string("other"));
+    QVERIFY(b.router->captures(m, v.path, c));
+    QCOMPARE(c.size(), std::size_t{2});
+    QCOMPARE(c.named("name"), std::string_view("abc"));
+    QCOMPARE(c.named("id"), std::string_view());
+    QVERIFY(!c.has(2));
+  }
+
+  void prefixAndPathlessRoutesHaveNoCaptures() {
+    auto b = build(
+        "routes:\n- {name: p, paths: [/users], service: s}\n"
+        "- {name: any, hosts: [h.example], service: s}\n"
+        "- {name: re, paths: ['~/users/(?P<id>\\d+)'], hosts: [r.example], service: s}\n");
+    router::Captures c;
+    router::RequestView v;
+    v.method = "GET";
+    v.host = "r.example";
+    v.path = "/users/7";
+    auto m = b.router->match(v);
+    QVERIFY(b.router->captures(m, v.path, c));
+    QCOMPARE(c.named("id"), std::string_view("7"));
+    v.host = "x";
+    m = b.router->match(v);
+    QCOMPARE(*m.route->route->name, std::string("p"));
+    QVERIFY(!m.byRegex());
+    QVERIFY(!b.router->captures(m, v.path, c));
+    QVERIFY(c.empty());
+    QCOMPARE(c.named("id"), std::string_view());
+    v.host = "h.example";
+    v.path = "/other";
+    m = b.router->match(v);
+    QCOMPARE(*m.route->route->name, std::string("any"));
+    QVERIFY(!b.router->captures(m, v.path, c));
+  }
+
   void rejectsInvalidRegexWithItsPath() {
     auto c = config::parseDeclarative("_format_version: '3.0'\nroutes: [{paths: ['~/a(']}]\n");
     QVERIFY(c.ok());
