@@ -130,6 +130,7 @@ core::Result<std::shared_ptr<const CompiledPlugins>> CompiledPlugins::build(
         chain.needsRequestBody = chain.needsRequestBody || inst->needsRequestBody();
         chain.needsResponseBody = chain.needsResponseBody || inst->needsResponseBody();
         chain.asyncAccess = chain.asyncAccess || inst->asyncAccess();
+        chain.needsUriCaptures = chain.needsUriCaptures || inst->usesUriCaptures();
       };
       if (e.base) addFlags(e.base);
       for (const auto& [id, inst] : e.byConsumer) addFlags(inst);

@@ -46,6 +46,7 @@ struct Chain {
   bool needsRequestBody = false;
   bool needsResponseBody = false;
   bool asyncAccess = false;
+  bool needsUriCaptures = false;  // some plugin reads Context::uriCaptures
   bool empty() const { return entries.empty(); }
 };
 

@@ -219,6 +219,7 @@ void Context::reset() {
   contentLength = -1;
   chunked = expectContinue = false;
   requestBodyLimit = -1;
+  uriCaptures = nullptr;
   bodyAvailable = false;
   body_ = {};
   consumer = nullptr;

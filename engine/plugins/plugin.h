@@ -26,6 +26,10 @@
 #include "core/result.h"
 #include "plugins/schema.h"
 
+namespace archway::router {
+class Captures;  // router/captures.h (header-only)
+}
+
 namespace archway::http {
 struct RequestHead;
 struct ResponseHead;
@@ -113,6 +117,10 @@ class Context {
   // is cut off with 413 {"message":"Request size limit exceeded"} once it passes this.
   // -1: no limit. Added for request-size-limiting (helper B); enforced by the proxy.
   std::int64_t requestBodyLimit = -1;
+  // The groups of the regex path the route matched with (Kong's
+  // router_matches.uri_captures); set by the proxy only when a plugin of the chain says
+  // usesUriCaptures(), else null. Valid for the request.
+  const router::Captures* uriCaptures = nullptr;
 
   // First header `name` (ASCII case-insensitive); empty when absent (use hasHeader to tell an
   // empty value from none).
@@ -280,6 +288,8 @@ class Instance {
   virtual bool asyncAccess() const { return false; }
   virtual bool needsRequestBody() const { return false; }
   virtual bool needsResponseBody() const { return false; }
+  // Plugins that read Context::uriCaptures answer true, so the proxy extracts them.
+  virtual bool usesUriCaptures() const { return false; }
   // Plugins that must run on preflight OPTIONS requests answer true (run_on_preflight).
   virtual bool runOnPreflight() const { return true; }
 };

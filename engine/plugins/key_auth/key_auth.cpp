@@ -1,5 +1,6 @@
 #include "plugins/key_auth/key_auth.h"
 
+#include "http/multipart.h"
 #include "plugins/args.h"
 
 #include <boost/json.hpp>
@@ -143,10 +144,12 @@ struct Found {
 
 // The request body as kong.request.get_body() parses it, once per request.
 struct Body {
-  enum class Type : std::uint8_t { unparsed, empty, json, form };
+  enum class Type : std::uint8_t { unparsed, empty, json, form, multipart };
   Type type = Type::unparsed;
   json::object object;    // json
   std::string_view text;  // form
+  std::string_view boundary;                 // multipart
+  std::vector<http::multipart::Part> parts;  // multipart: views into the body
 };
 
 class KeyAuth final : public Instance {
@@ -278,14 +281,29 @@ class KeyAuth final : public Instance {
       if (ec || !v.is_object()) return;
       body.object = std::move(v.as_object());
       body.type = Body::Type::json;
+    } else if (auto boundary = http::multipart::boundaryOf(type); !boundary.empty()) {
+      // A malformed multipart body has no fields (as an unparsable JSON body has none).
+      auto parts = http::multipart::parse(ctx.body(), boundary);
+      if (!parts) return;
+      body.parts = std::move(parts.value());
+      body.boundary = boundary;
+      body.type = Body::Type::multipart;
     }
-    // multipart/form-data is not read (Kong reads it; see the plugin's notes).
   }
 
   static Found fromBody(const Context& ctx, Body& body, std::string_view name,
                         std::string& decoded) {
     parseBody(ctx, body);
     if (body.type == Body::Type::form) return fromArgs(body.text, name, decoded);
+    if (body.type == Body::Type::multipart) {
+      Found found;
+      for (const auto& part : body.parts) {
+        if (part.name != name) continue;
+        if (found.kind != Kind::none) return {Kind::table, {}};  // the field is repeated
+        found = {Kind::string, part.value};
+      }
+      return found;
+    }
     if (body.type != Body::Type::json) return {};
     auto it = body.object.find(name);
     if (it == body.object.end()) return {};
@@ -310,6 +328,10 @@ class KeyAuth final : public Instance {
       if (body.object.erase(name) > 0) ctx.setUpstreamBody(json::serialize(body.object));
     } else if (body.type == Body::Type::form) {
       if (auto b = withoutArg(body.text, name)) ctx.setUpstreamBody(*b);
+    } else if (body.type == Body::Type::multipart) {
+      // Re-encoded with the client's boundary, so its Content-Type stays right.
+      if (std::erase_if(body.parts, [&](const auto& p) { return p.name == name; }) > 0)
+        ctx.setUpstreamBody(http::multipart::encode(body.parts, body.boundary));
     }
   }
 
@@ -355,7 +377,7 @@ schema::Schema makeSchema() {
       boolean("key_in_body")
           .req()
           .def(false)
-          .describe("Look for the key in a JSON or form-urlencoded request body."),
+          .describe("Look for the key in a JSON, form-urlencoded or multipart request body."),
       boolean("run_on_preflight")
           .req()
           .def(true)

@@ -1,6 +1,7 @@
 #pragma once
 // key-auth (Kong PRIORITY 1250): authenticates a request by an API key found in a header, a
-// query argument or (optionally) the body, against the `keyauth_credentials` of the config.
+// query argument or (optionally, key_in_body) a JSON, form-urlencoded or multipart/form-data
+// body field, against the `keyauth_credentials` of the config.
 // Kong 3.6+ behaviour: 401 "No API key found in request" / "Unauthorized" /
 // "Duplicate API key found" with `WWW-Authenticate: Key[ realm="..."]`, the `anonymous`
 // consumer as a logical-OR fallback, `hide_credentials` strips the key before proxying.

@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <unordered_map>
 
 #include "core/log.h"
+#include "plugins/rate_limiting/cluster_counters.h"
 #include "plugins/rate_limiting/counter_table.h"
 #include "plugins/rate_limiting/redis_client.h"
 #include "plugins/rate_limiting/windows.h"
@@ -30,7 +32,7 @@ constexpr std::string_view kUnexpected = "An unexpected error occurred";
 const std::string kTableKey = "rate-limiting:local-counters";
 
 enum class LimitBy { consumer, credential, ip, service, header, path };
-enum class Policy { local, redis };
+enum class Policy { local, cluster, redis };
 
 std::int64_t systemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -133,6 +135,9 @@ struct Settings {
   std::string poolKey;     // WorkerEnv key of the Redis pool
   std::string syncKey;     // WorkerEnv key of this plugin's sync_rate state
   std::string keyPrefix;   // "ratelimit:<route_id>:<service_id>:"
+  // The plugin's own route and service (Kong's conf.route_id / service_id; the empty UUID
+  // when unset): part of the cluster policy's counter keys.
+  std::string routeId, serviceId;
   std::uint64_t seed = 0;  // hash of the plugin id
 };
 
@@ -162,8 +167,12 @@ std::shared_ptr<T> workerObject(WorkerEnv& w, const std::string& key, Args&&... 
 
 class RateLimiting final : public Instance {
  public:
-  RateLimiting(Settings s, std::function<std::int64_t()> clock, std::shared_ptr<CounterTable> table)
-      : s_(std::move(s)), clock_(std::move(clock)), table_(std::move(table)) {
+  RateLimiting(Settings s, std::function<std::int64_t()> clock, std::shared_ptr<CounterTable> table,
+               std::shared_ptr<ClusterCounters> cluster)
+      : s_(std::move(s)),
+        clock_(std::move(clock)),
+        table_(std::move(table)),
+        cluster_(std::move(cluster)) {
     for (std::size_t p = 0; p < kPeriods; ++p) ttl_[p] = std::to_string(kExpiration[p]);
   }
 
@@ -171,6 +180,10 @@ class RateLimiting final : public Instance {
   bool asyncAccess() const override { return s_.policy == Policy::redis; }
 
   void access(Context& ctx) const override {
+    if (s_.policy == Policy::cluster) {
+      accessCluster(ctx);
+      return;
+    }
     const std::int64_t now = floorDiv(clock_(), 1000);
     const auto windows = windowsAt(now);
     const std::string_view id = identify(ctx);
@@ -304,6 +317,69 @@ class RateLimiting final : public Instance {
   }
 
  private:
+  // The cluster policy: counted in the node-wide table against the cluster-wide totals its
+  // sync thread reads from the database (cluster_counters.h); never waits for the database.
+  void accessCluster(Context& ctx) const {
+    const std::int64_t now = floorDiv(clock_(), 1000);
+    const auto windows = windowsAt(now);
+    const std::string_view id = identify(ctx);
+    std::array<ClusterCounters::Key, kPeriods> keys{};
+    std::array<bool, kPeriods> taken{};
+    Usage u;
+    auto giveBack = [&](std::size_t upTo) {
+      for (std::size_t q = 0; q < upTo; ++q) {
+        if (taken[q]) cluster_->untake(keys[q]);
+      }
+    };
+    for (std::size_t p = 0; p < kPeriods; ++p) {
+      if (s_.limits[p] <= 0) continue;
+      keys[p] = {id,
+                 s_.serviceId,
+                 s_.routeId,
+                 static_cast<std::uint8_t>(p),
+                 windows[p].start,
+                 windows[p].end};
+      if (u.stop >= 0) {
+        u.used[p] = static_cast<double>(cluster_->peek(keys[p]));
+        continue;
+      }
+      auto t = cluster_->take(keys[p], s_.limits[p], now);
+      if (!t.available) {
+        giveBack(p);
+        failCluster(ctx);
+        return;
+      }
+      if (t.full) {
+        if (warnFull_.test_and_set(std::memory_order_relaxed) == false)
+          core::log::warn("rate-limiting: cluster counter table full; requests are not counted");
+        continue;
+      }
+      u.used[p] = static_cast<double>(t.prior);
+      if (t.taken) {
+        taken[p] = true;
+      } else {
+        u.stop = static_cast<int>(p);
+        giveBack(p);
+      }
+    }
+    finish(ctx, u, windows, now);
+  }
+
+  // The database is unreachable (the last sync failed or none succeeded for a while). Kong's
+  // fault_tolerant: through without rate-limit headers, or 500. Logged at most once a second.
+  void failCluster(Context& ctx) const {
+    const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count();
+    auto last = lastFailLog_.load(std::memory_order_relaxed);
+    if (nowMs - last >= 1000 &&
+        lastFailLog_.compare_exchange_strong(last, nowMs, std::memory_order_relaxed)) {
+      core::log::error("rate-limiting: failed to get usage",
+                       {{"error", "the cluster counters' database is unreachable"}});
+    }
+    if (!s_.faultTolerant) ctx.exitMessage(500, kUnexpected);
+  }
+
   std::string_view identify(const Context& ctx) const {
     switch (s_.limitBy) {
       case LimitBy::service:
@@ -408,6 +484,8 @@ class RateLimiting final : public Instance {
   Settings s_;
   std::function<std::int64_t()> clock_;
   std::shared_ptr<CounterTable> table_;
+  std::shared_ptr<ClusterCounters> cluster_;
+  mutable std::atomic<std::int64_t> lastFailLog_{std::numeric_limits<std::int64_t>::min() / 2};
   std::array<std::string, kPeriods> ttl_;
   mutable std::atomic_flag warnFull_;  // the table-full warning is logged once
 };
@@ -580,12 +658,20 @@ class RateLimitingFactory final : public Factory {
     s.headerName = stringOr(c, "header_name");
     s.path = stringOr(c, "path");
     const std::string policy = stringOr(c, "policy", "local");
-    if (policy == "cluster") {
-      return core::Error{"config.policy",
-                         "the 'cluster' policy keeps counters in Kong's database, which Archway "
-                         "does not have; use 'local' or 'redis'"};
+    s.policy = policy == "redis"     ? Policy::redis
+               : policy == "cluster" ? Policy::cluster
+                                     : Policy::local;
+    s.routeId = entity.routeId ? *entity.routeId : std::string(kEmptyUuid);
+    s.serviceId = entity.serviceId ? *entity.serviceId : std::string(kEmptyUuid);
+    std::shared_ptr<ClusterCounters> cluster;
+    if (s.policy == Policy::cluster) {
+      cluster = clusterCounters(env.persistent());
+      if (!cluster->attached()) {
+        return core::Error{"config.policy",
+                           "the 'cluster' policy keeps its counters in the database; it needs a "
+                           "node with a database (--db), not declarative mode"};
+      }
     }
-    s.policy = policy == "redis" ? Policy::redis : Policy::local;
     s.faultTolerant = c.at("fault_tolerant").as_bool();
     s.hideHeaders = c.at("hide_client_headers").as_bool();
     if (const json::value* v = member(c, "error_code")) s.errorCode = v->to_number<int>();
@@ -638,8 +724,8 @@ class RateLimitingFactory final : public Factory {
           options_.localSlots ? options_.localSlots : CounterTable::kDefaultSlots;
       table = env.persistent().get<CounterTable>(kTableKey, slots);
     }
-    return std::shared_ptr<const Instance>(
-        std::make_shared<RateLimiting>(std::move(s), options_.nowMs, std::move(table)));
+    return std::shared_ptr<const Instance>(std::make_shared<RateLimiting>(
+        std::move(s), options_.nowMs, std::move(table), std::move(cluster)));
   }
 
  private:

@@ -19,8 +19,11 @@
 //   request through (logged), false answers 500 "An unexpected error occurred".
 //   sync_rate > 0 batches increments per worker and flushes them every sync_rate seconds,
 //   as Kong does.
-// - cluster: counters in the database; Archway has no shared counter store, so a config
-//   asking for it is refused at compile time with a clear error.
+// - cluster: Kong's ratelimiting_metrics rows in the config database (SQLite or PostgreSQL),
+//   shared by every node on it. Counted in a node-wide table and synced to the database by the
+//   engine every ~100 ms (cluster_counters.h: never a database wait on a worker; nodes may
+//   overshoot by what they admit within one sync period). Database unreachable:
+//   fault_tolerant as for redis. Refused in declarative mode (no database), as in Kong.
 #include <cstdint>
 #include <functional>
 #include <memory>

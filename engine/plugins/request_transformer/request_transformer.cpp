@@ -1,11 +1,12 @@
 #include "plugins/request_transformer/request_transformer.h"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
+#include <deque>
 #include <optional>
-#include <unordered_map>
+
+#include "http/multipart.h"
+#include "router/captures.h"
 
 namespace archway::plugins {
 namespace request_transformer {
@@ -330,11 +331,6 @@ core::Result<Template> parseTemplate(std::string_view text) {
   return t;
 }
 
-// Every regex path of every route, compiled once per config snapshot, for uri_captures.
-struct RouteRegexes {
-  std::unordered_map<std::string, std::vector<std::unique_ptr<RE2>>> byRoute;
-};
-
 // --------------------------------------------------------------------- config entries
 
 // "name:value" as Kong splits it (^([^:]+):*(.-)$): the value starts after every ':' that
@@ -465,6 +461,7 @@ class RequestTransformer final : public Instance {
  public:
   std::uint8_t phases() const override { return kAccess; }
   bool needsRequestBody() const override { return body_.any() || methodMovesBody_; }
+  bool usesUriCaptures() const override { return usesCaptures_; }
 
   void access(Context& ctx) const override {
     Run run{*this, ctx, ctx.requestEdits.size()};
@@ -475,7 +472,7 @@ class RequestTransformer final : public Instance {
   std::optional<std::string> method_;
   bool methodMovesBody_ = false;  // GET/HEAD/TRACE: a form body moves into the query
   Part headers_, query_, body_;
-  std::shared_ptr<const RouteRegexes> regexes_;
+  bool usesCaptures_ = false;
 
  private:
   // One request's pass; holds what the parts share (the query as it is being edited, the
@@ -487,10 +484,6 @@ class RequestTransformer final : public Instance {
 
     // Lazily decoded lookups for templates.
     std::optional<Args> queryForTemplates;
-    bool capturesDone = false;
-    std::vector<std::string> captures;
-    std::vector<bool> captured;  // false: the group did not take part in the match
-    std::vector<std::pair<std::string, int>> captureNames;
     std::vector<std::string> tmp;
 
     // The query being edited (method and querystring steps).
@@ -548,39 +541,20 @@ class RequestTransformer final : public Instance {
           break;
         }
         case Expr::Source::captures: {
-          computeCaptures();
-          int idx = e.index;
-          if (idx < 0) {
-            for (const auto& [name, i] : captureNames) {
-              if (name == e.key) idx = i;
-            }
+          // The groups of the regex path the route matched with (the proxy fills them because
+          // usesUriCaptures() says so); none for a prefix route.
+          const router::Captures* caps = ctx.uriCaptures;
+          if (!caps) break;
+          std::string_view v;
+          if (e.index >= 0) {
+            found = caps->has(static_cast<std::size_t>(e.index));
+            v = caps->group(static_cast<std::size_t>(e.index));
+          } else {
+            found = caps->find(e.key, v);
           }
-          if (idx >= 0 && static_cast<std::size_t>(idx) < captures.size() &&
-              captured[static_cast<std::size_t>(idx)]) {
-            out += captures[static_cast<std::size_t>(idx)];
-            found = true;
-          }
+          if (found) out += v;
           break;
         }
-      }
-    }
-
-    void computeCaptures() {
-      if (capturesDone) return;
-      capturesDone = true;
-      if (!self.regexes_ || !ctx.route) return;
-      auto it = self.regexes_->byRoute.find(ctx.route->id);
-      if (it == self.regexes_->byRoute.end()) return;
-      for (const auto& re : it->second) {
-        int n = re->NumberOfCapturingGroups() + 1;
-        std::vector<re2::StringPiece> groups(static_cast<std::size_t>(n));
-        if (!re->Match(ctx.path, 0, ctx.path.size(), RE2::ANCHOR_START, groups.data(), n)) continue;
-        for (const auto& g : groups) {
-          captures.emplace_back(g.data() ? std::string(g) : std::string());
-          captured.push_back(g.data() != nullptr);
-        }
-        for (const auto& [name, i] : re->NamedCapturingGroups()) captureNames.emplace_back(name, i);
-        return;
       }
     }
 
@@ -762,13 +736,95 @@ class RequestTransformer final : public Instance {
     void transformBody() {
       const Part& b = self.body_;
       if (!b.any()) return;
-      BodyType type = bodyType(contentType());
-      if (type != BodyType::json && type != BodyType::form) return;  // multipart: unsupported
+      const std::string ct = contentType();
+      BodyType type = bodyType(ct);
+      if (type == BodyType::none) return;
       std::string_view body;
       if (!currentBody(body)) return;
-      std::optional<std::string> out =
-          type == BodyType::json ? transformJson(body) : transformForm(body);
+      std::optional<std::string> out;
+      if (type == BodyType::json) {
+        out = transformJson(body);
+      } else if (type == BodyType::form) {
+        out = transformForm(body);
+      } else {
+        // Re-encoded with the Content-Type's own boundary, which therefore stays right.
+        const std::string_view boundary = http::multipart::boundaryOf(ct);
+        if (boundary.empty()) return;
+        out = transformMultipart(body, boundary);
+      }
       if (out) ctx.setUpstreamBody(*out);
+    }
+
+    // Kong's transform_multipart_body (rename, remove, replace, add; every edited or added
+    // field becomes a plain `Content-Disposition: form-data; name="..."` part), plus append,
+    // which adds one more part of that name. Untouched parts, file parts included, go out
+    // byte for byte. A malformed body is passed on unchanged.
+    std::optional<std::string> transformMultipart(std::string_view body,
+                                                  std::string_view boundary) {
+      namespace mp = http::multipart;
+      const Part& b = self.body_;
+      const bool hasBody = !body.empty();
+      std::vector<mp::Part> parts;
+      if (hasBody) {
+        auto parsed = mp::parse(body, boundary);
+        if (!parsed) return std::nullopt;
+        parts = std::move(parsed.value());
+      }
+      std::deque<std::string> owned;  // headers and values made here (stable addresses)
+      auto keep = [&](std::string s) -> std::string_view {
+        owned.push_back(std::move(s));
+        return owned.back();
+      };
+      auto setField = [&](mp::Part& part, std::string_view name, std::string_view value) {
+        part = mp::Part{};
+        part.name = keep(std::string(name));
+        part.headers = keep(mp::fieldHeaders(name));
+        part.value = value;
+      };
+      auto findPart = [&](std::string_view name) {
+        return std::find_if(parts.begin(), parts.end(),
+                            [&](const mp::Part& p) { return p.name == name; });
+      };
+      bool changed = false;
+      if (hasBody) {
+        for (const auto& e : b.rename) {
+          if (!e.value) continue;
+          std::string to = render(*e.value);
+          auto from = findPart(e.name);
+          if (to == e.name || from == parts.end()) continue;
+          const std::string_view value = from->value;
+          if (auto existing = findPart(to); existing != parts.end()) {
+            setField(*existing, to, value);
+            parts.erase(findPart(e.name));
+          } else {
+            setField(*from, to, value);
+          }
+          changed = true;
+        }
+        for (const auto& e : b.remove) {
+          if (std::erase_if(parts, [&](const mp::Part& p) { return p.name == e.name; }) > 0)
+            changed = true;
+        }
+        for (const auto& e : b.replace) {
+          if (!e.value) continue;
+          auto it = findPart(e.name);
+          if (it == parts.end()) continue;
+          setField(*it, e.name, keep(render(*e.value)));
+          changed = true;
+        }
+      }
+      for (const auto& e : b.add) {
+        if (!e.value || findPart(e.name) != parts.end()) continue;
+        setField(parts.emplace_back(), e.name, keep(render(*e.value)));
+        changed = true;
+      }
+      for (const auto& e : b.append) {
+        if (!e.value) continue;
+        setField(parts.emplace_back(), e.name, keep(render(*e.value)));
+        changed = true;
+      }
+      if (!changed) return std::nullopt;
+      return mp::encode(parts, boundary);
     }
 
     std::optional<std::string> transformJson(std::string_view body) {
@@ -975,7 +1031,7 @@ class RequestTransformerFactory final : public Factory {
 
   core::Result<std::shared_ptr<const Instance>> compile(const core::Plugin&,
                                                         const json::object& config,
-                                                        CompileEnv& env) const override {
+                                                        CompileEnv&) const override {
     auto inst = std::make_shared<RequestTransformer>();
     core::Errors errors;
     bool usesCaptures = false;
@@ -1020,22 +1076,7 @@ class RequestTransformerFactory final : public Factory {
           *inst->method_ == "GET" || *inst->method_ == "HEAD" || *inst->method_ == "TRACE";
     }
     if (!errors.empty()) return errors;
-    if (usesCaptures) {
-      inst->regexes_ = env.shared<RouteRegexes>(
-          "request-transformer:route-regexes", [&]() -> std::shared_ptr<const RouteRegexes> {
-            auto idx = std::make_shared<RouteRegexes>();
-            RE2::Options opts;
-            opts.set_log_errors(false);
-            for (const auto& route : env.config().routes) {
-              for (const auto& p : route.paths) {
-                if (p.rfind("~", 0) != 0) continue;
-                auto re = std::make_unique<RE2>("^(?:" + p.substr(1) + ")", opts);
-                if (re->ok()) idx->byRoute[route.id].push_back(std::move(re));
-              }
-            }
-            return idx;
-          });
-    }
+    inst->usesCaptures_ = usesCaptures;
     return std::shared_ptr<const Instance>(std::move(inst));
   }
 

@@ -6,8 +6,9 @@
 //   $(headers["x-y"]), $(query_params.y), $(uri_captures.z), $(uri_captures[1]), each with an
 //   optional fallback `or "literal"`. Other Lua expressions (Kong renders any sandboxed Lua)
 //   are refused when the config is checked, never silently left in the value.
-// - Body edits for application/json and application/x-www-form-urlencoded bodies. Multipart
-//   bodies are passed through unchanged (Kong edits those too; not supported here).
+// - Body edits for application/json, application/x-www-form-urlencoded and
+//   multipart/form-data bodies (multipart: re-encoded with the request's own boundary;
+//   untouched parts, files included, are kept byte for byte; a malformed body is passed on).
 // - A query string that was edited is re-encoded with its arguments sorted, as Kong's
 //   kong.service.request.set_query does.
 #include <memory>

@@ -74,6 +74,29 @@ class RequestTransformerProxyTest : public QObject {
              json::string(std::to_string(echo.at("body").as_string().size())));
   }
 
+  void templatesReadTheCapturesOfTheMatchedRegexPath() {
+    // Two regex paths on one route: the captures come from the one that matched.
+    Gateway gw(
+        "_format_version: '3.0'\n"
+        "services:\n- name: up\n  url: UPSTREAM\n  routes:\n  - name: users\n"
+        "    paths: ['~/v1/(?P<id>[0-9]+)$', '~/v2/(?P<name>[a-z]+)/(?P<id>[a-z0-9]+)']\n"
+        "    plugins:\n    - name: request-transformer\n      config:\n"
+        "        replace: {uri: '/users/$(uri_captures.id)'}\n"
+        "        add: {headers: ['x-name:$(uri_captures.name or \"none\")',"
+        " 'x-first:$(uri_captures[1])']}\n");
+    auto r = gw.send("GET", "/v2/alice/a7/more", {}, "");
+    QCOMPARE(r.status, 200);
+    auto echo = echoOf(r);
+    QCOMPARE(echo.at("target").as_string(), "/users/a7");
+    QCOMPARE(echo.at("headers").at("x-name").as_string(), "alice");
+    QCOMPARE(echo.at("headers").at("x-first").as_string(), "alice");
+    r = gw.send("GET", "/v1/42", {}, "");
+    echo = echoOf(r);
+    QCOMPARE(echo.at("target").as_string(), "/users/42");
+    QCOMPARE(echo.at("headers").at("x-name").as_string(), "none");
+    QCOMPARE(echo.at("headers").at("x-first").as_string(), "42");
+  }
+
   void formBodyIsRewrittenWithItsLength() {
     Gateway gw(kYaml);
     auto r = gw.send("POST", "/form", {{"Content-Type", "application/x-www-form-urlencoded"}},
@@ -83,6 +106,58 @@ class RequestTransformerProxyTest : public QObject {
     QCOMPARE(echo.at("body").as_string(), "a=1&b=x%20y&added=a%20b");
     QCOMPARE(echo.at("headers").at("content-length").as_string(), "23");
     QCOMPARE(echo.at("method").as_string(), "POST");
+  }
+
+  void multipartBodyIsRewrittenWithItsBoundaryAndLength() {
+    Gateway gw(
+        "_format_version: '3.0'\n"
+        "services:\n"
+        "- name: up\n"
+        "  url: UPSTREAM\n"
+        "  routes:\n"
+        "  - name: multi\n"
+        "    paths: [/multi]\n"
+        "    plugins:\n"
+        "    - name: request-transformer\n"
+        "      config:\n"
+        "        remove: {body: [pw]}\n"
+        "        rename: {body: ['old:new']}\n"
+        "        replace: {body: ['mode:$(headers[\"x-mode\"])', 'absent:x']}\n"
+        "        add: {body: ['added:a b', 'mode:not-added']}\n"
+        "        append: {body: ['tag:t2']}\n");
+    const std::string ct = "multipart/form-data; boundary=\"zz 9\"";
+    auto field = [](const std::string& name, const std::string& value) {
+      return "--zz 9\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
+             "\r\n";
+    };
+    const std::string file =
+        "--zz 9\r\nContent-Disposition: form-data; name=\"up\"; filename=\"f.bin\"\r\n"
+        "Content-Type: application/octet-stream\r\n\r\n\x01\x02\r\n--zz 9x\r\n";
+    const std::string body = field("pw", "secret") + field("old", "o") + file +
+                             field("mode", "m1") + field("tag", "t1") + "--zz 9--\r\n";
+    auto r = gw.send("POST", "/multi", {{"Content-Type", ct}, {"X-Mode", "m2"}}, body);
+    QCOMPARE(r.status, 200);
+    auto echo = echoOf(r);
+    const std::string expected = field("new", "o") + file + field("mode", "m2") +
+                                 field("tag", "t1") + field("added", "a b") + field("tag", "t2") +
+                                 "--zz 9--\r\n";
+    QCOMPARE(std::string(echo.at("body").as_string()), expected);
+    QCOMPARE(std::string(echo.at("headers").at("content-length").as_string()),
+             std::to_string(expected.size()));
+    QCOMPARE(std::string(echo.at("headers").at("content-type").as_string()), ct);
+
+    // A malformed multipart body goes upstream untouched.
+    const std::string broken = field("pw", "secret");  // no closing boundary
+    auto b = gw.send("POST", "/multi", {{"Content-Type", ct}}, broken);
+    QCOMPARE(b.status, 200);
+    QCOMPARE(std::string(echoOf(b).at("body").as_string()), broken);
+
+    // No body at all: added and appended fields make one.
+    auto e = gw.send("POST", "/multi", {{"Content-Type", ct}});
+    QCOMPARE(e.status, 200);
+    QCOMPARE(
+        std::string(echoOf(e).at("body").as_string()),
+        field("added", "a b") + field("mode", "not-added") + field("tag", "t2") + "--zz 9--\r\n");
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include "http/head_parser.h"
 #include "plugins/request_transformer/request_transformer.h"
+#include "router/router.h"
 
 using namespace archway;
 namespace json = boost::json;
@@ -257,12 +258,29 @@ class RequestTransformerTest : public QObject {
     Request r(post("/p", "application/json", "{oops"), "{oops");
     inst->access(r.ctx);
     QVERIFY(!r.ctx.upstreamBodySet);
-    Request m(post("/p", "multipart/form-data; boundary=x", "--x--"), "--x--");
+    Request m(post("/p", "multipart/form-data; boundary=x", "--x\r\n\r\nv"), "--x\r\n\r\nv");
     inst->access(m.ctx);
     QVERIFY(!m.ctx.upstreamBodySet);
+    Request nb(post("/p", "multipart/form-data", "--x--"), "--x--");  // no boundary
+    inst->access(nb.ctx);
+    QVERIFY(!nb.ctx.upstreamBodySet);
     Request t(post("/p", "text/plain", "hello"), "hello");
     inst->access(t.ctx);
     QVERIFY(!t.ctx.upstreamBodySet);
+  }
+
+  void multipartBodyIsEdited() {
+    auto inst = compile("{\"add\":{\"body\":[\"k:v\"]},\"remove\":{\"body\":[\"z\"]}}");
+    const std::string body =
+        "--x\r\nContent-Disposition: form-data; name=\"z\"\r\n\r\n1\r\n"
+        "--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\nF\r\n--x--\r\n";
+    Request m(post("/p", "multipart/form-data; boundary=x", body), body);
+    inst->access(m.ctx);
+    QVERIFY(m.ctx.upstreamBodySet);
+    QCOMPARE(
+        m.ctx.upstreamBody,
+        std::string("--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\nF\r\n"
+                    "--x\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv\r\n--x--\r\n"));
   }
 
   void formBodyIsEdited() {
@@ -303,6 +321,20 @@ class RequestTransformerTest : public QObject {
     route.id = "r1";
     route.paths = {"~/u/(?P<id>\\d+)(/(?P<rest>.*))?"};
     config.routes.push_back(route);
+    auto router = router::Router::build(config, {0});
+    QVERIFY(router.ok());
+    // The captures as the proxy hands them over: the winning regex's groups.
+    router::Captures caps, anonCaps;
+    auto captureInto = [&](Request& req, router::Captures& out) {
+      router::RequestView v;
+      v.method = req.ctx.method;
+      v.host = "x";
+      v.path = req.ctx.path;
+      auto m = (*router)->match(v);
+      QVERIFY(m.byRegex());
+      QVERIFY((*router)->captures(m, req.ctx.path, out));
+      req.ctx.uriCaptures = &out;
+    };
     auto inst = compile(
         "{\"replace\":{\"uri\":\"/users/$(uri_captures.id)/$(uri_captures[\\\"rest\\\"] or "
         "'none')\"},"
@@ -311,7 +343,9 @@ class RequestTransformerTest : public QObject {
         "\"x-flag:$(query_params['f'])\",\"x-whole:$(uri_captures[0])\"],"
         "\"querystring\":[\"from:$(headers[\\\"X-Client\\\"])\"]}}",
         config);
+    QVERIFY(inst->usesUriCaptures());
     Request r("GET /u/42?user=al%20b&f HTTP/1.1\r\nHost: x\r\nX-Client: web\r\n\r\n");
+    captureInto(r, caps);
     inst->access(r.ctx);
     QCOMPARE(r.ctx.upstreamPath, std::string("/users/42/none"));
     QCOMPARE(r.upstream("x-user"), Values{"al b"});
@@ -322,6 +356,7 @@ class RequestTransformerTest : public QObject {
     QCOMPARE(r.ctx.upstreamQuery, std::string("f&from=web&user=al%20b"));
 
     Request anon("GET /u/7/more HTTP/1.1\r\nHost: x\r\n\r\n");
+    captureInto(anon, anonCaps);
     inst->access(anon.ctx);
     QCOMPARE(anon.ctx.upstreamPath, std::string("/users/7/more"));
     QCOMPARE(anon.upstream("x-client"), Values{"anon"});
