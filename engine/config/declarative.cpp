@@ -6,12 +6,16 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
 
 #include <boost/json.hpp>
 
+#include "config/pem.h"
 #include "config/url.h"
 #include "core/uuid.h"
 #include "plugins/chain.h"
@@ -26,6 +30,17 @@ std::int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Kong's typedefs.tag: printable ASCII except `,` and `/`, plus UTF-8 bytes; not empty.
+std::optional<std::string> checkTag(const std::string& tag) {
+  bool ok = !tag.empty();
+  for (unsigned char c : tag) {
+    if (c == ',' || c == '/' || c < 0x20 || c == 0x7f || c > 0xf4) ok = false;
+  }
+  if (ok) return std::nullopt;
+  return "invalid tag '" + tag + "': expected printable ascii (except `,` and `/`) or valid utf-8 "
+         "sequences";
 }
 
 // Walks one YAML node, collecting errors with Kong-style field paths instead of throwing.
@@ -90,6 +105,16 @@ class Reader {
     }
     for (std::size_t i = 0; i < n.size(); ++i) {
       if (auto s = string(n[i], path + "[" + std::to_string(i) + "]")) out.push_back(*s);
+    }
+    return out;
+  }
+
+  // Kong's tags: printable ASCII except `,` and `/` (they separate tags in `?tags=`
+  // filters), or UTF-8; not empty.
+  std::vector<std::string> tags(const YAML::Node& n, const std::string& path) {
+    std::vector<std::string> out = strings(n, path);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (auto e = checkTag(out[i])) fail(path + "[" + std::to_string(i) + "]", *e);
     }
     return out;
   }
@@ -196,8 +221,19 @@ class Parser {
         forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
           parseCredential(config, key, n, path, nullptr);
         });
-      } else if (key == "certificates" || key == "snis" || key == "ca_certificates" ||
-                 key == "vaults" || key == "keys" || key == "key_sets") {
+      } else if (key == "certificates") {
+        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+          parseCertificate(config, n, path);
+        });
+      } else if (key == "snis") {
+        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+          parseSni(config, n, path, nullptr);
+        });
+      } else if (key == "ca_certificates") {
+        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+          parseCaCertificate(config, n, path);
+        });
+      } else if (key == "vaults" || key == "keys" || key == "key_sets") {
         if (!(v.IsSequence() && v.size() == 0) && !v.IsNull()) {
           r_.fail(key, "entity type not supported yet by this Archway version");
         }
@@ -232,6 +268,7 @@ class Parser {
     s.createdAt = s.updatedAt = now_;
     std::optional<std::string> url;
     bool sawHost = false;
+    std::vector<std::string> tlsFields;
     std::vector<std::pair<const YAML::Node, std::string>> nestedRoutes, nestedPlugins;
     for (const auto& kv : n) {
       const std::string key = kv.first.as<std::string>();
@@ -288,15 +325,33 @@ class Parser {
       } else if (key == "enabled") {
         if (auto x = r_.boolean(v, p)) s.enabled = *x;
       } else if (key == "tags") {
-        s.tags = r_.strings(v, p);
+        s.tags = r_.tags(v, p);
       } else if (key == "routes") {
         nestedRoutes.emplace_back(v, p);
       } else if (key == "created_at" || key == "updated_at") {
         if (auto x = r_.integer(v, p, 0, INT64_MAX))
           (key == "created_at" ? s.createdAt : s.updatedAt) = *x;
-      } else if (key == "tls_verify" || key == "tls_verify_depth" || key == "ca_certificates" ||
-                 key == "client_certificate") {
-        // accepted for compatibility; TLS upstreams arrive with the data-plane issue
+      } else if (key == "tls_verify") {
+        if (!v.IsNull()) s.tlsVerify = r_.boolean(v, p);
+        tlsFields.push_back(key);
+      } else if (key == "tls_verify_depth") {
+        if (!v.IsNull()) {
+          if (auto x = r_.integer(v, p, 0, 64)) s.tlsVerifyDepth = static_cast<int>(*x);
+          tlsFields.push_back(key);
+        }
+      } else if (key == "ca_certificates") {
+        s.caCertificates = r_.strings(v, p);
+        for (std::size_t i = 0; i < s.caCertificates.size(); ++i) {
+          if (!core::isUuid(s.caCertificates[i]))
+            r_.fail(p + "[" + std::to_string(i) + "]", "expected a valid UUID");
+        }
+        if (!s.caCertificates.empty()) tlsFields.push_back(key);
+      } else if (key == "client_certificate") {
+        s.clientCertificate = reference(v, p);
+        if (s.clientCertificate) {
+          if (!core::isUuid(*s.clientCertificate)) r_.fail(p + ".id", "expected a valid UUID");
+          tlsFields.push_back(key);
+        }
       } else if (key == "plugins") {
         nestedPlugins.emplace_back(v, p);
       } else {
@@ -304,6 +359,13 @@ class Parser {
       }
     }
     if (url && sawHost) r_.fail(path + ".url", "url and host are mutually exclusive");
+    // Kong: the upstream TLS fields only make sense for https and tls services.
+    if (s.protocol != "https" && s.protocol != "tls") {
+      for (const auto& f : tlsFields) {
+        if (f == "tls_verify" && !s.tlsVerify) continue;
+        r_.fail(path + "." + f, "value must be null");
+      }
+    }
     if (s.host.empty() && !url) r_.fail(path + ".host", "required field missing");
     if (s.id.empty())
       s.id = core::uuid5(core::kConfigNamespace, "services:" + s.name.value_or(path));
@@ -427,7 +489,7 @@ class Parser {
           serviceRef = r_.string(v, p);
         }
       } else if (key == "tags") {
-        r.tags = r_.strings(v, p);
+        r.tags = r_.tags(v, p);
       } else if (key == "created_at" || key == "updated_at") {
         if (auto x = r_.integer(v, p, 0, INT64_MAX))
           (key == "created_at" ? r.createdAt : r.updatedAt) = *x;
@@ -461,6 +523,173 @@ class Parser {
         parsePlugin(config, pn, pp, Scope{routeId, std::nullopt, std::nullopt});
       });
     }
+  }
+
+  // ---- certificates, snis, ca_certificates (kong-reference §1.7) ----
+
+  void parseCertificate(core::Config& config, const YAML::Node& n, const std::string& path) {
+    core::Certificate c;
+    c.createdAt = c.updatedAt = now_;
+    std::optional<std::pair<YAML::Node, std::string>> nestedSnis;
+    bool sawCert = false, sawKey = false;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          c.id = *x;
+        }
+      } else if (key == "cert" || key == "key") {
+        if (auto x = r_.string(v, p)) {
+          (key == "cert" ? c.cert : c.key) = *x;
+          (key == "cert" ? sawCert : sawKey) = true;
+          auto e = key == "cert" ? checkCertificatePem(*x) : checkKeyPem(*x);
+          if (e) r_.fail(p, *e);
+        }
+      } else if (key == "cert_alt" || key == "key_alt") {
+        auto& dst = key == "cert_alt" ? c.certAlt : c.keyAlt;
+        dst = r_.string(v, p);
+        if (dst) {
+          auto e = key == "cert_alt" ? checkCertificatePem(*dst) : checkKeyPem(*dst);
+          if (e) r_.fail(p, *e);
+        }
+      } else if (key == "tags") {
+        c.tags = r_.tags(v, p);
+      } else if (key == "snis") {
+        if (!v.IsNull()) nestedSnis.emplace(v, p);
+      } else if (key == "created_at" || key == "updated_at") {
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? c.createdAt : c.updatedAt) = *x;
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    const std::size_t before = errors_.size();
+    if (!sawCert) r_.fail(path + ".cert", "required field missing");
+    if (!sawKey) r_.fail(path + ".key", "required field missing");
+    if (c.certAlt.has_value() != c.keyAlt.has_value())
+      r_.fail(path, "all or none of these fields must be set: 'cert_alt', 'key_alt'");
+    if (errors_.size() == before && sawCert && sawKey &&
+        !checkCertificatePem(c.cert) && !checkKeyPem(c.key)) {
+      if (!keyMatchesCertificate(c.cert, c.key)) r_.fail(path, "certificate does not match key");
+      if (c.certAlt && c.keyAlt && !checkCertificatePem(*c.certAlt) && !checkKeyPem(*c.keyAlt)) {
+        if (!keyMatchesCertificate(*c.certAlt, *c.keyAlt))
+          r_.fail(path, "alternative certificate does not match key");
+        else if (certificateKeyType(c.cert) == certificateKeyType(*c.certAlt))
+          r_.fail(path,
+                  "certificate and alternative certificate need to have different type (e.g. RSA "
+                  "and ECDSA), the provided certificates were both of the same type");
+      }
+    }
+    if (c.id.empty()) c.id = core::uuid5(core::kConfigNamespace, "certificates:" + c.cert + c.key);
+    config.certificates.push_back(c);
+    if (!nestedSnis) return;
+    const auto& [v, p] = *nestedSnis;
+    if (!v.IsSequence()) {
+      r_.fail(p, "expected an array");
+      return;
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string sp = p + "[" + std::to_string(i) + "]";
+      if (v[i].IsScalar()) {  // the Admin API's shorthand: a list of names
+        core::Sni sni;
+        sni.name = v[i].Scalar();
+        sni.createdAt = sni.updatedAt = now_;
+        if (auto e = checkSniName(sni.name)) r_.fail(sp, *e);
+        sni.certificateId = c.id;
+        sni.id = core::uuid5(core::kConfigNamespace, "snis:" + sni.name);
+        config.snis.push_back(std::move(sni));
+      } else if (v[i].IsMap()) {
+        parseSni(config, v[i], sp, &config.certificates.back());
+      } else {
+        r_.fail(sp, "expected a record");
+      }
+    }
+  }
+
+  void parseSni(core::Config& config, const YAML::Node& n, const std::string& path,
+                const core::Certificate* parent) {
+    core::Sni sni;
+    sni.createdAt = sni.updatedAt = now_;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          sni.id = *x;
+        }
+      } else if (key == "name") {
+        if (auto x = r_.string(v, p)) {
+          sni.name = *x;
+          if (auto e = checkSniName(*x)) r_.fail(p, *e);
+        }
+      } else if (key == "certificate") {
+        if (parent) {
+          r_.fail(p, "a nested sni takes its certificate from its parent");
+        } else if (auto x = reference(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p + ".id", "expected a valid UUID");
+          sni.certificateId = *x;
+        }
+      } else if (key == "tags") {
+        sni.tags = r_.tags(v, p);
+      } else if (key == "created_at" || key == "updated_at") {
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? sni.createdAt : sni.updatedAt) = *x;
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    if (sni.name.empty()) r_.fail(path + ".name", "required field missing");
+    if (parent)
+      sni.certificateId = parent->id;
+    else if (sni.certificateId.empty())
+      r_.fail(path + ".certificate", "required field missing");
+    if (sni.id.empty()) sni.id = core::uuid5(core::kConfigNamespace, "snis:" + sni.name);
+    config.snis.push_back(std::move(sni));
+  }
+
+  void parseCaCertificate(core::Config& config, const YAML::Node& n, const std::string& path) {
+    core::CaCertificate ca;
+    ca.createdAt = ca.updatedAt = now_;
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      const std::string p = path + "." + key;
+      if (key == "id") {
+        if (auto x = r_.string(v, p)) {
+          if (!core::isUuid(*x)) r_.fail(p, "expected a valid UUID");
+          ca.id = *x;
+        }
+      } else if (key == "cert") {
+        if (auto x = r_.string(v, p)) {
+          ca.cert = *x;
+          // Expiry is checked on Admin API writes only: a stored CA that expires later must
+          // not stop the node from loading its configuration.
+          if (auto e = checkCertificatePem(*x))
+            r_.fail(p, *e);
+          else if (auto c = checkCaCertificatePem(*x, false))
+            r_.fail(path, *c);  // an entity check in Kong: reported under @entity
+        }
+      } else if (key == "cert_digest") {
+        r_.string(v, p);  // computed from cert, whatever the input says
+      } else if (key == "tags") {
+        ca.tags = r_.tags(v, p);
+      } else if (key == "created_at" || key == "updated_at") {
+        if (auto x = r_.integer(v, p, 0, INT64_MAX))
+          (key == "created_at" ? ca.createdAt : ca.updatedAt) = *x;
+      } else {
+        r_.fail(p, "unknown field");
+      }
+    }
+    if (ca.cert.empty()) r_.fail(path + ".cert", "required field missing");
+    ca.certDigest = certificateDigest(ca.cert);
+    if (ca.id.empty())
+      ca.id = core::uuid5(core::kConfigNamespace, "ca_certificates:" + ca.certDigest);
+    config.caCertificates.push_back(std::move(ca));
   }
 
   // ---- consumers, credentials, plugins ----
@@ -501,7 +730,7 @@ class Parser {
       } else if (key == "custom_id") {
         c.customId = r_.string(v, p);
       } else if (key == "tags") {
-        c.tags = r_.strings(v, p);
+        c.tags = r_.tags(v, p);
       } else if (key == "created_at" || key == "updated_at") {
         if (auto x = r_.integer(v, p, 0, INT64_MAX))
           (key == "created_at" ? c.createdAt : c.updatedAt) = *x;
@@ -572,7 +801,7 @@ class Parser {
           consumerRef = *x;
         }
       } else if (key == "tags") {
-        tags = r_.strings(v, p);
+        tags = r_.tags(v, p);
       } else if (key == "created_at") {
         if (auto x = r_.integer(v, p, 0, INT64_MAX)) createdAt = *x;
       } else if (kind == "keyauth_credentials" && key == "ttl") {
@@ -761,7 +990,7 @@ class Parser {
           (key == "route" ? routeRef : key == "service" ? serviceRef : consumerRef) = ref;
         }
       } else if (key == "tags") {
-        pl.tags = r_.strings(v, p);
+        pl.tags = r_.tags(v, p);
       } else if (key == "created_at" || key == "updated_at") {
         if (auto x = r_.integer(v, p, 0, INT64_MAX))
           (key == "created_at" ? pl.createdAt : pl.updatedAt) = *x;
@@ -803,15 +1032,46 @@ class Parser {
 
  public:
   void resolveRefs(core::Config& config) {
+    // By id or name, as Config::find* (the first match wins; routes: the last), hashed: a
+    // config of 10^5 consumers has 10^5 credential references to resolve.
+    auto indexBy = [](const auto& all, auto name, bool lastWins) {
+      using T = typename std::decay_t<decltype(all)>::value_type;
+      std::unordered_map<std::string_view, const T*> byKey;
+      byKey.reserve(all.size() * 2);
+      for (const auto& e : all) {
+        for (const std::string* key : {&e.id, name(e)}) {
+          if (!key) continue;
+          if (lastWins)
+            byKey[*key] = &e;
+          else
+            byKey.emplace(*key, &e);
+        }
+      }
+      return [byKey = std::move(byKey)](const std::string& key) -> const T* {
+        auto it = byKey.find(key);
+        return it == byKey.end() ? nullptr : it->second;
+      };
+    };
+    auto optName = [](const auto& e) -> const std::string* { return e.name ? &*e.name : nullptr; };
+    const auto findService = indexBy(config.services, optName, false);
+    const auto findUpstream =
+        indexBy(config.upstreams, [](const core::Upstream& u) { return &u.name; }, false);
+    const auto findConsumer = indexBy(
+        config.consumers,
+        [](const core::Consumer& c) -> const std::string* {
+          return c.username ? &*c.username : nullptr;
+        },
+        false);
+    const auto findRoute = indexBy(config.routes, optName, true);
     for (const auto& [index, ref, path] : pendingRefs_) {
-      if (const auto* s = config.findService(ref)) {
+      if (const auto* s = findService(ref)) {
         config.routes[index].serviceId = s->id;
       } else {
         r_.fail(path, "could not find service '" + ref + "'");
       }
     }
     for (const auto& [index, ref, path] : pendingTargetRefs_) {
-      if (const auto* u = config.findUpstream(ref)) {
+      if (const auto* u = findUpstream(ref)) {
         auto& t = config.targets[index];
         t.upstreamId = u->id;
         if (t.id.empty())
@@ -821,7 +1081,7 @@ class Parser {
       }
     }
     for (const auto& c : pendingCredentialRefs_) {
-      const core::Consumer* consumer = config.findConsumer(c.ref);
+      const core::Consumer* consumer = findConsumer(c.ref);
       if (!consumer) {
         r_.fail(c.path, "could not find consumer '" + c.ref + "'");
         continue;
@@ -843,23 +1103,19 @@ class Parser {
     for (const auto& pr : pendingPluginRefs_) {
       auto& p = config.plugins[pr.index];
       if (pr.route) {
-        const core::Route* found = nullptr;
-        for (const auto& r : config.routes) {
-          if (r.id == *pr.route || (r.name && *r.name == *pr.route)) found = &r;
-        }
-        if (found)
+        if (const core::Route* found = findRoute(*pr.route))
           p.routeId = found->id;
         else
           r_.fail(pr.path + ".route", "could not find route '" + *pr.route + "'");
       }
       if (pr.service) {
-        if (const auto* s = config.findService(*pr.service))
+        if (const auto* s = findService(*pr.service))
           p.serviceId = s->id;
         else
           r_.fail(pr.path + ".service", "could not find service '" + *pr.service + "'");
       }
       if (pr.consumer) {
-        if (const auto* c = config.findConsumer(*pr.consumer))
+        if (const auto* c = findConsumer(*pr.consumer))
           p.consumerId = c->id;
         else
           r_.fail(pr.path + ".consumer", "could not find consumer '" + *pr.consumer + "'");
@@ -1097,14 +1353,16 @@ class Parser {
       } else if (key == "healthchecks") {
         parseHealthchecks(u.healthchecks, v, p);
       } else if (key == "tags") {
-        u.tags = r_.strings(v, p);
+        u.tags = r_.tags(v, p);
       } else if (key == "targets") {
         nestedTargets.emplace_back(v, p);
       } else if (key == "created_at" || key == "updated_at") {
         if (auto x = r_.integer(v, p, 0, INT64_MAX))
           (key == "created_at" ? u.createdAt : u.updatedAt) = *x;
       } else if (key == "client_certificate") {
-        // TLS to upstreams arrives with TLS support
+        u.clientCertificate = reference(v, p);
+        if (u.clientCertificate && !core::isUuid(*u.clientCertificate))
+          r_.fail(p + ".id", "expected a valid UUID");
       } else {
         r_.fail(p, "unknown field");
       }
@@ -1178,7 +1436,7 @@ class Parser {
         else
           upstreamRef = r_.string(v, p);
       } else if (key == "tags") {
-        t.tags = r_.strings(v, p);
+        t.tags = r_.tags(v, p);
       } else if (key == "created_at" || key == "updated_at") {
         if (v.IsScalar()) {
           try {
@@ -1257,7 +1515,10 @@ class Parser {
 
 core::Status validate(const core::Config& config) {
   Errors errors;
-  std::set<std::string> ids, names;
+  // Hash sets of views into `config`: this runs on every Admin API write, over every entity
+  // (10^5 consumers and credentials and more), so no string is copied and nothing is scanned.
+  using Views = std::unordered_set<std::string_view>;
+  Views ids, names;
   for (std::size_t i = 0; i < config.services.size(); ++i) {
     const auto& s = config.services[i];
     const std::string p = "services[" + std::to_string(i) + "]";
@@ -1268,7 +1529,7 @@ core::Status validate(const core::Config& config) {
       errors.push_back({p + ".id", "duplicate id " + s.id});
     }
   }
-  std::set<std::string> routeIds, routeNames;
+  Views routeIds, routeNames;
   for (std::size_t i = 0; i < config.routes.size(); ++i) {
     const auto& r = config.routes[i];
     const std::string p = "routes[" + std::to_string(i) + "]";
@@ -1277,23 +1538,25 @@ core::Status validate(const core::Config& config) {
     } else if (!routeIds.insert(r.id).second) {
       errors.push_back({p + ".id", "duplicate id " + r.id});
     }
-    if (r.serviceId && !config.findService(*r.serviceId)) {
+    if (r.serviceId && !ids.count(*r.serviceId) && !names.count(*r.serviceId)) {
       errors.push_back({p + ".service", "could not find service '" + *r.serviceId + "'"});
     }
   }
-  std::set<std::string> upstreamNames;
+  Views upstreamIds, upstreamNames;
   for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
     const auto& u = config.upstreams[i];
+    upstreamIds.insert(u.id);
     if (!upstreamNames.insert(u.name).second) {
       errors.push_back({"upstreams[" + std::to_string(i) + "].name",
                         "UNIQUE violation detected on '{name=\"" + u.name + "\"}'"});
     }
   }
-  std::set<std::pair<std::string, std::string>> targetKeys;
+  std::set<std::pair<std::string_view, std::string_view>> targetKeys;
   for (std::size_t i = 0; i < config.targets.size(); ++i) {
     const auto& t = config.targets[i];
     const std::string p = "targets[" + std::to_string(i) + "]";
-    if (!t.upstreamId.empty() && !config.findUpstream(t.upstreamId)) {
+    if (!t.upstreamId.empty() && !upstreamIds.count(t.upstreamId) &&
+        !upstreamNames.count(t.upstreamId)) {
       errors.push_back({p + ".upstream", "could not find upstream '" + t.upstreamId + "'"});
     }
     if (!targetKeys.insert({t.upstreamId, t.target}).second) {
@@ -1301,7 +1564,9 @@ core::Status validate(const core::Config& config) {
           {p + ".target", "UNIQUE violation detected on '{target=\"" + t.target + "\"}'"});
     }
   }
-  std::set<std::string> consumerIds, usernames, customIds;
+  Views consumerIds, usernames, customIds;
+  consumerIds.reserve(config.consumers.size());
+  usernames.reserve(config.consumers.size());
   for (std::size_t i = 0; i < config.consumers.size(); ++i) {
     const auto& c = config.consumers[i];
     const std::string p = "consumers[" + std::to_string(i) + "]";
@@ -1315,8 +1580,9 @@ core::Status validate(const core::Config& config) {
       errors.push_back({p + ".id", "duplicate id " + c.id});
     }
   }
-  auto consumerExists = [&](const std::string& id) { return consumerIds.count(id) != 0; };
-  std::set<std::string> keys;
+  auto consumerExists = [&](std::string_view id) { return consumerIds.count(id) != 0; };
+  Views keys;
+  keys.reserve(config.keyauthCredentials.size());
   for (std::size_t i = 0; i < config.keyauthCredentials.size(); ++i) {
     const auto& k = config.keyauthCredentials[i];
     const std::string p = "keyauth_credentials[" + std::to_string(i) + "]";
@@ -1325,7 +1591,7 @@ core::Status validate(const core::Config& config) {
     if (!consumerExists(k.consumerId))
       errors.push_back({p + ".consumer", "could not find consumer '" + k.consumerId + "'"});
   }
-  std::set<std::string> basicNames;
+  Views basicNames;
   for (std::size_t i = 0; i < config.basicauthCredentials.size(); ++i) {
     const auto& b = config.basicauthCredentials[i];
     const std::string p = "basicauth_credentials[" + std::to_string(i) + "]";
@@ -1335,7 +1601,7 @@ core::Status validate(const core::Config& config) {
     if (!consumerExists(b.consumerId))
       errors.push_back({p + ".consumer", "could not find consumer '" + b.consumerId + "'"});
   }
-  std::set<std::string> jwtKeys;
+  Views jwtKeys;
   for (std::size_t i = 0; i < config.jwtSecrets.size(); ++i) {
     const auto& j = config.jwtSecrets[i];
     const std::string p = "jwt_secrets[" + std::to_string(i) + "]";
@@ -1344,7 +1610,7 @@ core::Status validate(const core::Config& config) {
     if (!consumerExists(j.consumerId))
       errors.push_back({p + ".consumer", "could not find consumer '" + j.consumerId + "'"});
   }
-  std::set<std::pair<std::string, std::string>> groups;
+  std::set<std::pair<std::string_view, std::string_view>> groups;
   for (std::size_t i = 0; i < config.acls.size(); ++i) {
     const auto& a = config.acls[i];
     const std::string p = "acls[" + std::to_string(i) + "]";
@@ -1354,7 +1620,8 @@ core::Status validate(const core::Config& config) {
     if (!consumerExists(a.consumerId))
       errors.push_back({p + ".consumer", "could not find consumer '" + a.consumerId + "'"});
   }
-  std::set<std::string> pluginIds, pluginScopes;
+  Views pluginIds;
+  std::unordered_set<std::string> pluginScopes;
   for (std::size_t i = 0; i < config.plugins.size(); ++i) {
     const auto& pl = config.plugins[i];
     const std::string p = "plugins[" + std::to_string(i) + "]";
@@ -1372,16 +1639,69 @@ core::Status validate(const core::Config& config) {
     }
     if (pl.routeId && !routeIds.count(*pl.routeId))
       errors.push_back({p + ".route", "could not find route '" + *pl.routeId + "'"});
-    if (pl.serviceId && !config.findService(*pl.serviceId))
+    if (pl.serviceId && !ids.count(*pl.serviceId) && !names.count(*pl.serviceId))
       errors.push_back({p + ".service", "could not find service '" + *pl.serviceId + "'"});
     if (pl.consumerId && !consumerExists(*pl.consumerId))
       errors.push_back({p + ".consumer", "could not find consumer '" + *pl.consumerId + "'"});
+  }
+  std::set<std::string> certificateIds;
+  for (std::size_t i = 0; i < config.certificates.size(); ++i) {
+    const auto& c = config.certificates[i];
+    if (!certificateIds.insert(c.id).second)
+      errors.push_back({"certificates[" + std::to_string(i) + "].id", "duplicate id " + c.id});
+  }
+  std::set<std::string> sniIds, sniNames;
+  for (std::size_t i = 0; i < config.snis.size(); ++i) {
+    const auto& sn = config.snis[i];
+    const std::string p = "snis[" + std::to_string(i) + "]";
+    if (!sniNames.insert(sn.name).second)
+      errors.push_back({p + ".name", "UNIQUE violation detected on '{name=\"" + sn.name + "\"}'"});
+    else if (!sniIds.insert(sn.id).second)
+      errors.push_back({p + ".id", "duplicate id " + sn.id});
+    if (!certificateIds.count(sn.certificateId))
+      errors.push_back(
+          {p + ".certificate", "could not find certificate '" + sn.certificateId + "'"});
+  }
+  std::set<std::string> caIds, caDigests;
+  for (std::size_t i = 0; i < config.caCertificates.size(); ++i) {
+    const auto& ca = config.caCertificates[i];
+    const std::string p = "ca_certificates[" + std::to_string(i) + "]";
+    if (!caDigests.insert(ca.certDigest).second)
+      errors.push_back({p + ".cert_digest",
+                        "UNIQUE violation detected on '{cert_digest=\"" + ca.certDigest + "\"}'"});
+    else if (!caIds.insert(ca.id).second)
+      errors.push_back({p + ".id", "duplicate id " + ca.id});
+  }
+  for (std::size_t i = 0; i < config.services.size(); ++i) {
+    const auto& s = config.services[i];
+    const std::string p = "services[" + std::to_string(i) + "]";
+    if (s.clientCertificate && !certificateIds.count(*s.clientCertificate))
+      errors.push_back({p + ".client_certificate",
+                        "could not find certificate '" + *s.clientCertificate + "'"});
+    for (std::size_t j = 0; j < s.caCertificates.size(); ++j) {
+      if (!caIds.count(s.caCertificates[j]))
+        errors.push_back({p + ".ca_certificates[" + std::to_string(j) + "]",
+                          "could not find ca_certificate '" + s.caCertificates[j] + "'"});
+    }
+  }
+  for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
+    const auto& u = config.upstreams[i];
+    if (u.clientCertificate && !certificateIds.count(*u.clientCertificate))
+      errors.push_back({"upstreams[" + std::to_string(i) + "].client_certificate",
+                        "could not find certificate '" + *u.clientCertificate + "'"});
   }
   if (!errors.empty()) return errors;
   return core::Ok{};
 }
 
 core::Result<core::Config> parseDeclarative(std::string_view text) {
+  auto config = parseDeclarativeUnchecked(text);
+  if (!config) return config;
+  if (auto v = validate(*config); !v) return v.errors();
+  return config;
+}
+
+core::Result<core::Config> parseDeclarativeUnchecked(std::string_view text) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -1394,7 +1714,6 @@ core::Result<core::Config> parseDeclarative(std::string_view text) {
   core::Config config = parser.parse(root);
   parser.resolveRefs(config);
   if (!errors.empty()) return errors;
-  if (auto v = validate(config); !v) return v.errors();
   return config;
 }
 

@@ -14,6 +14,11 @@ namespace archway::config {
 // UUIDv5 ids derived from their names and parents.
 core::Result<core::Config> parseDeclarative(std::string_view text);
 
+// parseDeclarative without validate(): each entity checked on its own, references by id
+// (a service's client_certificate, an sni's certificate) not looked up. For checking one Admin
+// API entity, whose references the caller resolves against the live config.
+core::Result<core::Config> parseDeclarativeUnchecked(std::string_view text);
+
 // Reads and parses a file; a missing or unreadable file is an error on the path "config".
 core::Result<core::Config> loadDeclarativeFile(const std::string& path);
 

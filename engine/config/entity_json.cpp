@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "config/declarative.h"
+#include "config/pem.h"
 
 namespace archway::config {
 namespace {
@@ -26,7 +27,7 @@ core::Errors relative(const core::Errors& errors, std::string_view prefix) {
 
 // JSON is YAML, so the entity is checked by the same parser as a kong.yml.
 core::Result<core::Config> parseWrapped(const boost::json::object& document) {
-  return parseDeclarative(boost::json::serialize(document));
+  return parseDeclarativeUnchecked(boost::json::serialize(document));
 }
 
 }  // namespace
@@ -68,6 +69,39 @@ core::Result<core::Target> targetFromJson(const boost::json::object& body) {
   core::Target t = parsed->targets.front();
   t.upstreamId.clear();
   return t;
+}
+
+core::Result<core::Certificate> certificateFromJson(const boost::json::object& body) {
+  boost::json::object entity = body;
+  entity.erase("snis");
+  boost::json::object doc{{"_format_version", "3.0"},
+                          {"certificates", boost::json::array{std::move(entity)}}};
+  auto parsed = parseWrapped(doc);
+  if (!parsed) return relative(parsed.errors(), "certificates[0]");
+  return parsed->certificates.front();
+}
+
+core::Result<core::Sni> sniFromJson(const boost::json::object& body) {
+  boost::json::object entity = body;
+  // A placeholder reference: the caller resolves `certificate` against the live config.
+  entity["certificate"] = "00000000-0000-4000-8000-000000000000";
+  boost::json::object doc{{"_format_version", "3.0"}, {"snis", boost::json::array{std::move(entity)}}};
+  auto parsed = parseWrapped(doc);
+  if (!parsed) return relative(parsed.errors(), "snis[0]");
+  core::Sni sni = parsed->snis.front();
+  sni.certificateId.clear();
+  return sni;
+}
+
+core::Result<core::CaCertificate> caCertificateFromJson(const boost::json::object& body) {
+  boost::json::object doc{{"_format_version", "3.0"},
+                          {"ca_certificates", boost::json::array{body}}};
+  auto parsed = parseWrapped(doc);
+  if (!parsed) return relative(parsed.errors(), "ca_certificates[0]");
+  const core::CaCertificate& ca = parsed->caCertificates.front();
+  // Kong refuses an expired CA when it is written (not when a stored one expires later).
+  if (auto e = checkCaCertificatePem(ca.cert, true)) return core::Error{"", *e};
+  return ca;
 }
 
 }  // namespace archway::config

@@ -15,5 +15,11 @@ core::Result<core::Service> serviceFromJson(const boost::json::object& body);
 core::Result<core::Route> routeFromJson(const boost::json::object& body);
 core::Result<core::Upstream> upstreamFromJson(const boost::json::object& body);
 core::Result<core::Target> targetFromJson(const boost::json::object& body);
+// `snis` in the body is ignored (the caller turns the shorthand into sni entities).
+core::Result<core::Certificate> certificateFromJson(const boost::json::object& body);
+// `certificate` in the body is ignored; certificateId comes back empty.
+core::Result<core::Sni> sniFromJson(const boost::json::object& body);
+// Also refuses an expired CA (Kong checks it on write).
+core::Result<core::CaCertificate> caCertificateFromJson(const boost::json::object& body);
 
 }  // namespace archway::config

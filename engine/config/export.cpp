@@ -1,5 +1,8 @@
 #include "config/export.h"
 
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 #include <boost/json/parse.hpp>
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
@@ -76,13 +79,26 @@ void emit(YAML::Emitter& out, const json::value& v) {
 json::object exportJson(const core::Config& config) {
   json::object doc;
   doc["_format_version"] = "3.0";
+  // Children grouped by parent id in one pass each (in config order): nesting by scanning
+  // every child per parent is quadratic, minutes at 10^5 consumers with credentials.
+  auto byParent = [](const auto& all, auto parentOf) {
+    using T = typename std::decay_t<decltype(all)>::value_type;
+    std::unordered_map<std::string_view, std::vector<const T*>> out;
+    for (const auto& x : all) {
+      if (const std::string* p = parentOf(x)) out[*p].push_back(&x);
+    }
+    return out;
+  };
+  const auto routesOf = byParent(config.routes, [](const core::Route& r) {
+    return r.serviceId ? &*r.serviceId : static_cast<const std::string*>(nullptr);
+  });
   json::array services;
   for (const auto& s : config.services) {
-    json::object o = clean(
-        toJson(s), {"client_certificate", "tls_verify", "tls_verify_depth", "ca_certificates"});
+    json::object o = clean(toJson(s), {});
+    if (s.clientCertificate) o["client_certificate"] = *s.clientCertificate;
     json::array routes;
-    for (const auto& r : config.routes) {
-      if (r.serviceId == s.id) routes.push_back(clean(toJson(r), {"service"}));
+    if (auto it = routesOf.find(s.id); it != routesOf.end()) {
+      for (const auto* r : it->second) routes.push_back(clean(toJson(*r), {"service"}));
     }
     if (!routes.empty()) o["routes"] = std::move(routes);
     services.push_back(std::move(o));
@@ -91,30 +107,38 @@ json::object exportJson(const core::Config& config) {
   for (const auto& r : config.routes) {
     if (!r.serviceId) looseRoutes.push_back(clean(toJson(r), {"service"}));
   }
+  const auto targetsOf =
+      byParent(config.targets, [](const core::Target& t) { return &t.upstreamId; });
   json::array upstreams;
   for (const auto& u : config.upstreams) {
-    json::object o = clean(toJson(u), {"client_certificate"});
+    json::object o = clean(toJson(u), {});
+    if (u.clientCertificate) o["client_certificate"] = *u.clientCertificate;
     json::array targets;
-    for (const auto& t : config.targets) {
-      if (t.upstreamId == u.id) targets.push_back(clean(toJson(t), {"upstream"}));
+    if (auto it = targetsOf.find(u.id); it != targetsOf.end()) {
+      for (const auto* t : it->second) targets.push_back(clean(toJson(*t), {"upstream"}));
     }
     if (!targets.empty()) o["targets"] = std::move(targets);
     upstreams.push_back(std::move(o));
   }
+  auto consumerOf = [](const auto& x) { return &x.consumerId; };
+  const auto keyauths = byParent(config.keyauthCredentials, consumerOf);
+  const auto basicauths = byParent(config.basicauthCredentials, consumerOf);
+  const auto jwts = byParent(config.jwtSecrets, consumerOf);
+  const auto acls = byParent(config.acls, consumerOf);
   json::array consumers;
   for (const auto& c : config.consumers) {
     json::object o = clean(toJson(c), {});
-    auto nest = [&](const char* key, const auto& list) {
+    auto nest = [&](const char* key, const auto& grouped) {
+      auto it = grouped.find(c.id);
+      if (it == grouped.end()) return;
       json::array a;
-      for (const auto& x : list) {
-        if (x.consumerId == c.id) a.push_back(clean(toJson(x), {"consumer"}));
-      }
-      if (!a.empty()) o[key] = std::move(a);
+      for (const auto* x : it->second) a.push_back(clean(toJson(*x), {"consumer"}));
+      o[key] = std::move(a);
     };
-    nest("keyauth_credentials", config.keyauthCredentials);
-    nest("basicauth_credentials", config.basicauthCredentials);
-    nest("jwt_secrets", config.jwtSecrets);
-    nest("acls", config.acls);
+    nest("keyauth_credentials", keyauths);
+    nest("basicauth_credentials", basicauths);
+    nest("jwt_secrets", jwts);
+    nest("acls", acls);
     consumers.push_back(std::move(o));
   }
   // Plugins stay at the top level with their scope as references (kong.yml accepts both).
@@ -131,6 +155,21 @@ json::object exportJson(const core::Config& config) {
     if (!ec) o["config"] = conf;
     plugins.push_back(std::move(o));
   }
+  // Certificates with their snis nested (Kong's nesting of a single foreign key).
+  json::array certificates;
+  for (const auto& c : config.certificates) {
+    json::object o = clean(toJson(c), {});
+    json::array snis;
+    for (const auto& sn : config.snis) {
+      if (sn.certificateId == c.id) snis.push_back(clean(toJson(sn), {"certificate"}));
+    }
+    if (!snis.empty()) o["snis"] = std::move(snis);
+    certificates.push_back(std::move(o));
+  }
+  json::array caCertificates;
+  for (const auto& c : config.caCertificates) caCertificates.push_back(clean(toJson(c), {}));
+  if (!certificates.empty()) doc["certificates"] = std::move(certificates);
+  if (!caCertificates.empty()) doc["ca_certificates"] = std::move(caCertificates);
   if (!services.empty()) doc["services"] = std::move(services);
   if (!looseRoutes.empty()) doc["routes"] = std::move(looseRoutes);
   if (!upstreams.empty()) doc["upstreams"] = std::move(upstreams);
@@ -148,7 +187,8 @@ std::string exportYaml(const core::Config& config) {
 
 std::string configHash(const core::Config& config) {
   if (config.services.empty() && config.routes.empty() && config.upstreams.empty() &&
-      config.targets.empty() && config.consumers.empty() && config.plugins.empty()) {
+      config.targets.empty() && config.consumers.empty() && config.plugins.empty() &&
+      config.certificates.empty() && config.snis.empty() && config.caCertificates.empty()) {
     return std::string(32, '0');
   }
   core::Config c = config;
@@ -162,6 +202,9 @@ std::string configHash(const core::Config& config) {
   for (auto& x : c.jwtSecrets) x.createdAt = 0;
   for (auto& x : c.acls) x.createdAt = 0;
   for (auto& x : c.plugins) x.createdAt = x.updatedAt = 0;
+  for (auto& x : c.certificates) x.createdAt = x.updatedAt = 0;
+  for (auto& x : c.snis) x.createdAt = x.updatedAt = 0;
+  for (auto& x : c.caCertificates) x.createdAt = x.updatedAt = 0;
   const std::string text = exportYaml(c);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

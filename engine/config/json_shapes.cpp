@@ -41,10 +41,13 @@ boost::json::object toJson(const core::Service& s) {
   o["read_timeout"] = s.readTimeout;
   o["enabled"] = s.enabled;
   o["tags"] = arrayOrNull(s.tags);
-  o["client_certificate"] = nullptr;
-  o["tls_verify"] = nullptr;
-  o["tls_verify_depth"] = nullptr;
-  o["ca_certificates"] = nullptr;
+  o["client_certificate"] = s.clientCertificate
+                                ? boost::json::value(boost::json::object{{"id", *s.clientCertificate}})
+                                : boost::json::value(nullptr);
+  o["tls_verify"] = s.tlsVerify ? boost::json::value(*s.tlsVerify) : boost::json::value(nullptr);
+  o["tls_verify_depth"] =
+      s.tlsVerifyDepth ? boost::json::value(*s.tlsVerifyDepth) : boost::json::value(nullptr);
+  o["ca_certificates"] = arrayOrNull(s.caCertificates);
   o["created_at"] = s.createdAt;
   o["updated_at"] = s.updatedAt;
   return o;
@@ -108,7 +111,9 @@ boost::json::object toJson(const core::Upstream& u) {
   o["slots"] = u.slotCount;
   o["host_header"] = optString(u.hostHeader);
   o["use_srv_name"] = u.useSrvName;
-  o["client_certificate"] = nullptr;
+  o["client_certificate"] = u.clientCertificate ? boost::json::value(boost::json::object{
+                                                      {"id", *u.clientCertificate}})
+                                                : boost::json::value(nullptr);
   const auto& a = u.healthchecks.active;
   const auto& p = u.healthchecks.passive;
   boost::json::object active{
@@ -236,6 +241,41 @@ boost::json::object toJson(const core::Plugin& p) {
   o["ordering"] = nullptr;
   o["created_at"] = p.createdAt;
   o["updated_at"] = p.updatedAt;
+  return o;
+}
+
+boost::json::object toJson(const core::Certificate& c) {
+  boost::json::object o;
+  o["id"] = c.id;
+  o["cert"] = c.cert;
+  o["key"] = c.key;
+  o["cert_alt"] = optString(c.certAlt);
+  o["key_alt"] = optString(c.keyAlt);
+  o["tags"] = arrayOrNull(c.tags);
+  o["created_at"] = c.createdAt;
+  o["updated_at"] = c.updatedAt;
+  return o;
+}
+
+boost::json::object toJson(const core::Sni& s) {
+  boost::json::object o;
+  o["id"] = s.id;
+  o["name"] = s.name;
+  o["certificate"] = boost::json::object{{"id", s.certificateId}};
+  o["tags"] = arrayOrNull(s.tags);
+  o["created_at"] = s.createdAt;
+  o["updated_at"] = s.updatedAt;
+  return o;
+}
+
+boost::json::object toJson(const core::CaCertificate& c) {
+  boost::json::object o;
+  o["id"] = c.id;
+  o["cert"] = c.cert;
+  o["cert_digest"] = c.certDigest;
+  o["tags"] = arrayOrNull(c.tags);
+  o["created_at"] = c.createdAt;
+  o["updated_at"] = c.updatedAt;
   return o;
 }
 

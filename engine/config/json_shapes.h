@@ -16,5 +16,10 @@ boost::json::object toJson(const core::BasicAuthCredential& b);
 boost::json::object toJson(const core::JwtSecret& j);
 boost::json::object toJson(const core::AclGroup& a);
 boost::json::object toJson(const core::Plugin& p);
+// Without the `snis` names Kong adds to a certificate on the Admin API (the caller adds them;
+// stores keep snis as entities of their own).
+boost::json::object toJson(const core::Certificate& c);
+boost::json::object toJson(const core::Sni& s);
+boost::json::object toJson(const core::CaCertificate& c);
 
 }  // namespace archway::config

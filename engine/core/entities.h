@@ -24,6 +24,12 @@ struct Service {
   std::vector<std::string> tags;
   std::int64_t createdAt = 0;  // seconds
   std::int64_t updatedAt = 0;
+  // TLS towards the upstream (https/tls services only). Stored and validated; the proxy does
+  // not use them yet.
+  std::optional<std::string> clientCertificate;  // certificate id
+  std::optional<bool> tlsVerify;                  // unset: the node's default applies
+  std::optional<int> tlsVerifyDepth;              // 0..64
+  std::vector<std::string> caCertificates;        // ca_certificate ids
 
   bool operator==(const Service&) const = default;
 };
@@ -112,6 +118,7 @@ struct Upstream {
   std::vector<std::string> tags;
   std::int64_t createdAt = 0;
   std::int64_t updatedAt = 0;
+  std::optional<std::string> clientCertificate;  // certificate id; stored, not used yet
 
   bool operator==(const Upstream&) const = default;
 };
@@ -209,6 +216,43 @@ struct Plugin {
   bool operator==(const Plugin&) const = default;
 };
 
+// TLS entities (kong-reference §1.7). PEM text as given; validated by config/ with OpenSSL.
+struct Certificate {
+  std::string id;
+  std::string cert;
+  std::string key;
+  std::optional<std::string> certAlt;  // a second pair of another key type (RSA + ECDSA)
+  std::optional<std::string> keyAlt;
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+  std::int64_t updatedAt = 0;
+
+  bool operator==(const Certificate&) const = default;
+};
+
+// A server name served with a certificate: a host, or one wildcard label (`*.a.com`, `a.*`).
+struct Sni {
+  std::string id;
+  std::string name;  // unique
+  std::string certificateId;
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+  std::int64_t updatedAt = 0;
+
+  bool operator==(const Sni&) const = default;
+};
+
+struct CaCertificate {
+  std::string id;
+  std::string cert;        // one PEM certificate with the CA basic constraint
+  std::string certDigest;  // sha256 of the DER, lower-case hex; unique
+  std::vector<std::string> tags;
+  std::int64_t createdAt = 0;
+  std::int64_t updatedAt = 0;
+
+  bool operator==(const CaCertificate&) const = default;
+};
+
 // One whole configuration: what a kong.yml or a store holds.
 struct Config {
   std::vector<Service> services;
@@ -221,6 +265,9 @@ struct Config {
   std::vector<JwtSecret> jwtSecrets;
   std::vector<AclGroup> acls;
   std::vector<Plugin> plugins;
+  std::vector<Certificate> certificates;
+  std::vector<Sni> snis;
+  std::vector<CaCertificate> caCertificates;
 
   const Service* findService(const std::string& idOrName) const;
   const Upstream* findUpstream(const std::string& idOrName) const;

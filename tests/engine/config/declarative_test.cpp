@@ -1,6 +1,10 @@
 #include <QtTest>
 
+#include <boost/json/serialize.hpp>
+
 #include "config/declarative.h"
+#include "config/export.h"
+#include "test_certificates.h"
 
 using namespace archway;
 
@@ -202,6 +206,113 @@ class DeclarativeTest : public QObject {
     auto c = config::loadDeclarativeFile(ARCHWAY_SOURCE_DIR "/resources/demo/kong.yml");
     QVERIFY2(c.ok(), c.errorText().c_str());
     QVERIFY(c->routes.size() >= 2);
+  }
+
+  // certificates (with nested snis, names or records), top-level snis, ca_certificates and the
+  // service TLS fields: parsed, exported and parsed back to the same entities.
+  void tlsEntitiesRoundTripThroughExport() {
+    const auto pair = testing::makeCertificate();
+    const auto ca = testing::makeCertificate({.ca = true});
+    const std::string certId = "2b8f0f39-7f5e-4a6e-9d55-0d7e9c6f3a01";
+    const std::string caId = "5c1d8f0a-1b2c-4d3e-8f4a-5b6c7d8e9f00";
+    namespace json = boost::json;
+    json::object doc{
+        {"_format_version", "3.0"},
+        {"certificates",
+         json::array{json::object{{"id", certId},
+                                  {"cert", pair.cert},
+                                  {"key", pair.key},
+                                  {"tags", {"edge"}},
+                                  {"snis", json::array{"a.example.com",
+                                                       json::object{{"name", "*.b.example.com"},
+                                                                    {"tags", {"w"}}}}}}}},
+        {"snis", json::array{json::object{{"name", "c.example.com"}, {"certificate", certId}}}},
+        {"ca_certificates", json::array{json::object{{"id", caId}, {"cert", ca.cert}}}},
+        {"services", json::array{json::object{{"name", "mtls"},
+                                              {"url", "https://backend.internal"},
+                                              {"client_certificate", certId},
+                                              {"tls_verify", true},
+                                              {"tls_verify_depth", 3},
+                                              {"ca_certificates", {caId}}}}}};
+    auto c = config::parseDeclarative(json::serialize(doc));
+    QVERIFY2(c.ok(), c.errorText().c_str());
+    QCOMPARE(c->certificates.size(), std::size_t{1});
+    QCOMPARE(c->snis.size(), std::size_t{3});
+    for (const auto& sni : c->snis) QCOMPARE(sni.certificateId, certId);
+    QCOMPARE(c->snis[1].tags, std::vector<std::string>{"w"});
+    QCOMPARE(c->caCertificates.size(), std::size_t{1});
+    QCOMPARE(c->caCertificates[0].certDigest.size(), std::size_t{64});
+    QCOMPARE(c->services[0].clientCertificate.value_or(""), certId);
+    QCOMPARE(c->services[0].tlsVerify.value_or(false), true);
+    QCOMPARE(c->services[0].tlsVerifyDepth.value_or(0), 3);
+    QCOMPARE(c->services[0].caCertificates, std::vector<std::string>{caId});
+
+    const std::string yaml = config::exportYaml(*c);
+    auto back = config::parseDeclarative(yaml);
+    QVERIFY2(back.ok(), back.errorText().c_str());
+    QCOMPARE(back->certificates, c->certificates);
+    QCOMPARE(back->caCertificates, c->caCertificates);
+    QCOMPARE(back->services, c->services);
+    QCOMPARE(back->snis.size(), c->snis.size());
+    for (const auto& sni : c->snis) {
+      auto it = std::find(back->snis.begin(), back->snis.end(), sni);
+      QVERIFY2(it != back->snis.end(), sni.name.c_str());
+    }
+    QCOMPARE(config::configHash(*back), config::configHash(*c));
+    core::Config without = *c;
+    without.caCertificates.clear();
+    without.services[0].caCertificates.clear();
+    QVERIFY(config::configHash(without) != config::configHash(*c));
+  }
+
+  void reportsTlsEntityErrorsWithPaths() {
+    const auto pair = testing::makeCertificate();
+    const auto other = testing::makeCertificate({.ec = true});
+    namespace json = boost::json;
+    const std::string missingCert = "7d1e2a5c-4a6f-4bb8-9c57-0d2f1b0e1a11";
+    json::object doc{
+        {"_format_version", "3.0"},
+        {"certificates",
+         json::array{json::object{{"cert", "junk"}, {"key", pair.key}},
+                     json::object{{"cert", pair.cert}, {"key", other.key}},
+                     json::object{{"cert", pair.cert}, {"key", pair.key},
+                                  {"snis", {"dup.example.com", "a.*.com"}}}}},
+        {"snis", json::array{json::object{{"name", "dup.example.com"},
+                                          {"certificate", missingCert}},
+                             json::object{{"name", "nocert.example.com"}}}},
+        {"ca_certificates", json::array{json::object{{"cert", pair.cert}}}},
+        {"services", json::array{json::object{{"name", "s"},
+                                              {"url", "http://h"},
+                                              {"tls_verify_depth", 2}}}}};
+    auto c = config::parseDeclarative(json::serialize(doc));
+    QVERIFY(!c.ok());
+    const std::string text = c.errorText();
+    for (const char* expected : {
+             "certificates[0].cert: invalid certificate: ",
+             "certificates[1]: certificate does not match key",
+             "certificates[2].snis[1]: wildcard must be leftmost or rightmost character",
+             "snis[1].certificate: required field missing",
+             "ca_certificates[0]: certificate does not appear to be a CA",
+             "services[0].tls_verify_depth: value must be null",
+         }) {
+      QVERIFY2(text.find(expected) != std::string::npos, (text + "\n---missing: " + expected).c_str());
+    }
+    // Cross-entity rules once every entity is fine on its own.
+    json::object dup{
+        {"_format_version", "3.0"},
+        {"certificates", json::array{json::object{{"cert", pair.cert},
+                                                  {"key", pair.key},
+                                                  {"snis", {"dup.example.com"}}}}},
+        {"snis", json::array{json::object{{"name", "dup.example.com"},
+                                          {"certificate", missingCert}}}}};
+    auto d = config::parseDeclarative(json::serialize(dup));
+    QVERIFY(!d.ok());
+    QVERIFY2(d.errorText().find("snis[1].name: UNIQUE violation detected on "
+                                "'{name=\"dup.example.com\"}'") != std::string::npos,
+             d.errorText().c_str());
+    QVERIFY2(d.errorText().find("snis[1].certificate: could not find certificate") !=
+                 std::string::npos,
+             d.errorText().c_str());
   }
 };
 
