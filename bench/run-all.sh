@@ -35,6 +35,8 @@ echo "== per-plugin overhead"
 bash bench/plugin-overhead.sh --duration "$duration" 2>&1 || status=1
 echo "== load generator vs wrk"
 bash bench/loadgen-vs-wrk.sh 2>&1 | tail -n 3 || status=1
+echo "== control plane: 100,000 consumers, 10,000 routes, two PostgreSQL nodes"
+bash bench/control-plane.sh --duration "$duration" 2>&1 | tail -n +3 || status=1
 echo "== router: 10,000 routes"
 if [[ -x build/bin/router_bench ]]; then
   build/bin/router_bench --benchmark_min_time=0.2 2>/dev/null | tail -n 1 || status=1

@@ -72,23 +72,36 @@ const CredentialKind* kindByCollection(std::string_view p) {
   return nullptr;
 }
 
-// The credentials of one kind as JSON rows (id, consumer id, natural key, JSON).
+// The credentials of one kind as rows (id, consumer id, natural key, tags) viewing the config
+// they come from (which must outlive them); the JSON shape is rendered only for the rows an
+// answer shows, so a page of 100 costs 100 renderings, not one per credential of the node.
 struct CredRow {
-  std::string id, consumerId, natural;
-  json::object json;
+  std::string_view id, consumerId, natural;
+  const std::vector<std::string>* tags;
+  json::object (*render)(const void* entity);
+  const void* entity;
+  json::object json() const { return render(entity); }
 };
-std::vector<CredRow> credentialRows(const core::Config& c, const CredentialKind& k) {
+template <class T>
+CredRow credRow(const T& x, std::string_view natural) {
+  return {x.id, x.consumerId, natural, &x.tags,
+          [](const void* e) { return config::toJson(*static_cast<const T*>(e)); }, &x};
+}
+// Only those of `consumerId` when given.
+std::vector<CredRow> credentialRows(const core::Config& c, const CredentialKind& k,
+                                    std::optional<std::string_view> consumerId = std::nullopt) {
   std::vector<CredRow> rows;
+  auto add = [&](const auto& all, auto natural) {
+    for (const auto& x : all)
+      if (!consumerId || x.consumerId == *consumerId) rows.push_back(credRow(x, natural(x)));
+  };
   if (k.yamlKey == "keyauth_credentials")
-    for (const auto& x : c.keyauthCredentials)
-      rows.push_back({x.id, x.consumerId, x.key, config::toJson(x)});
+    add(c.keyauthCredentials, [](const auto& x) -> std::string_view { return x.key; });
   if (k.yamlKey == "basicauth_credentials")
-    for (const auto& x : c.basicauthCredentials)
-      rows.push_back({x.id, x.consumerId, x.username, config::toJson(x)});
+    add(c.basicauthCredentials, [](const auto& x) -> std::string_view { return x.username; });
   if (k.yamlKey == "jwt_secrets")
-    for (const auto& x : c.jwtSecrets) rows.push_back({x.id, x.consumerId, x.key, config::toJson(x)});
-  if (k.yamlKey == "acls")
-    for (const auto& x : c.acls) rows.push_back({x.id, x.consumerId, x.group, config::toJson(x)});
+    add(c.jwtSecrets, [](const auto& x) -> std::string_view { return x.key; });
+  if (k.yamlKey == "acls") add(c.acls, [](const auto& x) -> std::string_view { return x.group; });
   return rows;
 }
 
@@ -298,8 +311,7 @@ class Handler {
   // ---------------------------------------------------------------- credentials
   std::optional<AdminResponse> credentials(const CredentialKind& k, const core::Consumer& c) {
     const auto& s = segs_;
-    auto rows = credentialRows(cfg(), k);
-    std::erase_if(rows, [&](const CredRow& r) { return r.consumerId != c.id; });
+    auto rows = credentialRows(cfg(), k, c.id);
     if (s.size() == 3) {
       if (get_) return pageRows(rows, "consumers/" + c.id + "/" + std::string(k.path));
       if (method_ != "POST") return methodNotAllowed();
@@ -318,18 +330,18 @@ class Handler {
     if (!row)
       for (const auto& r : rows)
         if (r.natural == s[3]) row = &r;
-    if (get_) return row ? jsonResponse(200, row->json) : notFound();
+    if (get_) return row ? jsonResponse(200, row->json()) : notFound();
     if (method_ == "DELETE") {
       if (!row) return notFound();
       core::Config next = cfg();
-      eraseCredential(next, k, row->id);
+      eraseCredential(next, k, std::string(row->id));
       return commit(std::move(next), 204, [](const core::Config&) { return std::optional<json::object>(); });
     }
     if (method_ == "PATCH" || method_ == "PUT") {
       if (!row && method_ == "PATCH") return notFound();
       auto b = body();
       if (!b) return messageResponse(400, b.errors().front().message);
-      json::object input = method_ == "PATCH" ? row->json : json::object();
+      json::object input = method_ == "PATCH" ? row->json() : json::object();
       for (const auto& [key, v] : b->fields) input[key] = v;
       if (row) input["id"] = row->id;
       input.erase("created_at");
@@ -340,7 +352,7 @@ class Handler {
           ++it;
       }
       core::Config next = cfg();
-      if (row) eraseCredential(next, k, row->id);
+      if (row) eraseCredential(next, k, std::string(row->id));
       auto added = addCredential(next, k, c, std::move(input));
       if (!added) return schemaViolation(added.errors());
       return commitCredential(std::move(next), k, *added, 200);
@@ -352,15 +364,15 @@ class Handler {
                                  int status) const {
     return commit(std::move(next), status, [&](const core::Config& now) -> std::optional<json::object> {
       for (auto& r : credentialRows(now, k))
-        if (r.id == id) return r.json;
+        if (r.id == id) return r.json();
       return std::nullopt;
     });
   }
 
-  AdminResponse pageRows(const std::vector<CredRow>& rows, const std::string& collection) const {
-    struct Row {
-      const json::object* j;
-    };
+  AdminResponse pageRows(std::vector<CredRow> rows, const std::string& collection) const {
+    std::optional<TagFilter> tags;
+    if (auto bad = parseTagFilter(params_, tags)) return *bad;
+    if (tags) std::erase_if(rows, [&](const CredRow& r) { return !tags->matches(*r.tags); });
     std::size_t size = 100, offset = 0;
     for (auto p : params_) {
       if (p.key == "size") {
@@ -379,12 +391,12 @@ class Handler {
       }
     }
     json::array data;
-    for (std::size_t i = offset; i < rows.size() && data.size() < size; ++i) data.push_back(rows[i].json);
+    for (std::size_t i = offset; i < rows.size() && data.size() < size; ++i) data.push_back(rows[i].json());
     json::object out{{"data", std::move(data)}};
     if (offset + size < rows.size()) {
       out["offset"] = std::to_string(offset + size);
       out["next"] = "/" + collection + "?offset=" + std::to_string(offset + size) +
-                    "&size=" + std::to_string(size);
+                    (tags ? tags->query() : std::string()) + "&size=" + std::to_string(size);
     } else {
       out["next"] = nullptr;
     }
@@ -398,13 +410,13 @@ class Handler {
     if (s.size() == 1) return pageRows(rows, std::string(k.collection));
     if (s.size() == 2) {
       for (const auto& r : rows)
-        if (r.id == s[1] || r.natural == s[1]) return jsonResponse(200, r.json);
+        if (r.id == s[1] || r.natural == s[1]) return jsonResponse(200, r.json());
       return notFound();
     }
     if (s.size() == 3 && s[2] == "consumer") {
       for (const auto& r : rows) {
         if (r.id != s[1] && r.natural != s[1]) continue;
-        if (const auto* c = consumerByKey(cfg(), r.consumerId))
+        if (const auto* c = consumerByKey(cfg(), std::string(r.consumerId)))
           return jsonResponse(200, config::toJson(*c));
       }
       return notFound();

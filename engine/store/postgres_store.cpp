@@ -29,6 +29,8 @@
 #include "config/json_shapes.h"
 #include "core/log.h"
 #include "core/uuid.h"
+#include "store/entity_diff.h"
+#include "store/ratelimit_counters.h"
 #include "store/store.h"
 
 namespace archway::store {
@@ -94,6 +96,8 @@ const char* const kMigrations[] = {
       PRIMARY KEY (kind, id)
     );
     )sql",
+    // The rate-limiting cluster policy's counters (store/ratelimit_counters.h).
+    kPostgresRateLimitMetrics,
 };
 
 // ---- Entity kinds -------------------------------------------------------------------------
@@ -112,6 +116,9 @@ struct EntityKind {
   const char* table;                 // its own table (named like the key), or the shared `entities`
   std::vector<const char*> columns;  // columns besides id/position/entity, as `rows` gives them
   std::function<void(const core::Config&, const RowSink&)> rows;
+  // apply(): this kind's changed rows between two configs, and its entity count.
+  std::function<RowChanges(const core::Config& before, const core::Config& after)> diff;
+  std::function<std::size_t(const core::Config&)> count;
 
   bool shared() const { return std::string_view(table) != key; }
   // Selects this kind's rows (a shared table is filtered by `kind`; keys are constants).
@@ -129,7 +136,12 @@ EntityKind kind(const char* key, std::vector<const char*> columns,
           [member, columnsOf](const core::Config& c, const RowSink& sink) {
             for (const auto& e : c.*member)
               sink(e.id, columnsOf(e), boost::json::serialize(config::toJson(e)));
-          }};
+          },
+          [member, columnsOf](const core::Config& before, const core::Config& after) {
+            return diffRows(before.*member, after.*member,
+                            [&](const T& e) { return rowOf(e, columnsOf); });
+          },
+          [member](const core::Config& c) { return (c.*member).size(); }};
 }
 
 // A kind kept in the shared `entities` table (`ref` stays NULL, as in the SQLite store).
@@ -162,6 +174,9 @@ const std::vector<EntityKind>& entityKinds() {
       sharedKind("jwt_secrets", &core::Config::jwtSecrets),
       sharedKind("acls", &core::Config::acls),
       sharedKind("plugins", &core::Config::plugins),
+      sharedKind("certificates", &core::Config::certificates),
+      sharedKind("snis", &core::Config::snis),
+      sharedKind("ca_certificates", &core::Config::caCertificates),
   };
   return kinds;
 }
@@ -382,21 +397,52 @@ class PostgresStore final : public Store {
                       " WHERE id = 1 RETURNING version");
       if (!v) return rollback(c, v.errors());
       version = std::stoll(*v);
-      // DELETE rather than TRUNCATE: TRUNCATE is not MVCC-safe, so another node's load() in a
-      // snapshot taken before this commit could see the tables empty.
-      const auto& kinds = entityKinds();
-      for (auto it = kinds.rbegin(); it != kinds.rend(); ++it) {
-        if (auto s = exec(c, "DELETE" + it->from()); !s) return rollback(c, s);
+      if (auto s = writeAll(c, config); !s) return rollback(c, s);
+      return notifyAndCommit(c, version);
+    });
+    if (s) raiseTo(seen_, version);
+    return s;
+  }
+
+  core::Status apply(const core::Config& before, const core::Config& after) override {
+    const auto& kinds = entityKinds();
+    std::vector<RowChanges> changes;
+    changes.reserve(kinds.size());
+    std::size_t changed = 0, rows = 0;
+    for (const auto& k : kinds) {
+      changes.push_back(k.diff(before, after));
+      changed += changes.back().count();
+      rows += k.count(after);
+    }
+    if (changed == 0) return core::Ok{};
+    if (rewriteIsCheaper(changed, rows)) return replace(after);
+    std::lock_guard lock(mutex_);
+    std::int64_t version = 0;
+    auto s = withConnection([&](PGconn* c) -> core::Status {
+      if (auto s = exec(c, "BEGIN"); !s) return s;
+      auto v = scalar(c,
+                      "UPDATE config_version SET version = version + 1, updated_at = now()"
+                      " WHERE id = 1 RETURNING version");
+      if (!v) return rollback(c, v.errors());
+      version = std::stoll(*v);
+      // The database holds `before` only if nobody wrote since this Store last read or wrote
+      // (the version row is locked now, so this stays true until COMMIT). Otherwise, or when a
+      // row statement fails (a row missing, swapped unique names), the whole config is written,
+      // as replace() would.
+      bool incremental = version - 1 == seen_.load();
+      if (incremental) {
+        if (auto s = exec(c, "SAVEPOINT incremental"); !s) return rollback(c, s);
+        if (auto s = writeChanges(c, kinds, changes); !s) {
+          core::log::debug("postgres store: incremental write fell back to a rewrite",
+                           {{"error", s.errorText()}});
+          if (auto r = exec(c, "ROLLBACK TO SAVEPOINT incremental"); !r) return rollback(c, r);
+          incremental = false;
+        }
       }
-      for (const auto& k : kinds) {
-        if (auto s = copyRows(c, k, config); !s) return rollback(c, s);
+      if (!incremental) {
+        if (auto s = writeAll(c, after); !s) return rollback(c, s);
       }
-      // Delivered to listeners only when (and if) the transaction commits.
-      std::string payload = std::to_string(version) + " " + writer_;
-      const char* params[] = {kChannel, payload.c_str()};
-      Res r(PQexecParams(c, "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr, nullptr, 0));
-      if (!commandOk(r)) return rollback(c, core::Error{"db", oneLine(PQerrorMessage(c))});
-      return exec(c, "COMMIT");
+      return notifyAndCommit(c, version);
     });
     if (s) raiseTo(seen_, version);
     return s;
@@ -425,6 +471,8 @@ class PostgresStore final : public Store {
     ::close(wake_[1]);
     wake_[0] = wake_[1] = -1;
   }
+
+  bool reachable() override { return reachable_.load(); }
 
  private:
   // Runs `op` on the main connection (caller holds mutex_). A server restart shows up as a
@@ -463,6 +511,100 @@ class PostgresStore final : public Store {
   static core::Status rollback(PGconn* c, core::Status s) {
     if (PQstatus(c) == CONNECTION_OK) Res(PQexec(c, "ROLLBACK"));
     return s;
+  }
+
+  // Every kind's rows replaced (inside the caller's transaction). DELETE rather than TRUNCATE:
+  // TRUNCATE is not MVCC-safe, so another node's load() in a snapshot taken before this commit
+  // could see the tables empty.
+  static core::Status writeAll(PGconn* c, const core::Config& config) {
+    const auto& kinds = entityKinds();
+    for (auto it = kinds.rbegin(); it != kinds.rend(); ++it) {
+      if (auto s = exec(c, "DELETE" + it->from()); !s) return s;
+    }
+    for (const auto& k : kinds) {
+      if (auto s = copyRows(c, k, config); !s) return s;
+    }
+    return core::Ok{};
+  }
+
+  // Only the changed rows (inside the caller's transaction): deletions children first, then
+  // updates and appends parents first, as the foreign keys require. Every UPDATE and DELETE
+  // must hit exactly one row; otherwise the database did not hold `before` and this fails.
+  static core::Status writeChanges(PGconn* c, const std::vector<EntityKind>& kinds,
+                                   const std::vector<RowChanges>& changes) {
+    for (std::size_t k = kinds.size(); k-- > 0;) {
+      const auto& kind = kinds[k];
+      const std::string sql = std::string("DELETE FROM ") + kind.table + " WHERE id = $1" +
+                              kindFilter(kind);
+      for (const auto& id : changes[k].deleted)
+        if (auto s = execRow(c, sql, {id}, true); !s) return s;
+    }
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      const auto& kind = kinds[k];
+      const auto& ch = changes[k];
+      // UPDATE t SET col = $2, ..., entity = $n [, position = $n+1] WHERE id = $1 [AND kind]
+      auto update = [&](bool withPosition) {
+        std::string sql = std::string("UPDATE ") + kind.table + " SET ";
+        int n = 2;
+        for (const char* col : kind.columns) sql += std::string(col) + " = $" + std::to_string(n++) + ", ";
+        sql += "entity = $" + std::to_string(n++);
+        if (withPosition) sql += ", position = $" + std::to_string(n);
+        return sql + " WHERE id = $1" + kindFilter(kind);
+      };
+      auto params = [](const Row& row) {
+        std::vector<std::optional<std::string>> p{row.id};
+        p.insert(p.end(), row.columns.begin(), row.columns.end());
+        p.push_back(row.json);
+        return p;
+      };
+      const std::string updateSql = update(false);
+      for (const auto& row : ch.updated)
+        if (auto s = execRow(c, updateSql, params(row), true); !s) return s;
+      if (ch.appended.empty()) continue;
+      auto base = scalar(c, "SELECT COALESCE(MAX(position), -1) + 1" + kind.from());
+      if (!base) return base.errors();
+      std::int64_t position = std::stoll(*base);
+      const std::string moveSql = update(true);
+      std::string insertSql = std::string("INSERT INTO ") + kind.table + " (id";
+      for (const char* col : kind.columns) insertSql += std::string(", ") + col;
+      insertSql += ", entity, position) VALUES ($1";
+      for (std::size_t n = 2; n <= kind.columns.size() + 3; ++n) insertSql += ", $" + std::to_string(n);
+      insertSql += ")";
+      for (const auto& a : ch.appended) {
+        auto p = params(a.row);
+        p.push_back(std::to_string(position++));
+        if (auto s = execRow(c, a.existed ? moveSql : insertSql, p, a.existed); !s) return s;
+      }
+    }
+    return core::Ok{};
+  }
+
+  static std::string kindFilter(const EntityKind& k) {
+    return k.shared() ? std::string(" AND kind = '") + k.key + "'" : std::string();
+  }
+
+  // One parameterised statement; `oneRow`: it must change exactly one row.
+  static core::Status execRow(PGconn* c, const std::string& sql,
+                              const std::vector<std::optional<std::string>>& params, bool oneRow) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    Res r(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                       nullptr, nullptr, 0));
+    if (!commandOk(r)) return core::Error{"db", oneLine(PQerrorMessage(c))};
+    if (oneRow && std::string_view(PQcmdTuples(r.get())) != "1")
+      return core::Error{"db", "no row " + (params.empty() ? std::string() : *params.front()) +
+                                   " to change: " + sql};
+    return core::Ok{};
+  }
+
+  // The change notification, delivered to listeners only when (and if) the transaction commits.
+  core::Status notifyAndCommit(PGconn* c, std::int64_t version) {
+    std::string payload = std::to_string(version) + " " + writer_;
+    const char* params[] = {kChannel, payload.c_str()};
+    Res r(PQexecParams(c, "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr, nullptr, 0));
+    if (!commandOk(r)) return rollback(c, core::Error{"db", oneLine(PQerrorMessage(c))});
+    return exec(c, "COMMIT");
   }
 
   // COPY is far faster than row-by-row INSERTs for 10^5 entities (issue 4's consumer target).
@@ -606,6 +748,7 @@ class PostgresStore final : public Store {
                         error);
       if (stopping_) break;
       if (!current) {
+        reachable_ = false;
         if (!lost) {
           core::log::warn("postgres store: change watcher cannot reach the database; retrying",
                           {{"error", error}});
@@ -616,6 +759,7 @@ class PostgresStore final : public Store {
         continue;
       }
       if (lost) core::log::info("postgres store: change watcher reconnected");
+      reachable_ = true;
       lost = false;
       backoff = milliseconds(250);
       // Whatever changed while we were not listening (or since the caller last loaded).
@@ -638,6 +782,7 @@ class PostgresStore final : public Store {
         if (PQstatus(c.get()) != CONNECTION_OK) break;
       }
       if (stopping_) break;
+      reachable_ = false;
       core::log::warn("postgres store: change watcher lost the database; reconnecting",
                       {{"error", oneLine(PQerrorMessage(c.get()))}});
       lost = true;
@@ -653,6 +798,8 @@ class PostgresStore final : public Store {
   std::thread watcher_;
   std::atomic<bool> stopping_{false};
   int wake_[2] = {-1, -1};  // unwatch() writes to wake the watcher's poll()
+  // The watcher's view of the server (reachable()): true after connecting (open() just did).
+  std::atomic<bool> reachable_{true};
 };
 
 // Hides the password in messages: "postgres://user:***@host/db".

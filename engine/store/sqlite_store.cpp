@@ -1,10 +1,15 @@
 #include <sqlite3.h>
 
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <functional>
+#include <map>
 
 #include "config/declarative.h"
 #include "config/json_shapes.h"
+#include "core/log.h"
+#include "store/entity_diff.h"
+#include "store/ratelimit_counters.h"
 #include "store/store.h"
 
 namespace archway::store {
@@ -51,11 +56,73 @@ const char* const kMigrations[] = {
       PRIMARY KEY (kind, id)
     );
     )sql",
+    // The rate-limiting cluster policy's counters (store/ratelimit_counters.h).
+    kSqliteRateLimitMetrics,
 };
 
 // The kinds kept in `entities`, in the order load() reads them.
 constexpr const char* kEntityKinds[] = {"consumers", "keyauth_credentials", "basicauth_credentials",
-                                        "jwt_secrets", "acls", "plugins"};
+                                        "jwt_secrets", "acls", "plugins", "certificates", "snis",
+                                        "ca_certificates"};
+
+// ---- Incremental writes (apply()) ------------------------------------------------------------
+// Every kind with its table and the columns besides id and entity (rows keep config order by
+// rowid). apply() diffs the kinds listed here; when a kind of kEntityKinds is missing here it
+// rewrites everything, as replace() does, so a new kind is never silently left unwritten.
+using Columns = std::vector<std::optional<std::string>>;
+
+struct KindTable {
+  const char* key;
+  const char* table;
+  std::vector<const char*> columns;
+  std::function<RowChanges(const core::Config& before, const core::Config& after)> diff;
+  std::function<std::size_t(const core::Config&)> count;
+  // The shared `entities` table is filtered by kind (keys are constants).
+  std::string filter() const {
+    return std::string_view(table) == key ? std::string() : std::string(" AND kind = '") + key + "'";
+  }
+};
+
+template <class T, class ColumnsOf>
+KindTable kindTable(const char* key, const char* table, std::vector<const char*> columns,
+                    std::vector<T> core::Config::*member, ColumnsOf columnsOf) {
+  return {key, table, std::move(columns),
+          [member, columnsOf](const core::Config& before, const core::Config& after) {
+            return diffRows(before.*member, after.*member,
+                            [&](const T& e) { return rowOf(e, columnsOf); });
+          },
+          [member](const core::Config& c) { return (c.*member).size(); }};
+}
+
+template <class T>
+KindTable sharedKindTable(const char* key, std::vector<T> core::Config::*member) {
+  return kindTable(key, "entities", {"kind", "ref"}, member,
+                   [key](const T&) { return Columns{std::string(key), std::nullopt}; });
+}
+
+// Parents before children: appends go in this order, deletions in the reverse one.
+const std::vector<KindTable>& kindTables() {
+  static const std::vector<KindTable> kinds = {
+      kindTable("services", "services", {"name"}, &core::Config::services,
+                [](const core::Service& s) { return Columns{s.name}; }),
+      kindTable("routes", "routes", {"name", "service_id"}, &core::Config::routes,
+                [](const core::Route& r) { return Columns{r.name, r.serviceId}; }),
+      kindTable("upstreams", "upstreams", {"name"}, &core::Config::upstreams,
+                [](const core::Upstream& u) { return Columns{u.name}; }),
+      kindTable("targets", "targets", {"upstream_id", "target"}, &core::Config::targets,
+                [](const core::Target& t) { return Columns{t.upstreamId, t.target}; }),
+      sharedKindTable("consumers", &core::Config::consumers),
+      sharedKindTable("keyauth_credentials", &core::Config::keyauthCredentials),
+      sharedKindTable("basicauth_credentials", &core::Config::basicauthCredentials),
+      sharedKindTable("jwt_secrets", &core::Config::jwtSecrets),
+      sharedKindTable("acls", &core::Config::acls),
+      sharedKindTable("plugins", &core::Config::plugins),
+      sharedKindTable("certificates", &core::Config::certificates),
+      sharedKindTable("snis", &core::Config::snis),
+      sharedKindTable("ca_certificates", &core::Config::caCertificates),
+  };
+  return kinds;
+}
 
 class SqliteStore final : public Store {
  public:
@@ -199,10 +266,128 @@ class SqliteStore final : public Store {
       if (auto s = put("acls", a.id, config::toJson(a)); !s) return fail(s);
     for (const auto& p : config.plugins)
       if (auto s = put("plugins", p.id, config::toJson(p)); !s) return fail(s);
+    for (const auto& c : config.certificates)
+      if (auto s = put("certificates", c.id, config::toJson(c)); !s) return fail(s);
+    for (const auto& n : config.snis)
+      if (auto s = put("snis", n.id, config::toJson(n)); !s) return fail(s);
+    for (const auto& c : config.caCertificates)
+      if (auto s = put("ca_certificates", c.id, config::toJson(c)); !s) return fail(s);
     return exec("COMMIT;");
   }
 
+  core::Status apply(const core::Config& before, const core::Config& after) override {
+    const auto& kinds = kindTables();
+    for (const char* key : kEntityKinds) {
+      if (std::none_of(kinds.begin(), kinds.end(),
+                       [&](const KindTable& k) { return std::string_view(k.key) == key; }))
+        return replace(after);
+    }
+    std::vector<RowChanges> changes;
+    changes.reserve(kinds.size());
+    std::size_t changed = 0, rows = 0;
+    for (const auto& k : kinds) {
+      changes.push_back(k.diff(before, after));
+      changed += changes.back().count();
+      rows += k.count(after);
+    }
+    if (changed == 0) return core::Ok{};
+    if (rewriteIsCheaper(changed, rows)) return replace(after);
+    if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
+    auto s = writeChanges(kinds, changes);
+    if (s) s = exec("COMMIT;");
+    if (s) return s;
+    // A row statement failed (the file did not hold `before`, or swapped unique names): the
+    // whole config is written instead, in a transaction of its own.
+    exec("ROLLBACK;");
+    core::log::debug("sqlite store: incremental write fell back to a rewrite",
+                     {{"error", s.errorText()}});
+    return replace(after);
+  }
+
  private:
+  // Only the changed rows (in the caller's transaction): deletions children first, then updates
+  // and appends parents first, as the foreign keys require. Every UPDATE and DELETE must hit
+  // exactly one row. A row whose place changed is moved to the end by giving it a new rowid
+  // (deleting it would cascade to its children).
+  core::Status writeChanges(const std::vector<KindTable>& kinds,
+                            const std::vector<RowChanges>& changes) {
+    Statements st(db_);
+    for (std::size_t k = kinds.size(); k-- > 0;) {
+      const std::string sql =
+          std::string("DELETE FROM ") + kinds[k].table + " WHERE id = ?" + kinds[k].filter();
+      for (const auto& id : changes[k].deleted)
+        if (auto s = st.run(sql, {id}, true); !s) return s;
+    }
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      const auto& kind = kinds[k];
+      // Parameters in column order: the columns, entity, id.
+      auto update = [&](bool move) {
+        std::string sql = std::string("UPDATE ") + kind.table + " SET ";
+        for (const char* col : kind.columns) sql += std::string(col) + " = ?, ";
+        sql += "entity = ?";
+        if (move)
+          sql += std::string(", rowid = (SELECT MAX(rowid) + 1 FROM ") + kind.table + ")";
+        return sql + " WHERE id = ?" + kind.filter();
+      };
+      std::string insert = std::string("INSERT INTO ") + kind.table + " (";
+      for (const char* col : kind.columns) insert += std::string(col) + ", ";
+      insert += "entity, id) VALUES (";
+      for (std::size_t n = 0; n < kind.columns.size(); ++n) insert += "?, ";
+      insert += "?, ?)";
+      auto params = [](const Row& row) {
+        Columns p = row.columns;
+        p.push_back(row.json);
+        p.push_back(row.id);
+        return p;
+      };
+      const std::string updateSql = update(false), moveSql = update(true);
+      for (const auto& row : changes[k].updated)
+        if (auto s = st.run(updateSql, params(row), true); !s) return s;
+      for (const auto& a : changes[k].appended)
+        if (auto s = st.run(a.existed ? moveSql : insert, params(a.row), a.existed); !s) return s;
+    }
+    return core::Ok{};
+  }
+
+  // Prepared statements reused across the rows of one write.
+  class Statements {
+   public:
+    explicit Statements(sqlite3* db) : db_(db) {}
+    ~Statements() {
+      for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    }
+    Statements(const Statements&) = delete;
+    Statements& operator=(const Statements&) = delete;
+
+    // `oneRow`: the statement must change exactly one row.
+    core::Status run(const std::string& sql, const Columns& params, bool oneRow) {
+      sqlite3_stmt*& st = cache_[sql];
+      if (!st && sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+        return core::Error{"db", sqlite3_errmsg(db_)};
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      int i = 1;
+      for (const auto& p : params) {
+        if (p)
+          sqlite3_bind_text(st, i++, p->c_str(), static_cast<int>(p->size()), SQLITE_STATIC);
+        else
+          sqlite3_bind_null(st, i++);
+      }
+      const int rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      if (rc != SQLITE_DONE) return core::Error{"db", sqlite3_errmsg(db_)};
+      if (oneRow && sqlite3_changes(db_) != 1)
+        return core::Error{"db", "no row " + (params.empty() || !params.back() ? std::string()
+                                                                               : *params.back()) +
+                                     " to change: " + sql};
+      return core::Ok{};
+    }
+
+   private:
+    sqlite3* db_;
+    std::map<std::string, sqlite3_stmt*> cache_;
+  };
+
   core::Status exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

@@ -18,6 +18,18 @@ class Store {
   virtual core::Result<core::Config> load() = 0;
   // Replaces everything in one transaction.
   virtual core::Status replace(const core::Config& config) = 0;
+  // Stores `after` where the database holds `before` (the config this Store last loaded or
+  // wrote, as the caller knows it), writing only the rows that differ (INSERT/UPDATE/DELETE by
+  // id and value, one transaction; PostgreSQL bumps the version and notifies once, and writes
+  // nothing when nothing differs). Afterwards load() returns `after`, exactly as after
+  // replace(after). Falls back to a whole rewrite inside the same transaction when the row
+  // statements cannot express the change (e.g. swapped unique names), when most rows change
+  // (POST /config), or when the database may not hold `before` (PostgreSQL: another node
+  // wrote since this Store last read or wrote).
+  virtual core::Status apply(const core::Config& before, const core::Config& after) {
+    (void)before;
+    return replace(after);
+  }
   virtual bool empty() = 0;
   virtual int schemaVersion() = 0;
 
@@ -33,6 +45,11 @@ class Store {
   virtual void watch(ChangeCallback onChange) { (void)onChange; }
   // Stops watching; when it returns, `onChange` is not running and will not be called again.
   virtual void unwatch() {}
+  // Whether the database answers, for GET /status ("database": {"reachable": ...}) and
+  // /status/ready. PostgreSQL: the change watcher's connection (while watching; it reconnects
+  // with backoff, so this turns true again within seconds of the server's return). Any thread;
+  // never blocks. An embedded store (SQLite) is always reachable.
+  virtual bool reachable() { return true; }
 };
 
 // Opens (creating if needed) and migrates an SQLite database file.
