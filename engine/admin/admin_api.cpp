@@ -4,9 +4,13 @@
 
 #include <cstdio>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include "admin/certificate_handlers.h"
 #include "admin/entity_handlers.h"
 #include "admin/paging.h"
 #include "admin/trace_handlers.h"
@@ -40,6 +44,17 @@ std::uint64_t residentBytes() {
                 : 0;
 }
 
+// Compares SHA-256 digests with CRYPTO_memcmp: the time taken depends neither on where the
+// given token first differs nor on its length.
+bool tokenMatches(std::string_view expected, std::string_view given) {
+  unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+  unsigned int na = 0, nb = 0;
+  if (!EVP_Digest(expected.data(), expected.size(), a, &na, EVP_sha256(), nullptr) ||
+      !EVP_Digest(given.data(), given.size(), b, &nb, EVP_sha256(), nullptr) || na != nb)
+    return false;
+  return CRYPTO_memcmp(a, b, na) == 0;
+}
+
 template <class Entity>
 const Entity* findEntity(const std::vector<Entity>& all, std::string_view key) {
   for (const auto& e : all) {
@@ -58,8 +73,8 @@ std::string AdminApi::statsJson() const {
 AdminApi::AdminApi(AdminContext context) : ctx_(std::move(context)) {}
 
 AdminResponse AdminApi::handle(const AdminRequest& req) const {
-  if (!ctx_.token.empty() && req.token != ctx_.token) {
-    return message(401, "Invalid or missing Kong-Admin-Token");
+  if (!ctx_.token.empty() && !tokenMatches(ctx_.token, req.token)) {
+    return message(401, "Unauthorized");
   }
   auto url = boost::urls::parse_origin_form(req.target);
   if (!url) return message(400, "Bad request");
@@ -70,6 +85,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     if (!s.empty()) segs.push_back(s);
   }
   const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool reachable = !ctx_.databaseReachable || ctx_.databaseReachable();
   auto config = ctx_.config ? ctx_.config() : nullptr;
   static const core::Config kEmpty;
   const core::Config& cfg = config ? *config : kEmpty;
@@ -106,9 +122,18 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     if (req.method == "HEAD") r->body.clear();
     return *r;
   }
+  if (auto r = handleCertificates(ctx_, req, segs, req.target)) {
+    if (req.method == "HEAD") r->body.clear();
+    return *r;
+  }
+  if (auto r = handleTags(ctx_, req, segs, req.target)) {
+    if (req.method == "HEAD") r->body.clear();
+    return *r;
+  }
   auto known = [&]() -> bool {
     if (segs.empty()) return true;
     if (segs[0] == "status" && segs.size() == 1) return true;
+    if (segs[0] == "status" && segs.size() == 2 && segs[1] == "ready") return true;
     if (segs[0] == "metrics" && segs.size() == 1) return true;
     if (segs[0] == "archway" && segs.size() == 2 && segs[1] == "stats") return true;
     if (segs[0] == "archway" && segs.size() == 3 && segs[1] == "stats" && segs[2] == "stream")
@@ -166,6 +191,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     in.nodeId = ctx_.nodeId;
     in.version = ctx_.version;
     in.residentBytes = residentBytes();
+    in.datastoreReachable = reachable;
     if (auto g = plugins::prometheusGroups(cfg)) {
       in.groups.statusCode = g->statusCode;
       in.groups.latency = g->latency;
@@ -185,6 +211,11 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     }
     return AdminResponse{200, statsJson()};
   }
+  if (segs[0] == "status" && segs.size() == 2) {
+    // Kong's readiness probe (kong/status/ready.lua): the config is built before the listeners
+    // open, so only the database can make a node not ready. It still proxies on its last config.
+    return reachable ? message(200, "ready") : message(503, "failed to connect to database");
+  }
   if (segs[0] == "status") {
     auto stats = ctx_.stats ? ctx_.stats() : nullptr;
     json::object server;
@@ -199,7 +230,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     server["total_requests"] = stats ? stats->total.requests : 0;
     json::object o;
     o["server"] = std::move(server);
-    o["database"] = json::object{{"reachable", true}};
+    o["database"] = json::object{{"reachable", reachable}};
     o["configuration_hash"] = config::configHash(cfg);
     o["memory"] =
         json::object{{"workers_lua_vms", json::array{}}, {"lua_shared_dicts", json::object{}}};

@@ -39,11 +39,16 @@ struct AdminContext {
   std::chrono::milliseconds streamInterval{250};  // one stats event per merge
   std::string nodeId;
   std::string hostname;
-  std::string token;  // required as Kong-Admin-Token when non-empty
+  // Required as Kong-Admin-Token on every request when non-empty (compared in constant time;
+  // missing or wrong: 401 {"message":"Unauthorized"}).
+  std::string token;
   int workers = 0;
   std::string proxyListen;
   std::string adminListen;
   std::string database = "off";  // "off" (declarative), "sqlite", "postgres"
+  // Whether the config store answers (GET /status database.reachable, /status/ready,
+  // kong_datastore_reachable). Absent: always reachable. Must not block.
+  std::function<bool()> databaseReachable;
   // Recent traces for GET /archway/traces (null: tracing off, the list is empty).
   const trace::TraceStore* traces = nullptr;
   // Plugin state shared by the workers (proxy-cache's caches for DELETE /proxy-cache).

@@ -3,20 +3,26 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <list>
+#include <optional>
 
 namespace archway::admin {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
@@ -24,29 +30,35 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& c, std::shared_ptr<const AdminApi> a) : ctx(c), api(std::move(a)) {}
   asio::io_context& ctx;
   std::shared_ptr<const AdminApi> api;
-  std::unique_ptr<tcp::acceptor> acceptor;
+  std::list<tcp::acceptor> acceptors;  // a list: accept loops hold references
+  // Every open connection's TCP layer, for close(); each entry is removed by its owner.
   std::list<beast::tcp_stream*> connections;
   bool closed = false;
 
-  asio::awaitable<void> acceptLoop() {
+  asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, std::shared_ptr<ssl::context> tls) {
     auto self = shared_from_this();
     for (;;) {
-      auto [ec, socket] = co_await acceptor->async_accept(kTuple);
+      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
       if (ec) {
         if (closed || ec == asio::error::operation_aborted) co_return;
         continue;
       }
-      asio::co_spawn(ctx, serve(std::move(socket)), asio::detached);
+      if (tls) {
+        asio::co_spawn(ctx, serveTls(std::move(socket), tls), asio::detached);
+      } else {
+        asio::co_spawn(ctx, servePlain(std::move(socket)), asio::detached);
+      }
     }
   }
 
   // Server-sent events: one `data: {stats frame}` per interval until the client goes away or
   // the server closes. The body is delimited by the connection's end.
-  asio::awaitable<void> streamStats(beast::tcp_stream& stream) {
+  template <class Stream>
+  asio::awaitable<void> streamStats(Stream& stream) {
     std::string head =
         "HTTP/1.1 200 OK\r\nServer: archway/0.1.0\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
-    stream.expires_never();
+    beast::get_lowest_layer(stream).expires_never();
     auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
     if (hec) co_return;
     asio::steady_timer timer(ctx);
@@ -60,16 +72,13 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  asio::awaitable<void> serve(tcp::socket socket) {
-    auto self = shared_from_this();
-    beast::tcp_stream stream(std::move(socket));
-    connections.push_back(&stream);
-    auto it = std::prev(connections.end());
-    beast::flat_buffer buffer;
+  // Requests on one connection (plain or TLS) until it closes or stops keeping alive.
+  template <class Stream>
+  asio::awaitable<void> session(Stream& stream, beast::flat_buffer& buffer) {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(16 * 1024 * 1024);
-      stream.expires_after(std::chrono::seconds(60));
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
       if (ec) break;
       auto& req = parser.get();
@@ -99,8 +108,72 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
       auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
       if (wec || !res.keep_alive()) break;
     }
+  }
+
+  std::list<beast::tcp_stream*>::iterator track(beast::tcp_stream& s) {
+    connections.push_back(&s);
+    return std::prev(connections.end());
+  }
+  static void shutdown(beast::tcp_stream& s) {
     boost::system::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    s.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  asio::awaitable<void> servePlain(tcp::socket socket) {
+    auto self = shared_from_this();
+    beast::tcp_stream stream(std::move(socket));
+    auto it = track(stream);
+    beast::flat_buffer buffer;
+    co_await session(stream, buffer);
+    shutdown(stream);
+    connections.erase(it);
+  }
+
+  // TLS 1.2+ (admin_tls.cpp). The first bytes tell a TLS ClientHello from plain HTTP, which
+  // gets nginx's answer instead of a handshake failure the user cannot read.
+  asio::awaitable<void> serveTls(tcp::socket socket, std::shared_ptr<ssl::context> tls) {
+    auto self = shared_from_this();
+    beast::flat_buffer buffer;
+    std::optional<ssl::stream<beast::tcp_stream>> stream;
+    {
+      beast::tcp_stream plain(std::move(socket));
+      auto it = track(plain);
+      plain.expires_after(std::chrono::seconds(10));
+      auto [dec, isTls] = co_await beast::async_detect_ssl(plain, buffer, kTuple);
+      connections.erase(it);
+      if (dec || closed) {
+        shutdown(plain);
+        co_return;
+      }
+      if (!isTls) {
+        static const std::string kBody =
+            "{\"message\":\"The plain HTTP request was sent to HTTPS port\"}";
+        std::string res =
+            "HTTP/1.1 400 Bad Request\r\nServer: archway/0.1.0\r\n"
+            "Content-Type: application/json; charset=utf-8\r\nContent-Length: " +
+            std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + kBody;
+        it = track(plain);
+        co_await asio::async_write(plain, asio::buffer(res), kTuple);
+        connections.erase(it);
+        shutdown(plain);
+        co_return;
+      }
+      stream.emplace(std::move(plain), *tls);
+    }
+    auto& lowest = beast::get_lowest_layer(*stream);
+    auto it = track(lowest);
+    lowest.expires_after(std::chrono::seconds(10));
+    auto [hec, used] =
+        co_await stream->async_handshake(ssl::stream_base::server, buffer.data(), kTuple);
+    if (!hec && !closed) {
+      buffer.consume(used);
+      co_await session(*stream, buffer);
+      if (!closed) {
+        lowest.expires_after(std::chrono::seconds(2));
+        co_await stream->async_shutdown(kTuple);
+      }
+    }
+    shutdown(lowest);
     connections.erase(it);
   }
 };
@@ -110,15 +183,15 @@ AdminServer::AdminServer(asio::io_context& ctx, std::shared_ptr<const AdminApi> 
 
 AdminServer::~AdminServer() = default;
 
-void AdminServer::start(tcp::acceptor acceptor) {
-  impl_->acceptor = std::make_unique<tcp::acceptor>(std::move(acceptor));
-  asio::co_spawn(impl_->ctx, impl_->acceptLoop(), asio::detached);
+void AdminServer::start(tcp::acceptor acceptor, std::shared_ptr<ssl::context> tls) {
+  auto& a = impl_->acceptors.emplace_back(std::move(acceptor));
+  asio::co_spawn(impl_->ctx, impl_->acceptLoop(a, std::move(tls)), asio::detached);
 }
 
 void AdminServer::close() {
   impl_->closed = true;
   boost::system::error_code ec;
-  if (impl_->acceptor) impl_->acceptor->close(ec);
+  for (auto& a : impl_->acceptors) a.close(ec);
   for (auto* c : impl_->connections) c->socket().cancel(ec);
 }
 

@@ -1,8 +1,13 @@
 #pragma once
-// The Admin API's HTTP/1.1 listener (keep-alive), on the engine's control io_context.
+// The Admin API's HTTP/1.1 listeners (keep-alive, plain or TLS), on the engine's control
+// io_context.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
+
+namespace boost::asio::ssl {
+class context;
+}
 
 #include "admin/admin_api.h"
 
@@ -12,9 +17,11 @@ class AdminServer {
  public:
   AdminServer(boost::asio::io_context& ctx, std::shared_ptr<const AdminApi> api);
   ~AdminServer();
-  // Starts accepting on a bound acceptor.
-  void start(boost::asio::ip::tcp::acceptor acceptor);
-  // Control thread: closes the listener and open connections.
+  // Starts accepting on a bound acceptor; once per listener. With `tls`, connections speak
+  // TLS (a plain HTTP request there gets a 400 and the connection closes).
+  void start(boost::asio::ip::tcp::acceptor acceptor,
+             std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
+  // Control thread: closes the listeners and open connections.
   void close();
 
  private:
