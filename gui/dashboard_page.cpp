@@ -7,6 +7,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStyle>
+#include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -31,6 +32,7 @@ QString formatMs(double ms) {
 }  // namespace
 
 DashboardPage::DashboardPage(const models::TrafficSeries* traffic, models::RouteStatsModel* routes,
+                             models::RouteStatsModel* consumers, models::RouteStatsModel* targets,
                              QWidget* parent)
     : QWidget(parent), traffic_(traffic) {
   auto* layout = new QVBoxLayout(this);
@@ -71,31 +73,45 @@ DashboardPage::DashboardPage(const models::TrafficSeries* traffic, models::Route
   chartsLayout->addWidget(rpsChart_);
   chartsLayout->addWidget(latencyChart_);
 
-  sorted_ = new QSortFilterProxyModel(this);
-  sorted_->setSourceModel(routes);
-  sorted_->setSortRole(models::RouteStatsModel::kSortRole);
-  table_ = new QTableView;
-  table_->setObjectName(QStringLiteral("routeTable"));
-  table_->setModel(sorted_);
-  table_->setSortingEnabled(true);
-  table_->sortByColumn(models::RouteStatsModel::kRouteColumn, Qt::AscendingOrder);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setAlternatingRowColors(true);
-  table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-  table_->horizontalHeader()->setSectionResizeMode(models::RouteStatsModel::kRouteColumn,
-                                                   QHeaderView::Stretch);
-  table_->setMinimumHeight(120);
+  table_ = makeTable(routes, QStringLiteral("routeTable"));
+  consumerTable_ = makeTable(consumers, QStringLiteral("consumerTable"));
+  targetTable_ = makeTable(targets, QStringLiteral("targetTable"));
+  // Busy consumers first: the frame carries the top consumers by requests.
+  consumerTable_->sortByColumn(models::RouteStatsModel::kRequestsColumn, Qt::DescendingOrder);
+  tableTabs_ = new QTabWidget;
+  tableTabs_->setObjectName(QStringLiteral("statsTables"));
+  tableTabs_->setDocumentMode(true);
+  tableTabs_->addTab(table_, tr("Routes"));
+  tableTabs_->addTab(consumerTable_, tr("Consumers"));
+  tableTabs_->addTab(targetTable_, tr("Upstream targets"));
+  tableTabs_->setMinimumHeight(150);
 
   auto* splitter = new QSplitter(Qt::Vertical);
   splitter->addWidget(charts);
-  splitter->addWidget(table_);
+  splitter->addWidget(tableTabs_);
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 2);
   splitter->setChildrenCollapsible(false);
   layout->addWidget(splitter, 1);
 
   refresh(metrics::StatsFrame{});
+}
+
+QTableView* DashboardPage::makeTable(models::RouteStatsModel* model, const QString& objectName) {
+  auto* sorted = new QSortFilterProxyModel(this);
+  sorted->setSourceModel(model);
+  sorted->setSortRole(models::RouteStatsModel::kSortRole);
+  auto* table = new QTableView;
+  table->setObjectName(objectName);
+  table->setModel(sorted);
+  table->setSortingEnabled(true);
+  table->sortByColumn(models::RouteStatsModel::kRouteColumn, Qt::AscendingOrder);
+  table->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table->setAlternatingRowColors(true);
+  table->verticalHeader()->hide();
+  table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  table->setMinimumHeight(120);
+  return table;
 }
 
 QWidget* DashboardPage::makeFigure(const QString& caption, QLabel** value) {

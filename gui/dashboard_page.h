@@ -1,5 +1,6 @@
 #pragma once
-// The dashboard: headline numbers, the traffic and latency charts and the per-route table.
+// The dashboard: headline numbers, the traffic and latency charts and the per-route, per-consumer
+// and per-target tables (tabs).
 // It only reads the models the main window owns; refresh() is called once per stats frame on
 // the GUI thread.
 #include <QWidget>
@@ -7,6 +8,7 @@
 
 class QLabel;
 class QSortFilterProxyModel;
+class QTabWidget;
 class QTableView;
 
 namespace archway::metrics {
@@ -24,7 +26,9 @@ class TrafficChart;
 class DashboardPage : public QWidget {
   Q_OBJECT
  public:
+  // `consumers` and `targets` are RouteStatsModels of those sources.
   DashboardPage(const models::TrafficSeries* traffic, models::RouteStatsModel* routes,
+                models::RouteStatsModel* consumers, models::RouteStatsModel* targets,
                 QWidget* parent = nullptr);
 
   void refresh(const metrics::StatsFrame& frame);
@@ -34,16 +38,22 @@ class DashboardPage : public QWidget {
   TrafficChart* rpsChart() const { return rpsChart_; }
   TrafficChart* latencyChart() const { return latencyChart_; }
   QTableView* routeTable() const { return table_; }
+  QTableView* consumerTable() const { return consumerTable_; }
+  QTableView* targetTable() const { return targetTable_; }
+  QTabWidget* tableTabs() const { return tableTabs_; }
   QLabel* errorLabel() const { return errorText_; }
 
  private:
   QWidget* makeFigure(const QString& caption, QLabel** value);
+  QTableView* makeTable(models::RouteStatsModel* model, const QString& objectName);
 
   const models::TrafficSeries* traffic_;
   TrafficChart* rpsChart_;
   TrafficChart* latencyChart_;
   QTableView* table_;
-  QSortFilterProxyModel* sorted_;
+  QTableView* consumerTable_;
+  QTableView* targetTable_;
+  QTabWidget* tableTabs_;
   QWidget* errorBanner_;
   QLabel* errorText_;
   QLabel* rpsValue_ = nullptr;

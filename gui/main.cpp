@@ -50,7 +50,7 @@ std::vector<FlagSpec> flags() {
                .help = "start sending demo traffic at launch"});
   f.push_back({.name = "page",
                .valueName = "NAME",
-               .help = "page shown first: dashboard, plugins or traces (default dashboard)"});
+               .help = "page shown first: dashboard, plugins, traces or log (default dashboard)"});
   f.push_back({.name = "connect",
                .valueName = "ADMIN_URL",
                .help = "manage a remote node through its Admin API",
@@ -131,8 +131,8 @@ int main(int argc, char** argv) {
     screenshotAfterMs = *ms;
   }
   const std::string page = parser.value("page", "dashboard");
-  if (page != "dashboard" && page != "plugins" && page != "traces") {
-    return fail("--page: expected dashboard, plugins or traces, got '" + page + "'");
+  if (page != "dashboard" && page != "plugins" && page != "traces" && page != "log") {
+    return fail("--page: expected dashboard, plugins, traces or log, got '" + page + "'");
   }
   options.source.configFile = parser.value("config");
   if (options.source.configFile.empty()) {

@@ -12,6 +12,7 @@
 #include <QTabWidget>
 #include <QToolBar>
 
+#include "gui/access_log_page.h"
 #include "gui/dashboard_page.h"
 #include "gui/plugins_page.h"
 #include "gui/traces_page.h"
@@ -24,17 +25,22 @@ MainWindow::MainWindow(QWidget* parent)
       bridge_(new models::EngineBridge(this)),
       routes_(new models::RouteStatsModel(this)),
       plugins_(new models::PluginStatsModel(this)),
+      consumers_(new models::RouteStatsModel(this, models::RouteStatsModel::Source::consumers)),
+      targets_(new models::RouteStatsModel(this, models::RouteStatsModel::Source::targets)),
+      accessLog_(new models::AccessLogModel(this)),
       demo_(new models::DemoTraffic(this)) {
   setWindowTitle(tr("Archway"));
-  dashboard_ = new DashboardPage(&traffic_, routes_);
+  dashboard_ = new DashboardPage(&traffic_, routes_, consumers_, targets_);
   pluginsPage_ = new PluginsPage(plugins_);
   tracesPage_ = new TracesPage(bridge_);
+  accessLogPage_ = new AccessLogPage(accessLog_);
   pages_ = new QTabWidget;
   pages_->setObjectName(QStringLiteral("pages"));
   pages_->setDocumentMode(true);
   pages_->addTab(dashboard_, tr("Dashboard"));
   pages_->addTab(pluginsPage_, tr("Plugins"));
   pages_->addTab(tracesPage_, tr("Traces"));
+  pages_->addTab(accessLogPage_, tr("Access log"));
   setCentralWidget(pages_);
 
   proxyLabel_ = new QLabel;
@@ -52,6 +58,8 @@ MainWindow::MainWindow(QWidget* parent)
 
   connect(bridge_, &models::EngineBridge::statsUpdated, this, &MainWindow::onStats);
   connect(bridge_, &models::EngineBridge::engineEvent, this, &MainWindow::onEngineEvent);
+  connect(bridge_, &models::EngineBridge::accessLogLines, accessLog_,
+          &models::AccessLogModel::append);
   connect(bridge_, &models::EngineBridge::stateChanged, this, &MainWindow::updateStatus);
   connect(demo_, &models::DemoTraffic::running, this, [this](bool on) {
     const QSignalBlocker blocker(demoAction_);
@@ -88,7 +96,8 @@ void MainWindow::createActions() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(quit);
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  const QString pageNames[] = {tr("&Dashboard"), tr("&Plugins"), tr("T&races")};
+  const QString pageNames[] = {tr("&Dashboard"), tr("&Plugins"), tr("T&races"),
+                               tr("&Access log")};
   for (int i = 0; i < pages_->count(); ++i) {
     auto* show = new QAction(pageNames[i], this);
     show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
@@ -153,6 +162,8 @@ void MainWindow::onStats(std::shared_ptr<const metrics::StatsFrame> frame) {
   traffic_.add(*frame);
   routes_->update(*frame);
   plugins_->update(*frame);
+  consumers_->update(*frame);
+  targets_->update(*frame);
   dashboard_->refresh(*frame);
 }
 
@@ -161,6 +172,7 @@ bool MainWindow::showPage(const QString& name) {
   if (name == QLatin1String("dashboard")) page = dashboard_;
   if (name == QLatin1String("plugins")) page = pluginsPage_;
   if (name == QLatin1String("traces")) page = tracesPage_;
+  if (name == QLatin1String("log")) page = accessLogPage_;
   if (!page) return false;
   pages_->setCurrentWidget(page);
   return true;

@@ -5,6 +5,7 @@
 #include <QMainWindow>
 #include <memory>
 
+#include "models/access_log_model.h"
 #include "models/engine_bridge.h"
 #include "models/plugin_stats_model.h"
 #include "models/route_stats_model.h"
@@ -20,6 +21,7 @@ class DemoTraffic;
 
 namespace archway::gui {
 
+class AccessLogPage;
 class DashboardPage;
 class PluginsPage;
 class TracesPage;
@@ -41,11 +43,15 @@ class MainWindow : public QMainWindow {
   const models::TrafficSeries& traffic() const { return traffic_; }
   models::RouteStatsModel& routeStats() { return *routes_; }
   models::PluginStatsModel& pluginStats() { return *plugins_; }
+  models::RouteStatsModel& consumerStats() { return *consumers_; }
+  models::RouteStatsModel& targetStats() { return *targets_; }
+  models::AccessLogModel& accessLog() { return *accessLog_; }
   DashboardPage* dashboard() const { return dashboard_; }
   PluginsPage* pluginsPage() const { return pluginsPage_; }
   TracesPage* tracesPage() const { return tracesPage_; }
+  AccessLogPage* accessLogPage() const { return accessLogPage_; }
   QTabWidget* pages() const { return pages_; }
-  // Shows a page by name: "dashboard", "plugins" or "traces". False for another name.
+  // Shows a page by name: "dashboard", "plugins", "traces" or "log". False for another name.
   bool showPage(const QString& name);
   QAction* demoTrafficAction() const { return demoAction_; }
 
@@ -65,11 +71,15 @@ class MainWindow : public QMainWindow {
   models::EngineBridge* bridge_;
   models::RouteStatsModel* routes_;
   models::PluginStatsModel* plugins_;
+  models::RouteStatsModel* consumers_;
+  models::RouteStatsModel* targets_;
+  models::AccessLogModel* accessLog_;
   models::DemoTraffic* demo_;
   QTabWidget* pages_;
   DashboardPage* dashboard_;
   PluginsPage* pluginsPage_;
   TracesPage* tracesPage_;
+  AccessLogPage* accessLogPage_;
   QAction* demoAction_ = nullptr;
   QLabel* proxyLabel_;
   QLabel* adminLabel_;

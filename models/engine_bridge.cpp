@@ -102,6 +102,9 @@ QString EngineBridge::start(const BridgeOptions& options) {
     }
   }
 
+  // The console's live access log: lines without a file, formatted on the engine's log thread.
+  engineOptions.liveAccessLog = true;
+
   // Subscriptions before start so the first frames and the `started` event are not missed.
   statsToken_ = engine_->subscribeStats(
       [this](std::shared_ptr<const metrics::StatsFrame> frame) { onStatsFrame(std::move(frame)); });
@@ -113,11 +116,14 @@ QString EngineBridge::start(const BridgeOptions& options) {
         this, [this, kind, message] { emit engineEvent(kind, message); }, Qt::QueuedConnection);
   });
 
+  accessToken_ = engine_->subscribeAccessLog([this](std::string_view line) { onAccessLine(line); });
+
   auto started = engine_->start(engineOptions, std::move(config));
   if (!started) {
     engine_->unsubscribe(statsToken_);
     engine_->unsubscribe(eventsToken_);
-    statsToken_ = eventsToken_ = -1;
+    engine_->unsubscribe(accessToken_);
+    statsToken_ = eventsToken_ = accessToken_ = -1;
     if (demo_) demo_->stop();
     demo_.reset();
     setState(State::failed, QString::fromStdString(started.errorText()));
@@ -133,7 +139,8 @@ void EngineBridge::stop(std::chrono::milliseconds drain) {
   if (engine_->running()) engine_->stop(drain);
   if (statsToken_ >= 0) engine_->unsubscribe(statsToken_);
   if (eventsToken_ >= 0) engine_->unsubscribe(eventsToken_);
-  statsToken_ = eventsToken_ = -1;
+  if (accessToken_ >= 0) engine_->unsubscribe(accessToken_);
+  statsToken_ = eventsToken_ = accessToken_ = -1;
   if (demo_) {
     demo_->stop();
     demo_.reset();
@@ -141,6 +148,10 @@ void EngineBridge::stop(std::chrono::milliseconds drain) {
   {
     std::lock_guard lock(pendingMutex_);
     pending_.reset();
+  }
+  {
+    std::lock_guard lock(linesMutex_);
+    lines_.clear();
   }
   if (state_ == State::running) setState(State::stopped);
 }
@@ -164,6 +175,31 @@ void EngineBridge::deliverStats() {
     posted_ = false;
   }
   if (frame) emit statsUpdated(frame);
+}
+
+void EngineBridge::onAccessLine(std::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  QString text = QString::fromUtf8(line.data(), static_cast<qsizetype>(line.size()));
+  {
+    std::lock_guard lock(linesMutex_);
+    lines_.push_back(std::move(text));
+    while (lines_.size() > kMaxPendingLines) lines_.pop_front();
+    if (linesPosted_) return;
+    linesPosted_ = true;
+  }
+  QMetaObject::invokeMethod(this, &EngineBridge::deliverAccessLog, Qt::QueuedConnection);
+}
+
+void EngineBridge::deliverAccessLog() {
+  QStringList lines;
+  {
+    std::lock_guard lock(linesMutex_);
+    lines.reserve(static_cast<qsizetype>(lines_.size()));
+    for (auto& l : lines_) lines.push_back(std::move(l));
+    lines_.clear();
+    linesPosted_ = false;
+  }
+  if (!lines.isEmpty()) emit accessLogLines(lines);
 }
 
 void EngineBridge::setState(State state, const QString& error) {

@@ -4,7 +4,9 @@
 // thread this object lives in (the GUI thread), so models are only ever touched there.
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,11 +74,16 @@ class EngineBridge : public QObject {
   // are dropped in favour of the newest (frames are cumulative, nothing is lost but points).
   void statsUpdated(std::shared_ptr<const archway::metrics::StatsFrame> frame);
   void engineEvent(int kind, const QString& message);  // runtime::EngineEvent::Kind as int
+  // Access log lines (JSON) since the previous signal, oldest first; delivered in batches, at
+  // most one batch in flight. When the GUI falls behind, only the newest kMaxPendingLines wait.
+  void accessLogLines(const QStringList& lines);
   void stateChanged(archway::models::EngineBridge::State state);
 
  private:
   void onStatsFrame(std::shared_ptr<const metrics::StatsFrame> frame);  // stats thread
   void deliverStats();                                                  // GUI thread
+  void onAccessLine(std::string_view line);                             // log thread
+  void deliverAccessLog();                                              // GUI thread
   void setState(State state, const QString& error = {});
   static QString hostOf(const std::string& listen);
 
@@ -87,10 +94,19 @@ class EngineBridge : public QObject {
   QString lastError_;
   int statsToken_ = -1;
   int eventsToken_ = -1;
+  int accessToken_ = -1;
 
   std::mutex pendingMutex_;  // guards pending_ and posted_ (stats thread vs GUI thread)
   std::shared_ptr<const metrics::StatsFrame> pending_;
   bool posted_ = false;
+
+ public:
+  static constexpr std::size_t kMaxPendingLines = 1000;
+
+ private:
+  std::mutex linesMutex_;  // guards lines_ and linesPosted_ (log thread vs GUI thread)
+  std::deque<QString> lines_;
+  bool linesPosted_ = false;
 };
 
 }  // namespace archway::models

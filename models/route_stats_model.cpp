@@ -6,7 +6,29 @@
 
 namespace archway::models {
 
-RouteStatsModel::RouteStatsModel(QObject* parent) : QAbstractTableModel(parent) {}
+RouteStatsModel::RouteStatsModel(QObject* parent, Source source)
+    : QAbstractTableModel(parent), source_(source) {}
+
+const std::vector<metrics::EntityStats>& RouteStatsModel::entities(
+    const metrics::StatsFrame& frame) const {
+  switch (source_) {
+    case Source::consumers:
+      return frame.consumers;
+    case Source::targets:
+      return frame.targets;
+    case Source::routes:
+      break;
+  }
+  return frame.routes;
+}
+
+QString RouteStatsModel::displayName(Source source, const metrics::EntityStats& e) {
+  if (source == Source::consumers && e.id == "(other)") return tr("(other consumers)");
+  if (source == Source::targets && !e.upstream.empty()) {
+    return tr("%1 (%2)").arg(QString::fromStdString(e.name), QString::fromStdString(e.upstream));
+  }
+  return QString::fromStdString(e.name);
+}
 
 int RouteStatsModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(rows_.size());
@@ -39,6 +61,8 @@ QVariant RouteStatsModel::data(const QModelIndex& index, int role) const {
         // An idle route has no percentiles; a dash says so instead of a misleading 0.
         case kP50Column:
           return hasLatency ? QString::number(s.latency1s.p50, 'f', 1) : QStringLiteral("–");
+        case kP95Column:
+          return hasLatency ? QString::number(s.latency1s.p95, 'f', 1) : QStringLiteral("–");
         case kP99Column:
           return hasLatency ? QString::number(s.latency1s.p99, 'f', 1) : QStringLiteral("–");
       }
@@ -57,6 +81,8 @@ QVariant RouteStatsModel::data(const QModelIndex& index, int role) const {
           return QVariant::fromValue<qulonglong>(s.status5xx);
         case kP50Column:
           return hasLatency ? s.latency1s.p50 : -1.0;
+        case kP95Column:
+          return hasLatency ? s.latency1s.p95 : -1.0;
         case kP99Column:
           return hasLatency ? s.latency1s.p99 : -1.0;
       }
@@ -79,6 +105,14 @@ QVariant RouteStatsModel::headerData(int section, Qt::Orientation orientation, i
   }
   switch (section) {
     case kRouteColumn:
+      switch (source_) {
+        case Source::consumers:
+          return tr("Consumer");
+        case Source::targets:
+          return tr("Target (upstream)");
+        case Source::routes:
+          break;
+      }
       return tr("Route");
     case kRequestsColumn:
       return tr("Requests");
@@ -90,6 +124,8 @@ QVariant RouteStatsModel::headerData(int section, Qt::Orientation orientation, i
       return tr("5xx");
     case kP50Column:
       return tr("p50 (ms)");
+    case kP95Column:
+      return tr("p95 (ms)");
     case kP99Column:
       return tr("p99 (ms)");
   }
@@ -99,13 +135,15 @@ QVariant RouteStatsModel::headerData(int section, Qt::Orientation orientation, i
 bool RouteStatsModel::sameNumbers(const metrics::EntityStats& a, const metrics::EntityStats& b) {
   return a.requests == b.requests && a.rps == b.rps && a.status4xx == b.status4xx &&
          a.status5xx == b.status5xx && a.latency1s.count == b.latency1s.count &&
-         a.latency1s.p50 == b.latency1s.p50 && a.latency1s.p99 == b.latency1s.p99;
+         a.latency1s.p50 == b.latency1s.p50 && a.latency1s.p95 == b.latency1s.p95 &&
+         a.latency1s.p99 == b.latency1s.p99;
 }
 
 void RouteStatsModel::update(const metrics::StatsFrame& frame) {
+  const auto& list = entities(frame);
   std::unordered_map<std::string, const metrics::EntityStats*> incoming;
-  incoming.reserve(frame.routes.size());
-  for (const auto& r : frame.routes) incoming.emplace(r.id, &r);
+  incoming.reserve(list.size());
+  for (const auto& r : list) incoming.emplace(r.id, &r);
 
   // Routes gone from the config: remove their rows, back to front so indexes stay valid.
   for (int i = static_cast<int>(rows_.size()) - 1; i >= 0; --i) {
@@ -129,7 +167,7 @@ void RouteStatsModel::update(const metrics::StatsFrame& frame) {
     Row& row = rows_[static_cast<std::size_t>(i)];
     known.insert(row.id);
     const metrics::EntityStats& next = *incoming.at(row.id);
-    const QString nextName = QString::fromStdString(next.name);
+    const QString nextName = displayName(source_, next);
     if (sameNumbers(row.stats, next) && row.name == nextName) {
       flush(i - 1);
       continue;
@@ -142,8 +180,8 @@ void RouteStatsModel::update(const metrics::StatsFrame& frame) {
 
   // New routes, appended in the frame's order.
   std::vector<Row> added;
-  for (const auto& r : frame.routes) {
-    if (known.insert(r.id).second) added.push_back({r.id, QString::fromStdString(r.name), r});
+  for (const auto& r : list) {
+    if (known.insert(r.id).second) added.push_back({r.id, displayName(source_, r), r});
   }
   if (!added.empty()) {
     const int first = static_cast<int>(rows_.size());

@@ -1,5 +1,6 @@
 #pragma once
-// Per-route traffic as a table: one row per route, in the order routes first appeared.
+// Per-route traffic as a table: one row per route, in the order routes first appeared. The same
+// model shows the frame's consumers or upstream targets (Source), one row per entity.
 // update() is called on the GUI thread with each stats frame; it emits dataChanged for the
 // rows whose numbers moved and inserts/removes rows as routes come and go, so views keep their
 // selection and scroll position (no reset per frame).
@@ -21,6 +22,7 @@ class RouteStatsModel : public QAbstractTableModel {
     k4xxColumn,
     k5xxColumn,
     kP50Column,
+    kP95Column,
     kP99Column,
     kColumnCount
   };
@@ -29,7 +31,11 @@ class RouteStatsModel : public QAbstractTableModel {
   static constexpr int kSortRole = Qt::UserRole + 1;
   static constexpr int kIdRole = Qt::UserRole + 2;
 
-  explicit RouteStatsModel(QObject* parent = nullptr);
+  // Which list of the frame the rows come from.
+  enum class Source { routes, consumers, targets };
+
+  explicit RouteStatsModel(QObject* parent = nullptr, Source source = Source::routes);
+  Source source() const { return source_; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -48,6 +54,10 @@ class RouteStatsModel : public QAbstractTableModel {
   };
   static bool sameNumbers(const metrics::EntityStats& a, const metrics::EntityStats& b);
 
+  const std::vector<metrics::EntityStats>& entities(const metrics::StatsFrame& frame) const;
+  static QString displayName(Source source, const metrics::EntityStats& e);
+
+  Source source_;
   std::vector<Row> rows_;
 };
 

@@ -2,6 +2,52 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>archway::gui::AccessLogPage</name>
+    <message>
+        <source>Requests as the gateway logs them, newest at the bottom (the last %1).</source>
+        <translation>Anfragen, wie das Gateway sie protokolliert, die neuesten unten (die letzten %1).</translation>
+    </message>
+    <message>
+        <source>Filter by path, route, consumer, status…</source>
+        <translation>Nach Pfad, Route, Consumer, Status filtern…</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Leeren</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Latency (ms)</source>
+        <translation>Latenz (ms)</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Anhalten</translation>
+    </message>
+    <message>
+        <source>Show the lines that arrived while paused, and new ones (Ctrl+P)</source>
+        <translation>Die während der Pause eingetroffenen und neue Zeilen zeigen (Strg+P)</translation>
+    </message>
+    <message>
+        <source>Stop adding new lines to the view (Ctrl+P)</source>
+        <translation>Keine neuen Zeilen mehr anzeigen (Strg+P)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Paused, %n new line(s) waiting</source>
+        <translation>
+            <numerusform>Angehalten, %n neue Zeile wartet</numerusform>
+            <numerusform>Angehalten, %n neue Zeilen warten</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>archway::gui::DashboardPage</name>
     <message>
         <source>Requests per second</source>
@@ -54,6 +100,18 @@
     <message>
         <source>%1 / %2</source>
         <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>Routes</source>
+        <translation>Routen</translation>
+    </message>
+    <message>
+        <source>Consumers</source>
+        <translation>Consumer</translation>
+    </message>
+    <message>
+        <source>Upstream targets</source>
+        <translation>Upstream-Targets</translation>
     </message>
 </context>
 <context>
@@ -177,6 +235,14 @@
     <message>
         <source>T&amp;races</source>
         <translation>T&amp;races</translation>
+    </message>
+    <message>
+        <source>Access log</source>
+        <translation>Zugriffsprotokoll</translation>
+    </message>
+    <message>
+        <source>&amp;Access log</source>
+        <translation>&amp;Zugriffsprotokoll</translation>
     </message>
 </context>
 <context>
@@ -357,6 +423,37 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
     </message>
 </context>
 <context>
+    <name>archway::models::AccessLogModel</name>
+    <message>
+        <source>Time</source>
+        <translation>Zeit</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>Methode</translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation>Pfad</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Latency (ms)</source>
+        <translation>Latenz (ms)</translation>
+    </message>
+    <message>
+        <source>Route</source>
+        <translation>Route</translation>
+    </message>
+    <message>
+        <source>Consumer</source>
+        <translation>Consumer</translation>
+    </message>
+</context>
+<context>
     <name>archway::models::PluginStatsModel</name>
     <message>
         <source>%1 on %2: %3 µs in total since start</source>
@@ -428,6 +525,26 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
     <message>
         <source>p99 (ms)</source>
         <translation>p99 (ms)</translation>
+    </message>
+    <message>
+        <source>(other consumers)</source>
+        <translation>(weitere Consumer)</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Consumer</source>
+        <translation>Consumer</translation>
+    </message>
+    <message>
+        <source>Target (upstream)</source>
+        <translation>Target (Upstream)</translation>
+    </message>
+    <message>
+        <source>p95 (ms)</source>
+        <translation>p95 (ms)</translation>
     </message>
 </context>
 <context>

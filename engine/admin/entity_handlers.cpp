@@ -339,6 +339,7 @@ struct Writer {
     json::object fields = std::move(body.fields);
     if (body.kind == BodyKind::form) {
       if constexpr (isRoute) coerceFormArrays(fields, kRouteArrays);
+      if constexpr (isService) coerceFormArrays(fields, {"ca_certificates"});
       coerceFormArrays(fields, {"tags"});
     }
     core::Config next = *current;
@@ -378,6 +379,12 @@ struct Writer {
     auto parsed = fromJson(input, tag);
     if (!parsed) return schemaViolation(parsed.errors());
     Entity e = std::move(parsed.value());
+    if constexpr (isService || std::is_same_v<Entity, core::Upstream>) {
+      if (e.clientCertificate &&
+          std::none_of(current->certificates.begin(), current->certificates.end(),
+                       [&](const core::Certificate& c) { return c.id == *e.clientCertificate; }))
+        return foreignKeyMissing("client_certificate", "certificates", *e.clientCertificate);
+    }
 
     const std::int64_t now = nowSeconds();
     if (method == "POST") {

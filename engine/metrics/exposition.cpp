@@ -69,6 +69,7 @@ boost::json::object entityJson(const EntityStats& e) {
   o["id"] = e.id;
   o["name"] = e.name;
   if (!e.service.empty()) o["service"] = e.service;
+  if (!e.upstream.empty()) o["upstream"] = e.upstream;
   o["requests"] = e.requests;
   o["rps"] = e.rps;
   o["errors_4xx"] = e.status4xx;
@@ -85,10 +86,18 @@ boost::json::object entityJson(const EntityStats& e) {
                                {"p99", l.p99},   {"p999", l.p999},  {"max", l.max},
                                {"mean", l.mean}, {"count", l.count}};
   };
+  // The unsuffixed keys are the last second (and latency_10s_ms the older name of
+  // latency_ms_10s), kept for existing readers.
   o["latency_ms"] = latency(e.latency1s);
   o["latency_10s_ms"] = latency(e.latency10s);
+  o["latency_ms_10s"] = latency(e.latency10s);
+  o["latency_ms_60s"] = latency(e.latency60s);
   o["upstream_latency_ms"] = latency(e.upstreamLatency1s);
+  o["upstream_latency_ms_10s"] = latency(e.upstreamLatency10s);
+  o["upstream_latency_ms_60s"] = latency(e.upstreamLatency60s);
   o["gateway_latency_ms"] = latency(e.gatewayLatency1s);
+  o["gateway_latency_ms_10s"] = latency(e.gatewayLatency10s);
+  o["gateway_latency_ms_60s"] = latency(e.gatewayLatency60s);
   return o;
 }
 
@@ -211,6 +220,12 @@ std::string renderStatsJson(const StatsFrame& f) {
   for (const auto& s : f.services) services.push_back(entityJson(s));
   o["routes"] = std::move(routes);
   o["services"] = std::move(services);
+  boost::json::array consumers, targets;
+  for (const auto& c : f.consumers) consumers.push_back(entityJson(c));
+  for (const auto& t : f.targets) targets.push_back(entityJson(t));
+  o["consumers"] = std::move(consumers);
+  o["consumers_active"] = f.consumersActive;
+  o["targets"] = std::move(targets);
   boost::json::array plugins;
   for (const auto& p : f.plugins) {
     plugins.push_back(boost::json::object{{"plugin", p.plugin},

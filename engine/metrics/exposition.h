@@ -34,8 +34,11 @@ struct ExpositionInput {
 // Prometheus text format 0.0.4.
 std::string renderPrometheus(const ExpositionInput& in);
 
-// {"timestamp_ms", "interval_s", "connections", "total", "routes": [...], "services": [...]}
-// with per-entity requests, rps, errors_4xx, errors_5xx, bytes and latency_ms percentiles.
+// {"timestamp_ms", "interval_s", "connections", "total", "routes": [...], "services": [...],
+// "consumers": [...], "consumers_active", "targets": [...], "plugins": [...]} with per-entity
+// requests, rps, errors_4xx, errors_5xx, bytes and latency percentiles (p50, p90, p95, p99,
+// p999, max, mean) over 1 s (latency_ms), 10 s (latency_ms_10s) and 60 s (latency_ms_60s), the
+// same for upstream_latency_ms* and gateway_latency_ms*.
 std::string renderStatsJson(const StatsFrame& frame);
 
 }  // namespace archway::metrics

@@ -32,14 +32,18 @@ struct EntityStats {
   std::string id;
   std::string name;            // entity name, or its id when unnamed
   std::string service;         // routes: their service's name (or id), for labels
+  std::string upstream;        // targets: their upstream's name (or id)
   std::uint64_t requests = 0;  // since the engine started
   double rps = 0;              // over the last second
   std::uint64_t status1xx = 0, status2xx = 0, status3xx = 0, status4xx = 0, status5xx = 0;
   std::uint64_t bytesIn = 0, bytesOut = 0;
   LatencySummary latency1s;          // total request latency, last 1 s
   LatencySummary latency10s;         // last 10 s
+  LatencySummary latency60s;         // last 60 s
   LatencySummary upstreamLatency1s;  // upstream time, last 1 s
+  LatencySummary upstreamLatency10s, upstreamLatency60s;
   LatencySummary gatewayLatency1s;   // the gateway's own time, last 1 s
+  LatencySummary gatewayLatency10s, gatewayLatency60s;
   // Since start, for Prometheus: responses by status code, and latency histograms.
   std::vector<std::pair<int, std::uint64_t>> statusCodes;  // sorted by code
   CumulativeLatency requestLatency, upstreamLatency, gatewayLatency;
@@ -62,6 +66,15 @@ struct StatsFrame {
   EntityStats total;  // every proxied request, matched or not
   std::vector<EntityStats> routes;
   std::vector<EntityStats> services;
+  // Consumers with traffic (named by username, else custom_id, else id), the top
+  // StatsMerger::Options::topConsumers by requests since start; `consumersActive` counts all of
+  // them. Requests of consumers past the per-worker shard cap are summed in one entry whose id
+  // is "(other)".
+  std::vector<EntityStats> consumers;
+  std::uint64_t consumersActive = 0;
+  // Upstream targets: name "host:port", `upstream` their upstream's name. Every target of the
+  // config, with or without traffic.
+  std::vector<EntityStats> targets;
   std::vector<PluginStats> plugins;
   std::uint64_t activeConnections = 0;
   std::uint64_t totalConnections = 0;

@@ -1,5 +1,6 @@
 #include "metrics/stats_merger.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace archway::metrics {
@@ -60,17 +61,82 @@ LatencySummary summarizeSparse(const std::vector<const SparseHistogram*>& parts)
   return s;
 }
 
+// The same percentiles as summarizeSparse, from a window's dense counts; `max` is the largest
+// sample of the window's intervals.
+LatencySummary summarizeDense(const std::vector<std::uint32_t>& counts, std::uint64_t count,
+                              std::uint64_t sum, std::uint64_t max) {
+  static constexpr double kQs[] = {0.50, 0.90, 0.95, 0.99, 0.999};
+  LatencySummary s;
+  if (!count || counts.empty()) return s;
+  s.count = count;
+  double p[5];
+  std::size_t k = 0;
+  std::uint64_t seen = 0;
+  for (int i = 0; i < kBuckets && k < 5; ++i) {
+    const std::uint32_t c = counts[static_cast<std::size_t>(i)];
+    if (!c) continue;
+    seen += c;
+    while (k < 5) {
+      auto rank = static_cast<std::uint64_t>(std::ceil(kQs[k] * static_cast<double>(count)));
+      if (rank == 0) rank = 1;
+      if (seen < rank) break;
+      auto r = bucketRange(i);
+      double mid = static_cast<double>(r.low) + static_cast<double>(r.width - 1) / 2.0;
+      p[k++] = std::min(mid, static_cast<double>(max));
+    }
+  }
+  for (; k < 5; ++k) p[k] = static_cast<double>(max);
+  s.p50 = p[0] / 1000.0;
+  s.p90 = p[1] / 1000.0;
+  s.p95 = p[2] / 1000.0;
+  s.p99 = p[3] / 1000.0;
+  s.p999 = p[4] / 1000.0;
+  s.max = static_cast<double>(max) / 1000.0;
+  s.mean = static_cast<double>(sum) / static_cast<double>(count) / 1000.0;
+  return s;
+}
+
+std::string consumerDisplayName(const EntityTable::ConsumerInfo& c) {
+  return c.name.empty() ? c.id : c.name;
+}
+
 }  // namespace
 
-StatsMerger::StatsMerger(std::vector<WorkerStats*> workers, double intervalS)
-    : workers_(std::move(workers)), intervalS_(intervalS) {}
+StatsMerger::StatsMerger(std::vector<WorkerStats*> workers, double intervalS, Options options)
+    : workers_(std::move(workers)),
+      intervalS_(intervalS),
+      options_(options),
+      window10_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(10.0 / intervalS)))),
+      window60_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(60.0 / intervalS)))),
+      consumersSeen_(workers_.size(), 0) {}
+
+void StatsMerger::Rolling::add(const SparseHistogram& h) {
+  if (!h.count) return;
+  if (counts.empty()) counts.assign(kBuckets, 0);
+  for (const auto& [i, c] : h.buckets) counts[i] += c;
+  count += h.count;
+  sum += h.sum;
+}
+
+void StatsMerger::Rolling::sub(const SparseHistogram& h) {
+  if (!h.count || counts.empty()) return;
+  for (const auto& [i, c] : h.buckets) counts[i] -= c;
+  count -= h.count;
+  sum -= h.sum;
+  if (count == 0) {
+    counts.clear();
+    counts.shrink_to_fit();
+    sum = 0;
+  }
+}
 
 void StatsMerger::setEntities(std::shared_ptr<const EntityTable> table) {
   std::lock_guard lock(tableMutex_);
   table_ = std::move(table);
 }
 
-void StatsMerger::Series::push(const EntityShard::Delta& d, std::size_t window) {
+void StatsMerger::Series::push(EntityShard::Delta& d, std::size_t window10,
+                               std::size_t window60) {
   requests += d.requests;
   bytesIn += d.bytesIn;
   bytesOut += d.bytesOut;
@@ -84,12 +150,30 @@ void StatsMerger::Series::push(const EntityShard::Delta& d, std::size_t window) 
   Interval iv;
   iv.requests = d.requests;
   if (d.requests) {
-    iv.total = d.total;
-    iv.upstream = d.upstream;
-    iv.gateway = d.gateway;
+    iv.total = std::move(d.total);
+    iv.upstream = std::move(d.upstream);
+    iv.gateway = std::move(d.gateway);
+    for (auto& w : total) w.add(iv.total);
+    for (auto& w : upstream) w.add(iv.upstream);
+    for (auto& w : gateway) w.add(iv.gateway);
   }
   recent.push_back(std::move(iv));
-  while (recent.size() > window) recent.pop_front();
+  // The interval that just slid out of the 10 s window stays in the 60 s one.
+  if (recent.size() > window10) {
+    const Interval& out = recent[recent.size() - 1 - window10];
+    total[0].sub(out.total);
+    upstream[0].sub(out.upstream);
+    gateway[0].sub(out.gateway);
+  }
+  while (recent.size() > std::max(window10, window60)) {
+    const Interval& out = recent.front();
+    if (window60 >= window10) {
+      total[1].sub(out.total);
+      upstream[1].sub(out.upstream);
+      gateway[1].sub(out.gateway);
+    }
+    recent.pop_front();
+  }
 }
 
 void StatsMerger::Series::fill(EntityStats& out, double intervalS) const {
@@ -107,17 +191,25 @@ void StatsMerger::Series::fill(EntityStats& out, double intervalS) const {
   out.gatewayLatency = cumulative(kongGateway, sumGatewayUs);
   const std::size_t perSecond =
       std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(1.0 / intervalS)));
-  thread_local std::vector<const SparseHistogram*> t1, u1, g1, t10;
+  const std::size_t per10 =
+      std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(10.0 / intervalS)));
+  thread_local std::vector<const SparseHistogram*> t1, u1, g1;
   t1.clear();
   u1.clear();
   g1.clear();
-  t10.clear();
   std::uint64_t lastSecond = 0;
+  // Window maxima come from the intervals (a rolling sum cannot forget a maximum).
+  std::array<std::uint64_t, 2> maxT{}, maxU{}, maxG{};
   std::size_t n = recent.size();
   for (std::size_t i = 0; i < n; ++i) {
     const Interval& iv = recent[i];
     if (!iv.requests) continue;
-    t10.push_back(&iv.total);
+    for (std::size_t w = 0; w < 2; ++w) {
+      if (w == 0 && i + per10 < n) continue;
+      maxT[w] = std::max(maxT[w], iv.total.max);
+      maxU[w] = std::max(maxU[w], iv.upstream.max);
+      maxG[w] = std::max(maxG[w], iv.gateway.max);
+    }
     if (i + perSecond >= n) {
       t1.push_back(&iv.total);
       u1.push_back(&iv.upstream);
@@ -128,9 +220,72 @@ void StatsMerger::Series::fill(EntityStats& out, double intervalS) const {
   double seconds = static_cast<double>(std::min(n, perSecond)) * intervalS;
   out.rps = seconds > 0 ? static_cast<double>(lastSecond) / seconds : 0;
   out.latency1s = summarizeSparse(t1);
-  out.latency10s = summarizeSparse(t10);
   out.upstreamLatency1s = summarizeSparse(u1);
   out.gatewayLatency1s = summarizeSparse(g1);
+  auto dense = [](const Rolling& r, std::uint64_t max) {
+    return summarizeDense(r.counts, r.count, r.sum, max);
+  };
+  out.latency10s = dense(total[0], maxT[0]);
+  out.latency60s = dense(total[1], maxT[1]);
+  out.upstreamLatency10s = dense(upstream[0], maxU[0]);
+  out.upstreamLatency60s = dense(upstream[1], maxU[1]);
+  out.gatewayLatency10s = dense(gateway[0], maxG[0]);
+  out.gatewayLatency60s = dense(gateway[1], maxG[1]);
+}
+
+void StatsMerger::mergeConsumers(const std::shared_ptr<const EntityTable>& table,
+                                 StatsFrame& frame) {
+  // Slots the workers made shards for since the last merge.
+  for (std::size_t w = 0; w < workers_.size(); ++w) {
+    const std::uint32_t n = workers_[w]->consumerCount();
+    for (auto i = static_cast<std::uint32_t>(consumersSeen_[w]); i < n; ++i)
+      consumers_.try_emplace(workers_[w]->consumerSlot(i));
+    consumersSeen_[w] = n;
+  }
+  if (consumerIndexOf_ != table) {
+    consumerIndex_.clear();
+    consumerIndex_.reserve(table->consumers.size());
+    for (std::size_t i = 0; i < table->consumers.size(); ++i)
+      consumerIndex_.emplace(table->consumers[i].slot, i);
+    consumerIndexOf_ = table;
+  }
+  // Every active consumer's shards are drained each tick (their windows must slide), but only
+  // the top N are summarised into the frame.
+  thread_local std::vector<std::pair<std::uint64_t, std::uint32_t>> ranked;
+  ranked.clear();
+  for (auto& [slot, series] : consumers_) {
+    EntityShard::Delta d;
+    for (auto* w : workers_) {
+      if (auto* shard = w->peekRoute(slot)) shard->drainInto(d);
+    }
+    series.push(d, window10_, window60_);
+    if (series.requests && consumerIndex_.count(slot)) ranked.emplace_back(series.requests, slot);
+  }
+  EntityShard::Delta overflow;
+  for (auto* w : workers_) w->consumerOverflow().drainInto(overflow);
+  consumerOverflow_.push(overflow, window10_, window60_);
+
+  frame.consumersActive = ranked.size();
+  const std::size_t keep = std::min(ranked.size(), options_.topConsumers);
+  auto byRequests = [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep),
+                    ranked.end(), byRequests);
+  for (std::size_t i = 0; i < keep; ++i) {
+    const auto& info = table->consumers[consumerIndex_.at(ranked[i].second)];
+    EntityStats es;
+    es.id = info.id;
+    es.name = consumerDisplayName(info);
+    consumers_.at(ranked[i].second).fill(es, intervalS_);
+    frame.consumers.push_back(std::move(es));
+  }
+  if (consumerOverflow_.requests) {
+    EntityStats es;
+    es.id = es.name = "(other)";
+    consumerOverflow_.fill(es, intervalS_);
+    frame.consumers.push_back(std::move(es));
+  }
 }
 
 std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
@@ -139,8 +294,6 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
     std::lock_guard lock(tableMutex_);
     table = table_;
   }
-  const std::size_t window =
-      std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(10.0 / intervalS_)));
   auto frame = std::make_shared<StatsFrame>();
   frame->sequence = ++sequence_;
   frame->timestampMs = timestampMs;
@@ -154,7 +307,7 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
         static_cast<std::uint64_t>(std::max<std::int64_t>(0, w->activeConnections()));
     frame->totalConnections += w->totalConnections();
   }
-  total_.push(global, window);
+  total_.push(global, window10_, window60_);
   total_.fill(frame->total, intervalS_);
   frame->total.id = frame->total.name = "total";
 
@@ -166,22 +319,22 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
       for (auto* w : workers_) {
         if (auto* shard = w->peekRoute(info.slot)) shard->drainInto(d);
       }
+      if (!info.serviceId.empty()) {  // before push() takes the delta's histograms
+        serviceDeltas[info.serviceId].add(d);
+        serviceNames[info.serviceId] = info.serviceName;
+      }
       Series& series = routes_[info.slot];
-      series.push(d, window);
+      series.push(d, window10_, window60_);
       EntityStats es;
       es.id = info.id;
       es.name = info.name.empty() ? info.id : info.name;
       es.service = info.serviceName.empty() ? info.serviceId : info.serviceName;
       series.fill(es, intervalS_);
       frame->routes.push_back(std::move(es));
-      if (!info.serviceId.empty()) {
-        serviceDeltas[info.serviceId].add(d);
-        serviceNames[info.serviceId] = info.serviceName;
-      }
     }
     for (auto& [id, d] : serviceDeltas) {
       Series& series = services_[id];
-      series.push(d, window);
+      series.push(d, window10_, window60_);
       EntityStats es;
       es.id = id;
       es.name = serviceNames[id].empty() ? id : serviceNames[id];
@@ -194,7 +347,7 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
         if (auto* shard = w->peekRoute(info.slot)) shard->drainInto(d);
       }
       Series& series = plugins_[info.slot];
-      series.push(d, window);
+      series.push(d, window10_, window60_);
       EntityStats es;
       series.fill(es, intervalS_);
       PluginStats ps;
@@ -209,6 +362,21 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
       ps.sumUs = es.requestLatency.sumMs;
       frame->plugins.push_back(std::move(ps));
     }
+    for (const auto& info : table->targets) {
+      EntityShard::Delta d;
+      for (auto* w : workers_) {
+        if (auto* shard = w->peekRoute(info.slot)) shard->drainInto(d);
+      }
+      Series& series = targets_[info.slot];
+      series.push(d, window10_, window60_);
+      EntityStats es;
+      es.id = info.upstreamId + ":" + info.target;
+      es.name = info.target;
+      es.upstream = info.upstreamName.empty() ? info.upstreamId : info.upstreamName;
+      series.fill(es, intervalS_);
+      frame->targets.push_back(std::move(es));
+    }
+    mergeConsumers(table, *frame);
   }
   return frame;
 }

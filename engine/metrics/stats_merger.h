@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "metrics/stats_frame.h"
@@ -28,12 +30,30 @@ struct EntityTable {
     std::string routeId, routeName, plugin;
   };
   std::vector<PluginInfo> plugins;
+  // Every consumer of the config, with the slot its shards use (WorkerStats::consumer).
+  struct ConsumerInfo {
+    std::uint32_t slot;
+    std::string id, name;  // name: username, else custom_id, else id
+  };
+  std::vector<ConsumerInfo> consumers;
+  // Every target of every upstream.
+  struct TargetInfo {
+    std::uint32_t slot;
+    std::string upstreamId, upstreamName, target;  // target: "host:port"
+  };
+  std::vector<TargetInfo> targets;
 };
 
 class StatsMerger {
  public:
+  struct Options {
+    // Consumers a frame carries at most: those with the most requests since start.
+    std::size_t topConsumers = 100;
+  };
   // `workers` must outlive the merger. `intervalS` is the merge period (for rates).
-  StatsMerger(std::vector<WorkerStats*> workers, double intervalS);
+  StatsMerger(std::vector<WorkerStats*> workers, double intervalS, Options options);
+  StatsMerger(std::vector<WorkerStats*> workers, double intervalS)
+      : StatsMerger(std::move(workers), intervalS, Options{}) {}
 
   void setEntities(std::shared_ptr<const EntityTable> table);
   std::shared_ptr<const StatsFrame> merge(std::int64_t timestampMs);
@@ -43,7 +63,16 @@ class StatsMerger {
     std::uint64_t requests = 0;
     SparseHistogram total, upstream, gateway;
   };
-  // Cumulative counters and the last kWindow intervals of one entity.
+  // The sum of the intervals of a sliding window as dense bucket counts, so a window's
+  // percentiles cost one walk of the buckets instead of a sort of every interval's entries.
+  // The counts are allocated while the window holds samples and freed when it empties.
+  struct Rolling {
+    std::vector<std::uint32_t> counts;
+    std::uint64_t count = 0, sum = 0;
+    void add(const SparseHistogram& h);
+    void sub(const SparseHistogram& h);
+  };
+  // Cumulative counters and the last 60 s of intervals of one entity.
   struct Series {
     std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
     std::array<std::uint64_t, 5> status{};
@@ -54,12 +83,18 @@ class StatsMerger {
         kongGateway{};
     std::uint64_t sumTotalUs = 0, sumUpstreamUs = 0, sumGatewayUs = 0;
     std::deque<Interval> recent;
-    void push(const EntityShard::Delta& d, std::size_t window);
+    // [0]: the last 10 s, [1]: the last 60 s; of total, upstream and gateway time.
+    std::array<Rolling, 2> total, upstream, gateway;
+    void push(EntityShard::Delta& d, std::size_t window10, std::size_t window60);
     void fill(EntityStats& out, double intervalS) const;
   };
 
+  void mergeConsumers(const std::shared_ptr<const EntityTable>& table, StatsFrame& frame);
+
   std::vector<WorkerStats*> workers_;
   double intervalS_;
+  Options options_;
+  std::size_t window10_, window60_;
   std::mutex tableMutex_;
   std::shared_ptr<const EntityTable> table_;
   std::uint64_t sequence_ = 0;
@@ -67,6 +102,14 @@ class StatsMerger {
   std::map<std::uint32_t, Series> routes_;  // by slot
   std::map<std::string, Series> services_;  // by service id
   std::map<std::uint32_t, Series> plugins_;  // by slot
+  std::map<std::uint32_t, Series> targets_;  // by slot
+  // Consumers: the slots any worker made a shard for, how far each worker's list was read,
+  // and slot -> index in the entity table (rebuilt when the table changes).
+  std::unordered_map<std::uint32_t, Series> consumers_;
+  Series consumerOverflow_;
+  std::vector<std::uint32_t> consumersSeen_;
+  std::shared_ptr<const EntityTable> consumerIndexOf_;
+  std::unordered_map<std::uint32_t, std::size_t> consumerIndex_;
 };
 
 }  // namespace archway::metrics

@@ -60,7 +60,25 @@ void EntityShard::Delta::add(const Delta& o) {
   gateway.add(o.gateway);
 }
 
-WorkerStats::WorkerStats() = default;
+WorkerStats::WorkerStats() {
+  setMaxConsumers(kDefaultMaxConsumers);
+}
+
+void WorkerStats::setMaxConsumers(std::uint32_t n) {
+  maxConsumers_ = n;
+  consumerSlots_ = std::make_unique<std::uint32_t[]>(n ? n : 1);
+  consumerCount_.store(0, std::memory_order_release);
+}
+
+EntityShard* WorkerStats::newConsumer(std::uint32_t slot) {
+  if (slot == kNoSlot || slot >= kChunk * kMaxChunks) return nullptr;
+  const std::uint32_t n = consumerCount_.load(std::memory_order_relaxed);
+  if (n >= maxConsumers_) return &consumerOverflow_;
+  EntityShard* shard = route(slot);
+  consumerSlots_[n] = slot;
+  consumerCount_.store(n + 1, std::memory_order_release);
+  return shard;
+}
 
 WorkerStats::~WorkerStats() {
   for (auto& c : chunks_) {

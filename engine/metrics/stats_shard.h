@@ -67,6 +67,24 @@ class WorkerStats {
   // Any thread; nullptr until the worker has recorded on that slot.
   EntityShard* peekRoute(std::uint32_t slot) const;
 
+  // Consumers share the slot space but their shards are capped: a gateway may know 100,000
+  // consumers, and a shard is ~40 KB. Worker thread only: the shard of consumer `slot`, made on
+  // the consumer's first request while fewer than maxConsumers() have one; past the cap, the
+  // overflow shard. Allocates only on a consumer's first request.
+  EntityShard* consumer(std::uint32_t slot) {
+    if (EntityShard* s = peekRoute(slot)) return s;
+    return newConsumer(slot);
+  }
+  // Before the worker runs. Default kDefaultMaxConsumers.
+  void setMaxConsumers(std::uint32_t n);
+  std::uint32_t maxConsumers() const { return maxConsumers_; }
+  static constexpr std::uint32_t kDefaultMaxConsumers = 1000;
+  // Stats thread: the consumer slots with a shard, in the order they were made (append-only;
+  // slots [0, consumerCount()) are readable).
+  std::uint32_t consumerCount() const { return consumerCount_.load(std::memory_order_acquire); }
+  std::uint32_t consumerSlot(std::uint32_t i) const { return consumerSlots_[i]; }
+  EntityShard& consumerOverflow() { return consumerOverflow_; }
+
   void connectionOpened() {
     active_.store(active_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     totalConnections_.store(totalConnections_.load(std::memory_order_relaxed) + 1,
@@ -82,7 +100,12 @@ class WorkerStats {
 
  private:
   using Chunk = std::array<std::atomic<EntityShard*>, kChunk>;
+  EntityShard* newConsumer(std::uint32_t slot);
   EntityShard global_;
+  EntityShard consumerOverflow_;
+  std::uint32_t maxConsumers_ = 0;
+  std::unique_ptr<std::uint32_t[]> consumerSlots_;  // written before consumerCount_ moves
+  std::atomic<std::uint32_t> consumerCount_{0};
   std::array<std::atomic<Chunk*>, kMaxChunks> chunks_{};
   std::atomic<std::int64_t> active_{0};
   std::atomic<std::uint64_t> totalConnections_{0};

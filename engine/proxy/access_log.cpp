@@ -33,11 +33,12 @@ AccessLog::AccessLog(int workers, std::string target, std::size_t capacityPerWor
   }
   if (target == "-") {
     out_ = stdout;
-  } else {
+  } else if (!target.empty()) {
     out_ = std::fopen(target.c_str(), "a");
     ownsFile_ = out_ != nullptr;
   }
-  if (out_) thread_ = std::thread([this] { run(); });
+  running_ = target.empty() || out_ != nullptr;
+  if (running_) thread_ = std::thread([this] { run(); });
 }
 
 AccessLog::~AccessLog() {
@@ -51,7 +52,7 @@ AccessLog::~AccessLog() {
 }
 
 bool AccessLog::push(int worker, const AccessEntry& e) {
-  if (!out_ || worker < 0 || static_cast<std::size_t>(worker) >= rings_.size()) return false;
+  if (!running_ || worker < 0 || static_cast<std::size_t>(worker) >= rings_.size()) return false;
   Ring& r = *rings_[static_cast<std::size_t>(worker)];
   const auto head = r.head.load(std::memory_order_relaxed);
   if (head - r.tail.load(std::memory_order_acquire) >= r.capacity) {
@@ -66,6 +67,7 @@ bool AccessLog::push(int worker, const AccessEntry& e) {
 void AccessLog::setSink(std::function<void(std::string_view)> sink) {
   std::lock_guard lock(mu_);
   sink_ = std::move(sink);
+  hasSink_.store(static_cast<bool>(sink_), std::memory_order_relaxed);
 }
 
 std::string AccessLog::format(const AccessEntry& e) {
@@ -107,13 +109,13 @@ bool AccessLog::drainOnce() {
     for (; tail != head; ++tail) {
       std::string line = format(r.entries[tail % r.capacity]);
       if (sink) sink(line);
-      batch += line;
+      if (out_) batch += line;
       any = true;
       written_.fetch_add(1, std::memory_order_relaxed);
     }
     r.tail.store(tail, std::memory_order_release);
   }
-  if (!batch.empty()) {
+  if (!batch.empty() && out_) {
     std::fwrite(batch.data(), 1, batch.size(), out_);
     std::fflush(out_);
   }

@@ -43,14 +43,18 @@ struct AccessEntry {
 
 class AccessLog {
  public:
-  // `target`: "-" for stdout, else a file path (appended). `sink`, when set, also receives
-  // every formatted line on the log thread (the console's live log).
+  // `target`: "-" for stdout, "" for no file (lines go only to the sink), else a file path
+  // (appended). The sink, when set, receives every formatted line on the log thread (the
+  // console's live log). Without a file and without a sink, wanted() is false and the workers
+  // push nothing.
   AccessLog(int workers, std::string target, std::size_t capacityPerWorker = 4096);
   ~AccessLog();  // writes what is queued, then stops
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
-  bool ok() const { return out_ != nullptr; }
+  bool ok() const { return running_; }
+  // Any thread: whether a line would go anywhere (a file or a sink). One relaxed load.
+  bool wanted() const { return out_ != nullptr || hasSink_.load(std::memory_order_relaxed); }
   // Worker `worker` only. False when its ring was full (the entry is dropped and counted).
   bool push(int worker, const AccessEntry& e);
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -72,6 +76,8 @@ class AccessLog {
   std::vector<std::unique_ptr<Ring>> rings_;
   std::FILE* out_ = nullptr;
   bool ownsFile_ = false;
+  bool running_ = false;
+  std::atomic<bool> hasSink_{false};
   std::atomic<std::uint64_t> dropped_{0}, written_{0};
   std::mutex mu_;  // log thread's wake-up and the sink; never taken by workers
   std::condition_variable wake_;

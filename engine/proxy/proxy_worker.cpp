@@ -26,6 +26,7 @@
 #include "http/chunked_scanner.h"
 #include "http/head_parser.h"
 #include "http/head_writer.h"
+#include "net/dns_resolver.h"
 #include "plugins/chain.h"
 #include "plugins/plugin.h"
 #include "router/path.h"
@@ -320,6 +321,11 @@ struct HashContext {
     }
     return {};
   }
+  // The route's regex captures (filled before pick() when the balancer hashes on them).
+  const router::Captures* captures = nullptr;
+  std::string_view uriCapture(std::string_view name) const {
+    return captures ? captures->named(name) : std::string_view{};
+  }
   std::string_view queryArg(std::string_view name) const {
     if (!valid) return {};
     for (std::string_view rest = req->query.in(*base); !rest.empty();) {
@@ -340,7 +346,12 @@ struct HashContext {
 
 struct ProxyWorker::Impl {
   Impl(asio::io_context& c, const SnapshotSource& s, ProxyLimits l, metrics::WorkerStats& st)
-      : ctx(c), source(s), limits(l), stats(st), resolver(c), sweeper(c) {
+      : ctx(c),
+        source(s),
+        limits(l),
+        stats(st),
+        dnsCache(c, l.dns ? l.dns : std::make_shared<net::DnsResolver>(net::DnsOptions{})),
+        sweeper(c) {
     parseLimits.maxHeaderBytes = limits.maxHeaderBytes;
     responseLimits.maxHeaderBytes = std::max<std::size_t>(limits.maxHeaderBytes, 64 * 1024);
     workerEnv.io = &ctx;
@@ -417,11 +428,28 @@ struct ProxyWorker::Impl {
     }
   }
 
-  // One finished request into the worker's stats (global and route).
-  void recordSample(metrics::EntityShard* route, const metrics::RequestSample& sample) {
+  // One finished request into the worker's stats (global, route, and the consumer and upstream
+  // target when known).
+  void recordSample(metrics::EntityShard* route, const metrics::RequestSample& sample,
+                    metrics::EntityShard* consumer = nullptr,
+                    metrics::EntityShard* target = nullptr) {
     if (!limits.stats) return;
     stats.global().record(sample);
     if (route) route->record(sample);
+    if (consumer) consumer->record(sample);
+    if (target) target->record(sample);
+  }
+
+  // The stats shard of the consumer an auth plugin set, or null. The consumer points into the
+  // snapshot's config, so its index there is pointer arithmetic (no lookup).
+  metrics::EntityShard* consumerShard(const Snapshot& snap, const core::Consumer* c) {
+    if (!c || !limits.stats) return nullptr;
+    const auto& all = snap.config->consumers;
+    const auto i = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(c) -
+                                            reinterpret_cast<std::uintptr_t>(all.data())) /
+                   sizeof(core::Consumer);
+    if (i >= all.size() || &all[i] != c || i >= snap.consumerStatsSlots.size()) return nullptr;
+    return stats.consumer(snap.consumerStatsSlots[i]);
   }
 
   // The log phase, then the time each plugin took into its stats slot.
@@ -506,7 +534,7 @@ struct ProxyWorker::Impl {
   const SnapshotSource& source;
   ProxyLimits limits;
   metrics::WorkerStats& stats;
-  tcp::resolver resolver;
+  net::DnsCache dnsCache;  // hostnames of services and targets, with their records' TTLs
   asio::steady_timer sweeper;
   http::Limits parseLimits;
   http::Limits responseLimits;
@@ -523,11 +551,6 @@ struct ProxyWorker::Impl {
   // latency), by upstream id; it carries over config reloads.
   std::unordered_map<std::string, balancer::WorkerState> balancerStates;
   std::string poolKey;  // scratch, reused
-  struct DnsEntry {
-    std::vector<tcp::endpoint> endpoints;
-    Clock::time_point expires;
-  };
-  std::unordered_map<std::string, DnsEntry> dns;
 
   const std::shared_ptr<const Snapshot>& currentSnapshot() {
     auto gen = source.generation();
@@ -611,21 +634,33 @@ struct ProxyWorker::Impl {
       out.assign(1, tcp::endpoint(addr, port));
       co_return Failure::none;
     }
-    std::string key = host + ":" + std::to_string(port);
-    auto it = dns.find(key);
-    if (it != dns.end() && it->second.expires > Clock::now()) {
-      out = it->second.endpoints;
-      co_return Failure::none;
-    }
-    auto [rec, results] = co_await resolver.async_resolve(host, std::to_string(port), kTuple);
-    if (rec || results.empty()) co_return Failure::dns;
-    DnsEntry entry;
-    for (const auto& r : results) entry.endpoints.push_back(r.endpoint());
-    entry.expires = Clock::now() + std::chrono::seconds(30);
-    out = entry.endpoints;
-    dns[key] = std::move(entry);
+    auto found = co_await dnsCache.lookup(host);
+    if (found.status != net::DnsStatus::ok || !found.addresses || found.addresses->empty())
+      co_return Failure::dns;
+    out.clear();
+    // An SRV record brings its own port (Kong: the target's port is then ignored).
+    for (const auto& a : *found.addresses) out.emplace_back(a.ip, a.port ? a.port : port);
     co_return Failure::none;
   }
+
+  // A target whose name did not resolve is left out of picks; after dns_error_ttl it is tried
+  // again (the cache answers from its negative entry until that expires).
+  // Drain cancels the timers (that clears the flags at once), so they never hold it up.
+  void retryDnsLater(const balancer::UpstreamBalancer& b, int index) {
+    auto timer = std::make_shared<asio::steady_timer>(ctx, dnsCache.resolver().options().errorTtl);
+    timer->async_wait([timer, health = b.healthState(), key = b.target(index).key](auto) {
+      health->setDnsError(key, false);
+    });
+    std::erase_if(dnsRetries, [](const auto& w) { return w.expired(); });
+    dnsRetries.push_back(timer);
+  }
+  void cancelDnsRetries() {
+    for (auto& w : dnsRetries) {
+      if (auto t = w.lock()) t->cancel();
+    }
+    dnsRetries.clear();
+  }
+  std::vector<std::weak_ptr<asio::steady_timer>> dnsRetries;
 
   void arm(Session& s, int ms) { s.deadline = Clock::now() + std::chrono::milliseconds(ms); }
   void arm(Session& s, std::chrono::seconds d) { s.deadline = Clock::now() + d; }
@@ -677,6 +712,7 @@ struct ProxyWorker::Impl {
     std::vector<int> tried;  // reused per session
     int current = -1;        // target of the attempt in progress, -1: pick one
     bool started = false;    // onStart() called for `current`
+    const std::vector<std::uint32_t>* targetSlots = nullptr;  // stats slot per target
     void finish() {
       if (bal && started) bal->onFinish(*ws, current);
       started = false;
@@ -695,6 +731,14 @@ struct ProxyWorker::Impl {
       current = -1;
     }
   };
+
+  // The stats shard of the target that answered (or failed last), or null.
+  metrics::EntityShard* targetShard(const Balancing& b) {
+    if (!b.bal || !b.targetSlots || !limits.stats) return nullptr;
+    const int t = b.current >= 0 ? b.current : b.tried.empty() ? -1 : b.tried.back();
+    if (t < 0 || static_cast<std::size_t>(t) >= b.targetSlots->size()) return nullptr;
+    return stats.route((*b.targetSlots)[static_cast<std::size_t>(t)]);
+  }
 
   // Connects (or takes a pooled connection) and sends the head and the buffered body. Retries
   // connection failures up to service.retries times on a new connection (with a balancer, on
@@ -727,6 +771,7 @@ struct ProxyWorker::Impl {
           if (auto f = co_await resolve(*host, port, endpoints); f != Failure::none) {
             if (!b.bal) co_return f;
             last = f;
+            retryDnsLater(*b.bal, b.current);
             b.failed(f);
             continue;
           }
@@ -844,7 +889,7 @@ struct ProxyWorker::Impl {
     // rate, errors, slow) or drops.
     auto endTrace = [&](const metrics::RequestSample& sample, int upstreamSt) {
       const int st = sample.status;
-      if (accessOn) {
+      if (accessOn && limits.accessLog->wanted()) {
         access.timeMs = wallMs();
         access.totalUs = sample.totalUs;
         access.upstreamUs = sample.upstreamUs;
@@ -899,6 +944,14 @@ struct ProxyWorker::Impl {
     hashInput.queryArg = [](const void* c, std::string_view n) {
       return static_cast<const HashContext*>(c)->queryArg(n);
     };
+    hashInput.uriCapture = [](const void* c, std::string_view n) {
+      return static_cast<const HashContext*>(c)->uriCapture(n);
+    };
+    // The winning regex's captures, extracted only for a balancer hashing on uri_capture or a
+    // plugin reading them; views into capturePath, which stays put for the whole request.
+    router::Captures uriCaptures;
+    std::string capturePath;
+    hashCtx.captures = &uriCaptures;
     const auto clientTimeoutMs = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(limits.clientTimeout).count());
 
@@ -1065,13 +1118,24 @@ struct ProxyWorker::Impl {
       const core::Service& svc = *cr.service;
       routeShard = stats.route(cr.statsSlot);
       bal.bal = nullptr;
+      bal.targetSlots = nullptr;
       bal.current = -1;
       bal.started = false;
       bal.tried.clear();
       Failure early = Failure::none;
+      uriCaptures.clear();
+      bool capturesReady = false;
+      auto fillCaptures = [&] {
+        if (capturesReady) return;
+        capturesReady = true;
+        if (!m.byRegex()) return;
+        capturePath.assign(path);
+        snap->router->captures(m, capturePath, uriCaptures);
+      };
       if (!snap->serviceBalancers.empty()) {
         if (auto bit = snap->serviceBalancers.find(&svc); bit != snap->serviceBalancers.end()) {
-          bal.bal = bit->second.get();
+          bal.bal = bit->second.balancer.get();
+          bal.targetSlots = &bit->second.targetStatsSlots;
           bal.ws = &balancerStates[bal.bal->upstreamId()];
           hashCtx.req = &req;
           hashCtx.valid = true;
@@ -1081,6 +1145,7 @@ struct ProxyWorker::Impl {
           hashPath.assign(path);  // `path` may point into a buffer that moves before a retry
           hashInput.path = hashPath;
           bal.input = &hashInput;
+          if (bal.bal->hashesOnUriCapture()) fillCaptures();
           bal.current = bal.bal->pick(*bal.ws, hashInput, {});
           if (bal.current < 0) early = Failure::noPeer;
         }
@@ -1103,6 +1168,10 @@ struct ProxyWorker::Impl {
         pctx.port = clientEp.port() ? static_cast<std::uint16_t>(std::atoi(localPort.c_str())) : 0;
         pctx.startedAtMs = wallMs();
         describeRequest(pctx, req, base, path, view.host);
+        if (chain->needsUriCaptures) {
+          fillCaptures();
+          pctx.uriCaptures = &uriCaptures;
+        }
         if (chain->phases & plugins::Instance::kLog) {
           pctx.requestId = requestIdPrefix;
           char hex[17];
@@ -1132,7 +1201,7 @@ struct ProxyWorker::Impl {
           const int st = pctx.exitStatus();
           finishPlugins(*snap, *chain, pctx, pluginNs, st, usSince(t0), 0, bytesIn, wn);
           metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
-          recordSample(routeShard, sample);
+          recordSample(routeShard, sample, consumerShard(*snap, pctx.consumer));
           endTrace(sample, 0);
           if (wec || !keepAlive) break;
           in.consume(req.headEnd + (hasBody ? static_cast<std::size_t>(req.contentLength) : 0));
@@ -1269,7 +1338,7 @@ struct ProxyWorker::Impl {
             const int st = pctx.exitStatus();
             finishPlugins(*snap, *chain, pctx, pluginNs, st, usSince(t0), 0, bytesIn, wn);
             metrics::RequestSample sample{st, usSince(t0), 0, bytesIn, wn, false};
-            recordSample(routeShard, sample);
+            recordSample(routeShard, sample, consumerShard(*snap, pctx.consumer));
             endTrace(sample, 0);
             if (wec || !keepAlive) break;
             in.consume(req.headEnd + clientBody);
@@ -1527,7 +1596,7 @@ struct ProxyWorker::Impl {
                         wn);
         }
         metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, wn, true};
-        recordSample(routeShard, sample);
+        recordSample(routeShard, sample, consumerShard(*snap, pctx.consumer), targetShard(bal));
         endTrace(sample, 0);
         if (wec || !keepAlive) break;
         continue;
@@ -1700,7 +1769,7 @@ struct ProxyWorker::Impl {
                       bytesOut);
       }
       metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
-      recordSample(routeShard, sample);
+      recordSample(routeShard, sample, consumerShard(*snap, pctx.consumer), targetShard(bal));
       endTrace(sample, status);
       if (wec || !keepAlive) break;
     }
@@ -1730,6 +1799,7 @@ void ProxyWorker::drain() {
     if (!s.busy) s.client->cancel(ec);
   }
   impl_->pool.clear();
+  impl_->cancelDnsRetries();
   if (impl_->sessions.empty()) impl_->sweeper.cancel();
 }
 
@@ -1742,6 +1812,7 @@ void ProxyWorker::forceClose() {
     if (s.upstream) s.upstream->socket.cancel(ec);
   }
   impl_->pool.clear();
+  impl_->cancelDnsRetries();
   impl_->sweeper.cancel();
 }
 

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-
 #include <unordered_map>
+#include <vector>
 
 #include "balancer/upstream_balancer.h"
 #include "core/entities.h"
@@ -23,9 +23,15 @@ struct Snapshot {
   std::unique_ptr<const router::Router> router;
   std::shared_ptr<const metrics::EntityTable> entities;
   // Services whose host names an upstream, and that upstream's balancer (Kong: service.host ==
-  // upstream.name). Keyed by the service in `config`, so the request path hashes a pointer.
-  std::unordered_map<const core::Service*, std::shared_ptr<const balancer::UpstreamBalancer>>
-      serviceBalancers;
+  // upstream.name) with the stats slot of each of its targets (by target index). Keyed by the
+  // service in `config`, so the request path hashes a pointer.
+  struct ServiceBalancer {
+    std::shared_ptr<const balancer::UpstreamBalancer> balancer;
+    std::vector<std::uint32_t> targetStatsSlots;
+  };
+  std::unordered_map<const core::Service*, ServiceBalancer> serviceBalancers;
+  // Stats slot of each consumer, by its index in config->consumers (stable across reloads).
+  std::vector<std::uint32_t> consumerStatsSlots;
   // Plugin chains per route; null when the config has no plugins.
   std::shared_ptr<const plugins::CompiledPlugins> plugins;
   // Stats slot of each of plugins->timingSlots() (stable across reloads).

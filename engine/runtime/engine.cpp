@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "admin/admin_server.h"
+#include "admin/admin_tls.h"
 #include "balancer/active_checker.h"
 #include "balancer/health_state.h"
 #include "balancer/upstream_balancer.h"
@@ -21,8 +22,10 @@
 #include "net/worker_pool.h"
 #include "plugins/chain.h"
 #include "plugins/log/queue.h"
+#include "plugins/rate_limiting/cluster_counters.h"
 #include "proxy/access_log.h"
 #include "proxy/proxy_worker.h"
+#include "runtime/cluster_sync.h"
 #include "store/store.h"
 
 namespace archway::runtime {
@@ -85,6 +88,7 @@ class EngineImpl {
   EngineOptions options;
   proxy::SnapshotSource source;
   std::unique_ptr<net::WorkerPool> pool;
+  std::shared_ptr<net::DnsResolver> dns;  // the workers' resolver threads
   std::vector<std::unique_ptr<proxy::ProxyWorker>> workers;
   std::unique_ptr<net::WorkerPool> control;  // one thread: Admin API
   std::unique_ptr<admin::AdminServer> admin;
@@ -110,12 +114,31 @@ class EngineImpl {
   int nextToken = 1;
   std::map<int, Engine::StatsCallback> statsSubs;
   std::map<int, Engine::EventCallback> eventSubs;
+  // Access log subscribers, called on the log thread under accessSubMutex.
+  std::mutex accessSubMutex;
+  std::map<int, Engine::AccessLogCallback> accessSubs;
+  void updateAccessSink() {  // caller holds accessSubMutex
+    if (!accessLog) return;
+    if (accessSubs.empty()) {
+      accessLog->setSink({});
+      return;
+    }
+    accessLog->setSink([this](std::string_view line) {
+      std::lock_guard lock(accessSubMutex);
+      for (auto& [t, cb] : accessSubs) cb(line);
+    });
+  }
   std::atomic<std::shared_ptr<const metrics::StatsFrame>> latest;
 
   // Target health outlives snapshots; active checks run on the control thread.
   std::unique_ptr<balancer::HealthRegistry> health;
   std::unique_ptr<balancer::ActiveCheckers> checkers;
   std::unique_ptr<store::Store> store;  // persisted config, under applyMutex
+  // The rate-limiting cluster policy's counters in the store's database (with a store only).
+  std::unique_ptr<ClusterSync> clusterSync;
+  // What the store holds, as far as this engine knows (null: unknown, the next write rewrites
+  // it whole); writes store only the difference from it. Under applyMutex.
+  std::shared_ptr<const core::Config> stored;
 
   mutable std::mutex loadMutex;
   int nextLoadId = 1;
@@ -123,7 +146,7 @@ class EngineImpl {
   std::deque<std::shared_ptr<const LoadTestResult>> loadResults;
 
   std::uint16_t proxyPort = 0;
-  std::uint16_t adminPort = 0;
+  std::vector<std::uint16_t> adminPorts;
   bool running = false;
   std::string nodeId = core::uuid4();
 
@@ -144,12 +167,25 @@ class EngineImpl {
     snap->config = std::make_shared<const core::Config>(std::move(cfg));
     std::vector<std::uint32_t> routeSlots;
     auto table = std::make_shared<metrics::EntityTable>();
+    std::unordered_map<std::string_view, const core::Service*> servicesById;
+    for (const auto& s : snap->config->services) servicesById.emplace(s.id, &s);
     for (const auto& r : snap->config->routes) {
       auto [it, inserted] = slots.emplace(r.id, static_cast<std::uint32_t>(slots.size()));
       routeSlots.push_back(it->second);
-      const core::Service* s = r.serviceId ? snap->config->findService(*r.serviceId) : nullptr;
+      const core::Service* s = nullptr;  // validate() made every reference an existing id
+      if (r.serviceId)
+        if (auto found = servicesById.find(*r.serviceId); found != servicesById.end())
+          s = found->second;
       table->routes.push_back(
           {it->second, r.id, r.name.value_or(""), s ? s->id : "", s ? s->name.value_or("") : ""});
+    }
+    snap->consumerStatsSlots.reserve(snap->config->consumers.size());
+    table->consumers.reserve(snap->config->consumers.size());
+    for (const auto& c : snap->config->consumers) {
+      auto [it, inserted] =
+          slots.emplace("consumer:" + c.id, static_cast<std::uint32_t>(slots.size()));
+      snap->consumerStatsSlots.push_back(it->second);
+      table->consumers.push_back({it->second, c.id, c.username ? *c.username : c.customId.value_or("")});
     }
     auto router = router::Router::build(*snap->config, routeSlots);
     if (!router) return router.errors();
@@ -170,7 +206,7 @@ class EngineImpl {
     }
     if (!snap->config->upstreams.empty()) {
       health->sync(*snap->config);
-      std::unordered_map<std::string, std::shared_ptr<const balancer::UpstreamBalancer>> byName;
+      std::unordered_map<std::string, proxy::Snapshot::ServiceBalancer> byName;
       for (std::size_t i = 0; i < snap->config->upstreams.size(); ++i) {
         const auto& u = snap->config->upstreams[i];
         auto targets = balancer::targetsOf(*snap->config, u.id);
@@ -182,7 +218,15 @@ class EngineImpl {
           }
           return errors;
         }
-        byName[u.name] = b.value();
+        proxy::Snapshot::ServiceBalancer sb{b.value(), {}};
+        for (int t = 0; t < sb.balancer->size(); ++t) {
+          const std::string& key = sb.balancer->target(t).key;
+          auto [it, inserted] = slots.emplace("target:" + u.id + ":" + key,
+                                              static_cast<std::uint32_t>(slots.size()));
+          sb.targetStatsSlots.push_back(it->second);
+          table->targets.push_back({it->second, u.id, u.name, key});
+        }
+        byName[u.name] = std::move(sb);
       }
       for (const auto& svc : snap->config->services) {
         if (auto it = byName.find(svc.host); it != byName.end())
@@ -222,13 +266,18 @@ class EngineImpl {
              "config reload from the store failed: " + loaded.errorText());
         return;
       }
-      if (auto cur = config.load(); cur && *cur == *loaded) return;  // e.g. our own write
+      if (auto cur = config.load(); cur && *cur == *loaded) {  // e.g. our own write
+        stored = cur;
+        return;
+      }
       auto built = build(std::move(loaded.value()));
       if (!built) {
+        stored.reset();  // the store holds a config this node does not serve
         emit(EngineEvent::Kind::configRejected, "from the store: " + built.errorText());
         return;
       }
       snap = built.value();
+      stored = snap->config;
       publish(snap);
     }
     core::log::info("config reloaded from the store", {{"change", change}});
@@ -264,6 +313,8 @@ class EngineImpl {
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
 Engine::~Engine() {
   stop();
+  // Before the subscriber list it may still call into is destroyed.
+  impl_->accessLog.reset();
 }
 
 core::Status Engine::start(const EngineOptions& options, core::Config initial) {
@@ -275,27 +326,54 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
 
   auto proxyAddrs = net::parseListenList(options.proxyListen);
   if (!proxyAddrs) return core::Error{"proxy-listen", proxyAddrs.errors().front().message};
+  if (auto ns = net::checkNameservers(options.dns.nameservers); !ns) return ns.errors().front();
   for (const auto& a : *proxyAddrs) {
     if (a.ssl)
       return core::Error{"proxy-listen", "ssl listeners are not built yet in this version"};
   }
-  std::optional<net::ListenAddress> adminAddr;
+  std::vector<net::ListenAddress> adminAddrs;
+  std::shared_ptr<asio::ssl::context> adminTls;
   if (options.adminListen != "off" && !options.adminListen.empty()) {
-    auto a = net::parseListenAddress(options.adminListen);
+    auto a = net::parseListenList(options.adminListen);
     if (!a) return core::Error{"admin-listen", a.errors().front().message};
-    if (a->ssl)
-      return core::Error{"admin-listen", "ssl listeners are not built yet in this version"};
-    if (!net::isLoopback(a->endpoint.address()) && options.adminToken.empty()) {
-      return core::Error{"admin-listen",
-                         "a non-loopback Admin API address needs --admin-token (and TLS)"};
+    adminAddrs = std::move(*a);
+    for (const auto& addr : adminAddrs) {
+      if (!net::isLoopback(addr.endpoint.address()) && options.adminToken.empty()) {
+        return core::Error{"admin-listen", addr.endpoint.address().to_string() +
+                                               " is not a loopback address: set --admin-token "
+                                               "(clients send it as Kong-Admin-Token)"};
+      }
+      if (addr.ssl && !adminTls) {
+        if (options.adminSslCert.empty() || options.adminSslCertKey.empty()) {
+          return core::Error{"admin-listen",
+                             "an ssl listener needs --admin-ssl-cert and --admin-ssl-cert-key"};
+        }
+        auto tls = admin::makeServerTlsContext(options.adminSslCert, options.adminSslCertKey);
+        if (!tls) return tls.errors();
+        adminTls = std::move(*tls);
+      }
     }
-    adminAddr = *a;
+    for (const auto& addr : adminAddrs) {
+      if (!addr.ssl && !net::isLoopback(addr.endpoint.address())) {
+        core::log::warn(
+            "the Admin API listens off loopback without TLS: the admin token crosses the network "
+            "in clear text (use an ssl listener)",
+            {{"listen", addr.endpoint.address().to_string() + ":" +
+                            std::to_string(addr.endpoint.port())}});
+      }
+    }
   }
 
   if (!options.store.empty()) {
     auto opened = store::open(options.store);
     if (!opened) return core::Error{"db", opened.errors().front().message};
     d.store = std::move(opened.value());
+    // Attached before the first config is compiled: the cluster policy needs it.
+    d.clusterSync.reset();
+    d.clusterSync = std::make_unique<ClusterSync>(
+        plugins::ratelimit::clusterCounters(d.pluginPersistent), options.rateLimitSyncInterval);
+    if (auto s = d.clusterSync->start(options.store); !s)
+      return core::Error{"db", s.errors().front().message};
   }
   d.health = std::make_unique<balancer::HealthRegistry>(
       [&d](const std::string& upstreamId, const std::string& target, bool healthy) {
@@ -314,6 +392,7 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   }
   d.source.publish(snap);
   d.config.store(snap->config);
+  d.stored = d.store && options.initialFromStore ? snap->config : nullptr;
 
   {
     trace::SamplingPolicy policy;
@@ -323,13 +402,25 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     d.sampler.set(policy);
     d.traces = std::make_unique<trace::TraceStore>(std::max<std::size_t>(1, options.traceBuffer));
   }
-  d.accessLog.reset();
-  if (!options.accessLog.empty()) {
-    d.accessLog = std::make_unique<proxy::AccessLog>(d.workerCountHint, options.accessLog);
-    if (!d.accessLog->ok())
-      return core::Error{"access-log", "cannot open " + options.accessLog + " for appending"};
+  {
+    // The old log's destructor drains into the sink, which takes accessSubMutex: not under it.
+    std::unique_ptr<proxy::AccessLog> old;
+    {
+      std::lock_guard lock(d.accessSubMutex);
+      old = std::move(d.accessLog);
+    }
+    old.reset();
+    std::lock_guard lock(d.accessSubMutex);
+    if (!options.accessLog.empty() || options.liveAccessLog) {
+      d.accessLog = std::make_unique<proxy::AccessLog>(d.workerCountHint, options.accessLog);
+      if (!d.accessLog->ok())
+        return core::Error{"access-log", "cannot open " + options.accessLog + " for appending"};
+    }
+    d.updateAccessSink();
   }
   proxy::ProxyLimits limits;
+  d.dns = std::make_shared<net::DnsResolver>(options.dns);
+  limits.dns = d.dns;
   limits.accessLog = d.accessLog.get();
   limits.stats = options.stats;
   limits.sampler = &d.sampler;
@@ -343,6 +434,7 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     limits.workerIndex = i;
     limits.workerCount = pool->size();
     workers.push_back(std::make_unique<proxy::ProxyWorker>(pool->context(i), d.source, limits));
+    workers.back()->stats().setMaxConsumers(options.statsMaxConsumers);
   }
   // Every worker gets its own SO_REUSEPORT listener on each address. With port 0 the first
   // worker's bind picks the port and the others join it.
@@ -359,11 +451,15 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   }
 
   auto control = std::make_unique<net::WorkerPool>(1);
-  std::uint16_t adminPort = 0;
-  if (adminAddr) {
-    auto acc = net::listen(control->context(0), adminAddr->endpoint, false);
-    if (!acc) return core::Error{"admin-listen", acc.errors().front().message};
-    adminPort = acc->local_endpoint().port();
+  std::vector<std::uint16_t> adminPorts;
+  if (!adminAddrs.empty()) {
+    std::vector<asio::ip::tcp::acceptor> acceptors;
+    for (const auto& addr : adminAddrs) {
+      auto acc = net::listen(control->context(0), addr.endpoint, false);
+      if (!acc) return core::Error{"admin-listen", acc.errors().front().message};
+      adminPorts.push_back(acc->local_endpoint().port());
+      acceptors.push_back(std::move(*acc));
+    }
     admin::AdminContext ctx;
     ctx.config = [&d] { return d.config.load(); };
     ctx.stats = [&d] { return d.latest.load(); };
@@ -380,6 +476,7 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.database = !d.store                                  ? "off"
                    : options.store.rfind("postgres", 0) == 0 ? "postgres"
                                                              : "sqlite";
+    ctx.databaseReachable = [&d] { return !d.store || d.store->reachable(); };
     ctx.apply = [this](core::Config c) { return applyConfig(std::move(c)); };
     ctx.streamInterval = d.options.statsInterval;
     ctx.targetHealth = [&d] {
@@ -403,13 +500,16 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     };
     d.admin = std::make_unique<admin::AdminServer>(
         control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)));
-    d.admin->start(std::move(*acc));
+    for (std::size_t i = 0; i < acceptors.size(); ++i)
+      d.admin->start(std::move(acceptors[i]), adminAddrs[i].ssl ? adminTls : nullptr);
   }
 
   std::vector<metrics::WorkerStats*> shards;
   for (auto& w : workers) shards.push_back(&w->stats());
+  metrics::StatsMerger::Options mergerOptions;
+  mergerOptions.topConsumers = options.statsTopConsumers;
   d.merger = std::make_unique<metrics::StatsMerger>(
-      shards, std::chrono::duration<double>(d.options.statsInterval).count());
+      shards, std::chrono::duration<double>(d.options.statsInterval).count(), mergerOptions);
   d.merger->setEntities(snap->entities);
   d.latest.store(std::make_shared<const metrics::StatsFrame>());
 
@@ -417,7 +517,7 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   d.workers = std::move(workers);
   d.control = std::move(control);
   d.proxyPort = firstPort;
-  d.adminPort = adminPort;
+  d.adminPorts = adminPorts;
   d.checkers = std::make_unique<balancer::ActiveCheckers>(d.control->context(0));
   d.checkers->sync(*d.health);
   d.pool->start("aw-worker");
@@ -429,7 +529,7 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   // last: a reload touches everything set up above. stop() unwatches first, for the same reason.
   if (d.store) d.store->watch([&d](const std::string& change) { d.reloadFromStore(change); });
   core::log::info("engine started", {{"proxy_port", std::to_string(firstPort)},
-                                     {"admin_port", std::to_string(adminPort)},
+                                     {"admin_port", std::to_string(adminPort())},
                                      {"workers", std::to_string(d.pool->size())}});
   d.emit(EngineEvent::Kind::started, "proxy on port " + std::to_string(firstPort));
   return core::Ok{};
@@ -482,6 +582,10 @@ void Engine::stop(std::chrono::milliseconds drain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   joiner.join();
+  // No answer may be posted to the workers' io_contexts once they are gone.
+  if (d.dns) d.dns->stop();
+  // The workers' last counts go to the database.
+  if (d.clusterSync) d.clusterSync->stop();
   if (d.checkers) d.checkers->stop();
   d.control->stop();
   {
@@ -493,8 +597,10 @@ void Engine::stop(std::chrono::milliseconds drain) {
   // Sockets owned by the workers go before their io_contexts.
   d.admin.reset();
   d.checkers.reset();
+  d.clusterSync.reset();
   d.store.reset();
   d.workers.clear();
+  d.dns.reset();
   d.merger.reset();
   d.pool.reset();
   d.control.reset();
@@ -517,10 +623,12 @@ core::Status Engine::applyConfig(core::Config config) {
     }
     snap = built.value();
     if (d.store) {
-      if (auto s = d.store->replace(*snap->config); !s) {
+      auto s = d.stored ? d.store->apply(*d.stored, *snap->config) : d.store->replace(*snap->config);
+      if (!s) {
         d.emit(EngineEvent::Kind::configRejected, s.errorText());
         return s.errors();
       }
+      d.stored = snap->config;
     }
     d.publish(snap);
   }
@@ -530,6 +638,12 @@ core::Status Engine::applyConfig(core::Config config) {
   return core::Ok{};
 }
 
+core::Status Engine::syncRateLimitCounters() {
+  auto& d = *impl_;
+  if (!d.clusterSync) return core::Error{"db", "no database: the cluster policy is not available"};
+  return d.clusterSync->sync();
+}
+
 std::shared_ptr<const core::Config> Engine::config() const {
   return impl_->config.load();
 }
@@ -537,7 +651,10 @@ std::uint16_t Engine::proxyPort() const {
   return impl_->proxyPort;
 }
 std::uint16_t Engine::adminPort() const {
-  return impl_->adminPort;
+  return impl_->adminPorts.empty() ? 0 : impl_->adminPorts.front();
+}
+std::vector<std::uint16_t> Engine::adminPorts() const {
+  return impl_->adminPorts;
 }
 int Engine::workerCount() const {
   return impl_->pool ? impl_->pool->size() : 0;
@@ -557,10 +674,26 @@ int Engine::subscribeEvents(EventCallback callback) {
   return t;
 }
 
+int Engine::subscribeAccessLog(AccessLogCallback callback) {
+  int t;
+  {
+    std::lock_guard lock(impl_->subMutex);
+    t = impl_->nextToken++;
+  }
+  std::lock_guard lock(impl_->accessSubMutex);
+  impl_->accessSubs[t] = std::move(callback);
+  impl_->updateAccessSink();
+  return t;
+}
+
 void Engine::unsubscribe(int token) {
-  std::lock_guard lock(impl_->subMutex);
-  impl_->statsSubs.erase(token);
-  impl_->eventSubs.erase(token);
+  {
+    std::lock_guard lock(impl_->subMutex);
+    impl_->statsSubs.erase(token);
+    impl_->eventSubs.erase(token);
+  }
+  std::lock_guard lock(impl_->accessSubMutex);
+  if (impl_->accessSubs.erase(token)) impl_->updateAccessSink();
 }
 
 std::shared_ptr<LoadTestHandle> Engine::runLoadTest(

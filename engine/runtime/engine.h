@@ -10,12 +10,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/entities.h"
 #include "core/result.h"
 #include "loadgen/load_generator.h"
 #include "metrics/stats_frame.h"
+#include "net/dns_resolver.h"
 #include "trace/sampler.h"
 #include "trace/trace_store.h"
 
@@ -24,12 +26,22 @@ namespace archway::runtime {
 struct EngineOptions {
   // ADDR:PORT, comma-separated for several; port 0 picks a free port (see proxyPort()).
   std::string proxyListen = "0.0.0.0:8000";
-  // ADDR:PORT or "off". A non-loopback address is refused without an admin token.
+  // ADDR:PORT[ ssl], comma-separated for several (Kong's admin_listen: "127.0.0.1:8001,
+  // 127.0.0.1:8444 ssl"), or "off". A non-loopback address is refused without adminToken, and
+  // allowed with a warning when it is not TLS. `ssl` listeners need adminSslCert and
+  // adminSslCertKey (PEM file paths, or PEM text) and speak TLS 1.2+.
   std::string adminListen = "127.0.0.1:8001";
+  // Required from clients as the Kong-Admin-Token header on every Admin API request.
   std::string adminToken;
+  std::string adminSslCert;
+  std::string adminSslCertKey;
   // Where applied configurations are persisted ("sqlite:PATH" or a path). Empty: in memory
   // only (declarative mode: the Admin API still writes, the file is not touched).
   std::string store;
+  // The initial config passed to start() is what `store` holds (it was just loaded from it, as
+  // archwayd --db does): Admin API writes are then stored incrementally from the first one on.
+  // Otherwise the first write rewrites the store whole, and the following ones are incremental.
+  bool initialFromStore = false;
   int workers = 0;  // 0: hardware threads
   std::chrono::milliseconds statsInterval{250};
   std::size_t maxHeaderBytes = 64 * 1024;
@@ -46,6 +58,20 @@ struct EngineOptions {
   // Access log (Kong's proxy_access_log): "" off, "-" stdout, else a file appended to. One
   // JSON line per request, written by a log thread, never by a worker.
   std::string accessLog;
+  // How often the rate-limiting `cluster` policy's counters are synced with the database
+  // (only with a `store`). <= 0: never in the background (syncRateLimitCounters() does it).
+  std::chrono::milliseconds rateLimitSyncInterval{100};
+  // Keep the access log running without a file, for subscribeAccessLog() (the console's live
+  // log). Lines are formatted only while someone subscribes (or a file is written).
+  bool liveAccessLog = false;
+  // Consumers with their own stats shard, per worker (a shard is ~40 KB); the requests of
+  // consumers past the cap are counted together in the "(other)" consumer entry.
+  std::uint32_t statsMaxConsumers = 1000;
+  // Consumers a stats frame carries at most (those with the most requests since start).
+  std::size_t statsTopConsumers = 100;
+  // Name resolution of service hosts and upstream targets (Kong's dns_* settings): the
+  // records' TTLs, stale answers, nameservers, record order.
+  net::DnsOptions dns;
 };
 
 struct EngineEvent {
@@ -95,19 +121,31 @@ class Engine {
   std::shared_ptr<const core::Config> config() const;
 
   std::uint16_t proxyPort() const;  // first proxy listener's bound port
-  std::uint16_t adminPort() const;  // 0 when the Admin API is off
+  std::uint16_t adminPort() const;  // first Admin API listener's port; 0 when it is off
+  std::vector<std::uint16_t> adminPorts() const;  // every Admin API listener, in option order
   int workerCount() const;
 
   using StatsCallback = std::function<void(std::shared_ptr<const metrics::StatsFrame>)>;
   using EventCallback = std::function<void(const EngineEvent&)>;
+  // One access log line (JSON with its newline, as written to --access-log), on the log thread.
+  // It must not block nor call unsubscribe().
+  using AccessLogCallback = std::function<void(std::string_view line)>;
   // Returns a token for unsubscribe(). Safe from any thread.
   int subscribeStats(StatsCallback callback);
   int subscribeEvents(EventCallback callback);
+  // Every access log line while subscribed (needs options.accessLog or liveAccessLog; without
+  // them nothing arrives). Lines reach the callback within ~100 ms of the request's end.
+  int subscribeAccessLog(AccessLogCallback callback);
   void unsubscribe(int token);
   // The newest stats frame (never null once started).
   std::shared_ptr<const metrics::StatsFrame> latestStats() const;
 
   // Recent kept traces, newest first (GET /archway/traces shows the same). Any thread.
+  // One sync of the rate-limiting `cluster` policy's counters with the database now
+  // (blocking; any thread): this node's counts go in, the cluster-wide totals come back.
+  // The engine does it every options.rateLimitSyncInterval; tests call it to be exact.
+  core::Status syncRateLimitCounters();
+
   std::vector<trace::FinishedTrace> recentTraces(const trace::TraceQuery& query) const;
   // Changes the sampling policy at run time (any thread).
   void setTracing(const trace::SamplingPolicy& policy);

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -16,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "gui/access_log_page.h"
 #include "gui/dashboard_page.h"
 #include "gui/main_window.h"
 #include "gui/plugins_page.h"
@@ -159,10 +161,11 @@ class MainWindowTest : public QObject {
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QTabWidget* pages = window.pages();
-    QCOMPARE(pages->count(), 3);
+    QCOMPARE(pages->count(), 4);
     QCOMPARE(pages->tabText(0).remove(u'&'), QStringLiteral("Dashboard"));
     QCOMPARE(pages->tabText(1).remove(u'&'), QStringLiteral("Plugins"));
     QCOMPARE(pages->tabText(2).remove(u'&'), QStringLiteral("Traces"));
+    QCOMPARE(pages->tabText(3).remove(u'&'), QStringLiteral("Access log"));
     QCOMPARE(pages->currentWidget(), window.dashboard());
     QVERIFY(window.showPage("traces"));
     QCOMPARE(pages->currentWidget(), window.tracesPage());
@@ -177,6 +180,51 @@ class MainWindowTest : public QObject {
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(&window, Qt::Key_3, Qt::ControlModifier);
     QCOMPARE(pages->currentWidget(), window.tracesPage());
+  }
+
+  void accessLogPageShowsRealTrafficAndFilters() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.startEngine(options()), QString());
+    QVERIFY(window.showPage("log"));
+    QCOMPARE(window.pages()->currentWidget(), window.accessLogPage());
+    const std::uint16_t port = window.bridge().proxyPort();
+    QCOMPARE(httpGet(port, "/anything/first"), 200);
+    QCOMPARE(httpGet(port, "/slow/0.01", "apikey: demo-key\r\n"), 200);
+    QCOMPARE(httpGet(port, "/nowhere"), 404);
+
+    using archway::models::AccessLogModel;
+    QTableView* table = window.accessLogPage()->table();
+    QTRY_COMPARE_WITH_TIMEOUT(table->model()->rowCount(), 3, 5000);
+    const QStringList paths = columnOf(table->model(), AccessLogModel::kPathColumn);
+    QVERIFY2(paths.contains("/anything/first") && paths.contains("/slow/0.01"),
+             qPrintable(paths.join(',')));
+    QVERIFY(columnOf(table->model(), AccessLogModel::kConsumerColumn).contains("demo"));
+    QVERIFY(columnOf(table->model(), AccessLogModel::kStatusColumn).contains("404"));
+    QVERIFY(columnOf(table->model(), AccessLogModel::kMethodColumn).contains("GET"));
+
+    // The filter narrows to matching rows (any column).
+    window.accessLogPage()->filter()->setText("DEMO");
+    QCOMPARE(columnOf(table->model(), AccessLogModel::kPathColumn), QStringList({"/slow/0.01"}));
+    window.accessLogPage()->filter()->clear();
+
+    // Paused, new lines wait; resumed, they show.
+    window.accessLogPage()->pauseButton()->click();
+    QVERIFY(window.accessLog().paused());
+    QCOMPARE(httpGet(port, "/anything/while-paused"), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(window.accessLog().pendingCount(), 1, 5000);
+    QCOMPARE(table->model()->rowCount(), 3);
+    window.accessLogPage()->pauseButton()->click();
+    QCOMPARE(table->model()->rowCount(), 4);
+    QVERIFY(columnOf(table->model(), AccessLogModel::kPathColumn).contains("/anything/while-paused"));
+
+    window.accessLogPage()->clearButton()->click();
+    QCOMPARE(table->model()->rowCount(), 0);
+
+    // The dashboard's consumer and target tabs are fed from the same engine.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        columnOf(window.dashboard()->consumerTable()->model(), 0).contains("demo"), 5000);
   }
 
   void demoConfigPluginsAnswerAndShowOnThePluginsPage() {

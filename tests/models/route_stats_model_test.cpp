@@ -132,6 +132,38 @@ class RouteStatsModelTest : public QObject {
     QCOMPARE(model_->rowCount(), 0);
   }
 
+  void showsConsumersOrTargetsOfTheFrame() {
+    RouteStatsModel consumers(nullptr, RouteStatsModel::Source::consumers);
+    RouteStatsModel targets(nullptr, RouteStatsModel::Source::targets);
+    QAbstractItemModelTester t1(&consumers, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t2(&targets, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    StatsFrame f = frameOf({route("r", "route", 9)});
+    f.consumers = {route("c1", "alice", 5), route("(other)", "(other)", 2)};
+    EntityStats t = route("u:10.0.0.1:80", "10.0.0.1:80", 4);
+    t.upstream = "pool";
+    t.latency1s.count = 4;
+    t.latency1s.p95 = 2.5;
+    f.targets = {t};
+    consumers.update(f);
+    targets.update(f);
+    QCOMPARE(consumers.rowCount(), 2);
+    QCOMPARE(consumers.index(0, RouteStatsModel::kRouteColumn).data().toString(), "alice");
+    QCOMPARE(consumers.index(1, RouteStatsModel::kRouteColumn).data().toString(),
+             "(other consumers)");
+    QCOMPARE(consumers.headerData(RouteStatsModel::kRouteColumn, Qt::Horizontal).toString(),
+             "Consumer");
+    QCOMPARE(targets.rowCount(), 1);
+    QCOMPARE(targets.index(0, RouteStatsModel::kRouteColumn).data().toString(),
+             "10.0.0.1:80 (pool)");
+    QCOMPARE(targets.index(0, RouteStatsModel::kP95Column).data().toString(), "2.5");
+    QCOMPARE(targets.index(0, RouteStatsModel::kRequestsColumn).data().toString(), "4");
+    // A consumer leaving the top N leaves the table.
+    f.consumers = {route("c1", "alice", 6)};
+    consumers.update(f);
+    QCOMPARE(consumers.rowCount(), 1);
+    QCOMPARE(consumers.index(0, RouteStatsModel::kRequestsColumn).data().toString(), "6");
+  }
+
  private:
   std::unique_ptr<RouteStatsModel> model_;
   std::unique_ptr<QAbstractItemModelTester> tester_;

@@ -2,7 +2,10 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
+#include <optional>
 
+#include "apps/archwayd/config_command.h"
 #include "apps/cli.h"
 #include "core/log.h"
 #include "runtime/config_source.h"
@@ -27,9 +30,60 @@ std::string oneLine(const core::Errors& errors) {
   return out;
 }
 
+// Kong's dns_* settings as --dns-* flags (ARCHWAY_DNS_* variables). An error names the flag.
+std::optional<std::string> applyDnsFlags(const cli::Parser& p, net::DnsOptions& dns) {
+  if (p.has("dns-resolver")) {
+    dns.nameservers.clear();
+    std::string list = p.value("dns-resolver");
+    for (std::size_t start = 0; start <= list.size();) {
+      auto comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      if (comma > start) dns.nameservers.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (auto ok = net::checkNameservers(dns.nameservers); !ok)
+      return "--dns-resolver: " + ok.errors().front().message;
+  }
+  if (p.has("dns-order")) {
+    auto order = net::parseDnsOrder(p.value("dns-order"));
+    if (!order) return "--dns-order: " + order.errors().front().message;
+    dns.order = std::move(*order);
+  }
+  if (p.has("dns-hostsfile")) dns.hostsFile = p.value("dns-hostsfile");
+  const std::pair<const char*, std::chrono::seconds*> ttls[] = {
+      {"dns-stale-ttl", &dns.staleTtl},
+      {"dns-not-found-ttl", &dns.notFoundTtl},
+      {"dns-error-ttl", &dns.errorTtl}};
+  auto seconds = [&](const char* name) -> std::optional<long long> {
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(p.value(name), &used);
+      if (used != p.value(name).size() || v < 0 || v > 365LL * 24 * 3600) throw 0;
+      return v;
+    } catch (...) {
+      return std::nullopt;
+    }
+  };
+  for (auto [name, field] : ttls) {
+    if (!p.has(name)) continue;
+    auto v = seconds(name);
+    if (!v) return std::string("--") + name + ": expected seconds (0 or more)";
+    *field = std::chrono::seconds(*v);
+  }
+  if (p.has("dns-valid-ttl")) {
+    auto v = seconds("dns-valid-ttl");
+    if (!v) return "--dns-valid-ttl: expected seconds (0 or more)";
+    dns.validTtl = std::chrono::seconds(*v);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `archwayd config diff|sync FILE`: a client of a running node, not a gateway.
+  if (argc >= 2 && std::string_view(argv[1]) == "config")
+    return apps::runConfigCommand(argc - 1, argv + 1, std::cout, std::cerr);
   cli::Parser parser("archwayd", "--config FILE | --db URL [options]",
                      {
                          {.name = "config",
@@ -42,11 +96,17 @@ int main(int argc, char** argv) {
                           .valueName = "ADDR:PORT[,...]",
                           .help = "proxy listeners (default 0.0.0.0:8000)"},
                          {.name = "admin-listen",
-                          .valueName = "ADDR:PORT|off",
-                          .help = "Admin API listener (default 127.0.0.1:8001)"},
+                          .valueName = "ADDR:PORT[ ssl][,...]|off",
+                          .help = "Admin API listeners (default 127.0.0.1:8001; 'ssl': TLS)"},
                          {.name = "admin-token",
                           .valueName = "TOKEN",
                           .help = "required as Kong-Admin-Token (needed off loopback)"},
+                         {.name = "admin-ssl-cert",
+                          .valueName = "FILE",
+                          .help = "PEM certificate (chain) of the ssl Admin API listeners"},
+                         {.name = "admin-ssl-cert-key",
+                          .valueName = "FILE",
+                          .help = "PEM private key of --admin-ssl-cert"},
                          {.name = "workers",
                           .valueName = "N",
                           .help = "worker threads (default: hardware threads)"},
@@ -64,10 +124,33 @@ int main(int argc, char** argv) {
                           .valueName = "on|off",
                           .help = "per-request stats and tracing (default on; off only to measure "
                                   "their cost)"},
+                         {.name = "dns-resolver",
+                          .valueName = "IP[:PORT][,...]",
+                          .help = "nameservers (IPv4; default: /etc/resolv.conf)"},
+                         {.name = "dns-order",
+                          .valueName = "TYPES",
+                          .help = "record types tried in order (default LAST,SRV,A,CNAME)"},
+                         {.name = "dns-hostsfile",
+                          .valueName = "FILE",
+                          .help = "hosts file read first (default /etc/hosts)"},
+                         {.name = "dns-stale-ttl",
+                          .valueName = "S",
+                          .help = "seconds an expired answer is still used while refreshing or "
+                                  "when the refresh fails (default 4)"},
+                         {.name = "dns-not-found-ttl",
+                          .valueName = "S",
+                          .help = "seconds a name that does not exist is remembered (default 30)"},
+                         {.name = "dns-error-ttl",
+                          .valueName = "S",
+                          .help = "seconds a DNS server failure is remembered (default 1)"},
+                         {.name = "dns-valid-ttl",
+                          .valueName = "S",
+                          .help = "replaces the TTL of every record (default: the records')"},
                      });
   if (auto err = parser.parse(argc, argv)) return fail(*err);
   if (parser.helpRequested()) {
     std::cout << parser.helpText();
+    std::cout << apps::kConfigCommandsHelp;
     return 0;
   }
   if (!parser.positional().empty()) {
@@ -89,7 +172,10 @@ int main(int argc, char** argv) {
   options.proxyListen = parser.value("proxy-listen", options.proxyListen);
   options.adminListen = parser.value("admin-listen", options.adminListen);
   options.adminToken = parser.value("admin-token");
+  options.adminSslCert = parser.value("admin-ssl-cert");
+  options.adminSslCertKey = parser.value("admin-ssl-cert-key");
   options.store = parser.value("db");
+  options.initialFromStore = parser.has("db");  // loadInitialConfig reads it from there
   if (parser.has("access-log") && parser.value("access-log") != "off")
     options.accessLog = parser.value("access-log");
   if (parser.has("observability")) {
@@ -119,6 +205,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (auto err = applyDnsFlags(parser, options.dns)) return fail(*err);
+
   auto config = runtime::loadInitialConfig({parser.value("config"), parser.value("db"), {}});
   if (!config) {
     std::string what =
@@ -137,7 +225,8 @@ int main(int argc, char** argv) {
   runtime::Engine engine;
   if (auto s = engine.start(options, std::move(*config)); !s) {
     const auto& e = s.errors().front();
-    return fail((e.path == "proxy-listen" || e.path == "admin-listen" || e.path == "access-log"
+    return fail((e.path == "proxy-listen" || e.path == "admin-listen" || e.path == "access-log" ||
+                         e.path == "admin-ssl-cert" || e.path == "admin-ssl-cert-key"
                      ? "--" + e.path + ": " + e.message
                      : oneLine(s.errors())));
   }

@@ -69,6 +69,115 @@ class StatsMergerTest : public QObject {
     QVERIFY(f->sequence > f1->sequence);
   }
 
+  void mergesConsumerAndTargetShardsOfAllWorkers() {
+    WorkerStats a, b;
+    StatsMerger merger({&a, &b}, 0.25);
+    auto table = std::make_shared<EntityTable>();
+    table->consumers.push_back({10, "c-alice", "alice"});
+    table->consumers.push_back({11, "c-bob", "bob"});
+    table->consumers.push_back({12, "c-idle", ""});
+    table->targets.push_back({20, "u1", "pool", "10.0.0.1:80"});
+    table->targets.push_back({21, "u1", "pool", "10.0.0.2:80"});
+    merger.setEntities(table);
+    for (int i = 0; i < 6; ++i) a.consumer(10)->record(sample(200, 1000, 800));
+    for (int i = 0; i < 4; ++i) b.consumer(10)->record(sample(503, 2000, 1500));
+    b.consumer(11)->record(sample(401, 100));
+    for (int i = 0; i < 7; ++i) a.route(20)->record(sample(200, 1000, 800));
+    for (int i = 0; i < 3; ++i) b.route(21)->record(sample(502, 5000, 4000));
+
+    auto f = merger.merge(1000);
+    // Only consumers with traffic, busiest first; the idle one is left out.
+    QCOMPARE(f->consumersActive, std::uint64_t{2});
+    QCOMPARE(f->consumers.size(), std::size_t{2});
+    const auto& alice = f->consumers[0];
+    QCOMPARE(alice.name, std::string("alice"));
+    QCOMPARE(alice.id, std::string("c-alice"));
+    QCOMPARE(alice.requests, std::uint64_t{10});
+    QCOMPARE(alice.status2xx, std::uint64_t{6});
+    QCOMPARE(alice.status5xx, std::uint64_t{4});
+    QVERIFY(std::abs(alice.latency1s.p50 - 1.0) < 0.02);
+    QVERIFY(std::abs(alice.latency60s.max - 2.0) < 0.001);
+    QCOMPARE(f->consumers[1].name, std::string("bob"));
+    QCOMPARE(f->consumers[1].status4xx, std::uint64_t{1});
+
+    QCOMPARE(f->targets.size(), std::size_t{2});
+    QCOMPARE(f->targets[0].name, std::string("10.0.0.1:80"));
+    QCOMPARE(f->targets[0].upstream, std::string("pool"));
+    QCOMPARE(f->targets[0].requests, std::uint64_t{7});
+    QCOMPARE(f->targets[1].requests, std::uint64_t{3});
+    QCOMPARE(f->targets[1].status5xx, std::uint64_t{3});
+    QVERIFY(std::abs(f->targets[1].upstreamLatency10s.p50 - 4.0) < 0.04);
+
+    // A later frame adds only what came since.
+    a.consumer(11)->record(sample(200, 100));
+    f = merger.merge(1250);
+    QCOMPARE(f->consumers[1].requests, std::uint64_t{2});
+    QCOMPARE(f->consumers[0].requests, std::uint64_t{10});
+  }
+
+  void consumerShardsAreCappedAndFramesKeepTheTopN() {
+    WorkerStats w;
+    w.setMaxConsumers(2);
+    StatsMerger::Options options;
+    options.topConsumers = 1;
+    StatsMerger merger({&w}, 0.25, options);
+    auto table = std::make_shared<EntityTable>();
+    for (std::uint32_t i = 0; i < 4; ++i)
+      table->consumers.push_back({i, "c" + std::to_string(i), "user" + std::to_string(i)});
+    merger.setEntities(table);
+    // The first two consumers get shards; the next ones share the overflow shard.
+    QVERIFY(w.consumer(0) != w.consumer(1));
+    QCOMPARE(w.consumer(2), &w.consumerOverflow());
+    QCOMPARE(w.consumer(3), &w.consumerOverflow());
+    QCOMPARE(w.consumerCount(), std::uint32_t{2});
+    for (int i = 0; i < 3; ++i) w.consumer(0)->record(sample(200, 100));
+    for (int i = 0; i < 5; ++i) w.consumer(1)->record(sample(200, 100));
+    w.consumer(2)->record(sample(200, 100));
+    w.consumer(3)->record(sample(200, 100));
+    auto f = merger.merge(1);
+    QCOMPARE(f->consumersActive, std::uint64_t{2});
+    QCOMPARE(f->consumers.size(), std::size_t{2});  // the top one, and "(other)"
+    QCOMPARE(f->consumers[0].name, std::string("user1"));
+    QCOMPARE(f->consumers[0].requests, std::uint64_t{5});
+    QCOMPARE(f->consumers[1].id, std::string("(other)"));
+    QCOMPARE(f->consumers[1].requests, std::uint64_t{2});
+  }
+
+  void windowsOfTenAndSixtySecondsSlide() {
+    WorkerStats w;
+    StatsMerger merger({&w}, 0.25);
+    // One interval of slow requests, then quiet: it leaves the 10 s window after 40 merges
+    // and the 60 s window after 240.
+    for (int i = 0; i < 4; ++i) w.global().record(sample(200, 50000, 40000));
+    auto f = merger.merge(0);
+    QCOMPARE(f->total.latency10s.count, std::uint64_t{4});
+    QCOMPARE(f->total.latency60s.count, std::uint64_t{4});
+    QVERIFY(std::abs(f->total.latency60s.p99 - 50.0) < 0.5);
+    QVERIFY(std::abs(f->total.upstreamLatency60s.p50 - 40.0) < 0.4);
+    QVERIFY(std::abs(f->total.gatewayLatency10s.p50 - 10.0) < 0.1);
+    for (int i = 0; i < 39; ++i) f = merger.merge(i + 1);
+    QCOMPARE(f->total.latency10s.count, std::uint64_t{4});
+    // Fast requests now: the 60 s window holds both kinds, the 10 s window only the fast ones.
+    for (int i = 0; i < 96; ++i) w.global().record(sample(200, 1000));
+    f = merger.merge(100);
+    QCOMPARE(f->total.latency10s.count, std::uint64_t{96});
+    QVERIFY(std::abs(f->total.latency10s.max - 1.0) < 0.001);
+    QCOMPARE(f->total.latency60s.count, std::uint64_t{100});
+    QVERIFY(std::abs(f->total.latency60s.p50 - 1.0) < 0.01);
+    QVERIFY(std::abs(f->total.latency60s.p99 - 50.0) < 0.5);
+    QVERIFY(std::abs(f->total.latency60s.max - 50.0) < 0.001);
+    QVERIFY(f->total.latency60s.p90 <= f->total.latency60s.p95);
+    QVERIFY(f->total.latency60s.p999 <= f->total.latency60s.max);
+    for (int i = 0; i < 199; ++i) f = merger.merge(200 + i);
+    QCOMPARE(f->total.latency60s.count, std::uint64_t{100});  // the slow interval is 240 back
+    f = merger.merge(500);
+    QCOMPARE(f->total.latency60s.count, std::uint64_t{96});
+    QVERIFY(std::abs(f->total.latency60s.max - 1.0) < 0.001);
+    QCOMPARE(f->total.latency10s.count, std::uint64_t{0});
+    // Totals never slide.
+    QCOMPARE(f->total.requests, std::uint64_t{100});
+  }
+
   void workerWritesWhileMergingLoseNothing() {
     WorkerStats w;
     StatsMerger merger({&w}, 0.25);

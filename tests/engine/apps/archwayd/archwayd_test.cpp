@@ -72,6 +72,29 @@ class ArchwaydTest : public QObject {
     QVERIFY2(r.err.contains("--proxy-listen"), qPrintable(r.err));
   }
 
+  void nonLoopbackAdminWithoutTokenExitsTwo() {
+    auto path = writeFile("ok.yml", "_format_version: '3.0'\n");
+    auto r = run({"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen",
+                  "0.0.0.0:0"});
+    QCOMPARE(r.code, 2);
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    QVERIFY2(r.err.contains("--admin-listen") && r.err.contains("--admin-token"),
+             qPrintable(r.err));
+  }
+
+  void sslAdminListenerWithoutCertificateExitsTwo() {
+    auto path = writeFile("ok.yml", "_format_version: '3.0'\n");
+    auto r = run({"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen",
+                  "127.0.0.1:0 ssl"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--admin-ssl-cert"), qPrintable(r.err));
+    r = run({"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen",
+             "127.0.0.1:0 ssl", "--admin-ssl-cert", dir_.filePath("none.pem"),
+             "--admin-ssl-cert-key", dir_.filePath("none.key")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.startsWith("archwayd: --admin-ssl-cert: "), qPrintable(r.err));
+  }
+
   void proxiesAKongYmlRoute() {
     // A real upstream: a QTcpServer answering one fixed HTTP response per request.
     QTcpServer upstream;
