@@ -15,9 +15,9 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
   libgl-dev libxkbcommon-dev
   # tests: offscreen/X11 GUI, real servers started on loopback
-  xvfb xauth sqlite3 postgresql redis-server prometheus
+  xvfb xauth sqlite3 postgresql redis-server prometheus openssl
   # benchmarks
-  nginx-light wrk libbenchmark-dev
+  nginx-light wrk libbenchmark-dev python3
 )
 
 missing=()
