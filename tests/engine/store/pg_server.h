@@ -1,8 +1,7 @@
 #pragma once
 // Test support: a throwaway PostgreSQL server of the test's own (Debian's postgresql package,
 // scripts/install-deps.sh) on a free loopback port in a temporary directory, stopped and
-// deleted when the object goes away, also when a test fails. The same server
-// postgres_store_test.cpp defines for itself.
+// deleted when the object goes away, also when a test fails.
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
