@@ -1,5 +1,7 @@
 #include "plugins/acl/acl.h"
 
+#include "plugins/config_read.h"
+
 #include <boost/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -143,21 +145,6 @@ schema::Schema makeSchema() {
     }
   };
   return s;
-}
-
-std::vector<std::string> strings(const json::object& o, std::string_view key) {
-  std::vector<std::string> out;
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_array()) return out;
-  for (const auto& v : it->value().as_array()) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
-}
-
-bool boolOf(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_bool() && it->value().as_bool();
 }
 
 class AclFactory final : public Factory {

@@ -1,5 +1,7 @@
 #include "plugins/basic_auth/basic_auth.h"
 
+#include "plugins/config_read.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -236,13 +238,6 @@ schema::Schema makeSchema() {
           "The realm sent in WWW-Authenticate when authentication fails."),
   };
   return s;
-}
-
-std::optional<std::string> optionalString(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string() || it->value().as_string().empty())
-    return std::nullopt;
-  return std::string(it->value().as_string());
 }
 
 class BasicAuthFactory final : public Factory {

@@ -1,6 +1,7 @@
 #include "plugins/jwt/jwt.h"
 
 #include "plugins/args.h"
+#include "plugins/config_read.h"
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -457,28 +458,6 @@ schema::Schema makeSchema() {
     }
   };
   return s;
-}
-
-std::vector<std::string> strings(const json::object& o, std::string_view key) {
-  std::vector<std::string> out;
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_array()) return out;
-  for (const auto& v : it->value().as_array()) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
-}
-
-std::optional<std::string> optionalString(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string() || it->value().as_string().empty())
-    return std::nullopt;
-  return std::string(it->value().as_string());
-}
-
-bool boolOf(const json::object& o, std::string_view key, bool dflt) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_bool() ? it->value().as_bool() : dflt;
 }
 
 class JwtFactory final : public Factory {

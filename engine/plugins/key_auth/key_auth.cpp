@@ -2,6 +2,7 @@
 
 #include "http/multipart.h"
 #include "plugins/args.h"
+#include "plugins/config_read.h"
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -385,18 +386,6 @@ schema::Schema makeSchema() {
       str("realm").describe("The realm sent in WWW-Authenticate when authentication fails."),
   };
   return s;
-}
-
-std::optional<std::string> optionalString(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string() || it->value().as_string().empty())
-    return std::nullopt;
-  return std::string(it->value().as_string());
-}
-
-bool boolOf(const json::object& o, std::string_view key, bool dflt) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_bool() ? it->value().as_bool() : dflt;
 }
 
 class KeyAuthFactory final : public Factory {
