@@ -12,6 +12,7 @@
 
 #include "admin/certificate_handlers.h"
 #include "admin/entity_handlers.h"
+#include "admin/node_handlers.h"
 #include "admin/paging.h"
 #include "admin/trace_handlers.h"
 #include "admin/plugin_handlers.h"
@@ -118,6 +119,10 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
                               : handleTraceById(store, segs[2]);
     return AdminResponse{r.status, std::move(r.body)};
   }
+  if (auto r = handleNode(ctx_, req, segs, config)) {
+    if (req.method == "HEAD") r->body.clear();
+    return *r;
+  }
   if (auto r = handleConsumersAndPlugins(ctx_, req, segs, req.target)) {
     if (req.method == "HEAD") r->body.clear();
     return *r;
@@ -159,30 +164,6 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     return message(405, "Method not allowed");
   }
 
-  if (segs.empty()) {
-    json::object o;
-    o["tagline"] = "Welcome to archway";
-    o["version"] = "3.9.0";  // the Kong Admin API version this node is compatible with
-    o["archway_version"] = "0.1.0";
-    o["edition"] = "community";
-    o["hostname"] = ctx_.hostname;
-    o["node_id"] = ctx_.nodeId;
-    o["lua_version"] = nullptr;
-    o["plugins"] = json::object{{"available_on_server", json::object{}},
-                                {"enabled_in_cluster", json::array{}}};
-    json::object conf;
-    conf["database"] = ctx_.database;
-    conf["proxy_listen"] = json::array{json::string(ctx_.proxyListen)};
-    conf["admin_listen"] = json::array{json::string(ctx_.adminListen)};
-    conf["nginx_worker_processes"] = ctx_.workers;
-    conf["router_flavor"] = "traditional_compatible";
-    o["configuration"] = std::move(conf);
-    json::array workers;
-    for (int i = 0; i < ctx_.workers; ++i) workers.push_back(::getpid());
-    o["pids"] = json::object{{"master", ::getpid()}, {"workers", std::move(workers)}};
-    o["timers"] = json::object{{"running", 0}, {"pending", 0}};
-    return respond(200, o);
-  }
   if (segs[0] == "metrics") {
     auto frame = ctx_.stats ? ctx_.stats() : nullptr;
     metrics::ExpositionInput in;
@@ -214,6 +195,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
   if (segs[0] == "status" && segs.size() == 2) {
     // Kong's readiness probe (kong/status/ready.lua): the config is built before the listeners
     // open, so only the database can make a node not ready. It still proxies on its last config.
+    if (ctx_.draining->load()) return message(503, "draining");
     return reachable ? message(200, "ready") : message(503, "failed to connect to database");
   }
   if (segs[0] == "status") {

@@ -2,6 +2,7 @@
 // Kong's Admin API (kong-reference §2): request handling, independent of the transport so it
 // can be tested directly. Reads and writes services, routes, upstreams and targets in Kong's
 // shapes, and GET/POST /config; everything else answers Kong's 404/405 bodies.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -30,6 +31,10 @@ struct AdminContext {
   // Health of one target for GET /upstreams/{u}/health: HEALTHY, UNHEALTHY, HEALTHCHECKS_OFF,
   // DNS_ERROR. Absent: every target reports HEALTHCHECKS_OFF.
   std::function<std::string(const std::string& upstreamId, const std::string& target)> health;
+  // POST /upstreams/{u}/targets/{t}/healthy|unhealthy: sets the target's health on every worker;
+  // false when there is no such target in the balancers.
+  std::function<bool(const std::string& upstreamId, const std::string& target, bool healthy)>
+      setTargetHealth;
   // Applies a whole new configuration (validate, persist, swap). Write endpoints build the new
   // config from config() and call this; on error nothing changed.
   std::function<core::Status(core::Config)> apply;
@@ -53,6 +58,9 @@ struct AdminContext {
   const trace::TraceStore* traces = nullptr;
   // Plugin state shared by the workers (proxy-cache's caches for DELETE /proxy-cache).
   plugins::Persistent* pluginState = nullptr;
+  // POST /status/ready status=draining: readiness answers 503 "draining" from then on (shared by
+  // the copies of this context).
+  std::shared_ptr<std::atomic<bool>> draining = std::make_shared<std::atomic<bool>>(false);
 };
 
 struct AdminRequest {

@@ -498,6 +498,14 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
       return std::string(
           balancer::toString(status.value_or(balancer::TargetStatus::healthchecksOff)));
     };
+    ctx.setTargetHealth = [&d](const std::string& upstreamId, const std::string& target,
+                               bool healthy) {
+      auto state = d.health->find(upstreamId);
+      auto t = state ? state->find(target) : nullptr;
+      if (!t) return false;
+      t->set(healthy);
+      return true;
+    };
     d.admin = std::make_unique<admin::AdminServer>(
         control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)));
     for (std::size_t i = 0; i < acceptors.size(); ++i)

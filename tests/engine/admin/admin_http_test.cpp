@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "config/declarative.h"
 #include "demo/demo_server.h"
 #include "runtime/config_source.h"
 #include "runtime/engine.h"
@@ -92,6 +93,52 @@ class AdminHttpTest : public QObject {
     auto proxied = exchange(again.proxyPort(), "GET", "/demo/anything");
     QCOMPARE(proxied.status, 200);
     again.stop(std::chrono::milliseconds(500));
+  }
+
+  // POST /upstreams/{u}/targets/{t}/unhealthy|healthy reaches the balancers of the workers.
+  void targetHealthSetByHandSteersTheProxy() {
+    demo::DemoServer upstream;
+    auto upPort = upstream.start("127.0.0.1", 0);
+    QVERIFY2(upPort.ok(), upPort.errorText().c_str());
+    const std::string target = "127.0.0.1:" + std::to_string(*upPort);
+    auto cfg = config::parseDeclarative(
+        "_format_version: '3.0'\n"
+        "upstreams:\n"
+        "- name: up\n"
+        "  healthchecks: {passive: {unhealthy: {http_failures: 5}}}\n"
+        "  targets: [{target: '" + target + "'}]\n"
+        "services:\n"
+        "- name: s\n"
+        "  host: up\n"
+        "  routes: [{name: r, paths: [/h]}]\n");
+    QVERIFY2(cfg.ok(), cfg.errorText().c_str());
+    runtime::EngineOptions options;
+    options.proxyListen = "127.0.0.1:0";
+    options.adminListen = "127.0.0.1:0";
+    options.workers = 2;
+    runtime::Engine engine;
+    auto started = engine.start(options, std::move(cfg.value()));
+    QVERIFY2(started.ok(), started.errorText().c_str());
+    QCOMPARE(exchange(engine.proxyPort(), "GET", "/h").status, 200);
+
+    auto down = exchange(engine.adminPort(), "POST", "/upstreams/up/targets/" + target + "/unhealthy");
+    QCOMPARE(down.status, 204);
+    auto health = exchange(engine.adminPort(), "GET", "/upstreams/up/health");
+    QVERIFY2(health.body.find("\"UNHEALTHY\"") != std::string::npos, health.body.c_str());
+    for (int i = 0; i < 4; ++i) {  // every worker's balancer sees it
+      auto r = exchange(engine.proxyPort(), "GET", "/h");
+      QCOMPARE(r.status, 503);
+      QVERIFY2(r.body.find("failure to get a peer from the ring-balancer") != std::string::npos,
+               r.body.c_str());
+    }
+    QCOMPARE(exchange(engine.adminPort(), "POST", "/upstreams/up/targets/" + target + "/healthy")
+                 .status,
+             204);
+    QCOMPARE(exchange(engine.proxyPort(), "GET", "/h").status, 200);
+    QCOMPARE(exchange(engine.adminPort(), "POST", "/upstreams/up/targets/127.0.0.9:1/healthy")
+                 .status,
+             404);
+    engine.stop(std::chrono::milliseconds(500));
   }
 };
 
