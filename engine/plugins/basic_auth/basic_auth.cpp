@@ -1,5 +1,6 @@
 #include "plugins/basic_auth/basic_auth.h"
 
+#include "plugins/anonymous.h"
 #include "plugins/config_read.h"
 
 #include <openssl/crypto.h>
@@ -139,8 +140,7 @@ std::shared_ptr<const UserIndex> buildIndex(const core::Config& config) {
 
 struct Settings {
   bool hideCredentials = false;
-  std::optional<std::string> anonymous;
-  const core::Consumer* anonymousConsumer = nullptr;
+  Anonymous anonymous;
   std::string wwwAuthenticate;
 };
 
@@ -152,18 +152,7 @@ class BasicAuth final : public Instance {
   std::uint8_t phases() const override { return kAccess; }
 
   void access(Context& ctx) const override {
-    if (s_.anonymous) {
-      // Logical OR with the other auth plugins: one credential is enough.
-      if (!ctx.credentialId.empty()) return;
-      if (authenticate(ctx)) return;
-      if (!s_.anonymousConsumer) {
-        ctx.exitMessage(500,
-                        "anonymous consumer " + *s_.anonymous + " is configured but doesn't exist");
-        return;
-      }
-      ctx.authenticate(s_.anonymousConsumer, {}, true);
-      return;
-    }
+    if (s_.anonymous.access(ctx, [&] { return authenticate(ctx); })) return;
     if (authenticate(ctx)) return;
     ctx.setResponseHeader("WWW-Authenticate", s_.wwwAuthenticate);
     ctx.exitMessage(401, kUnauthorized);
@@ -252,8 +241,7 @@ class BasicAuthFactory final : public Factory {
     Settings s;
     auto hide = config.find("hide_credentials");
     s.hideCredentials = hide != config.end() && hide->value().is_bool() && hide->value().as_bool();
-    s.anonymous = optionalString(config, "anonymous");
-    if (s.anonymous) s.anonymousConsumer = env.config().findConsumer(*s.anonymous);
+    s.anonymous = Anonymous::from(config, env.config());
     s.wwwAuthenticate =
         "Basic realm=\"" + optionalString(config, "realm").value_or("service") + "\"";
     auto index = env.shared<UserIndex>("basic-auth:credentials",

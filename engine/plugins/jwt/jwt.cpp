@@ -1,6 +1,7 @@
 #include "plugins/jwt/jwt.h"
 
 #include "plugins/args.h"
+#include "plugins/anonymous.h"
 #include "plugins/config_read.h"
 
 #include <boost/json.hpp>
@@ -98,8 +99,7 @@ struct Settings {
   std::vector<std::string> claimsToVerify;  // config order: the error body keeps it
   double maximumExpiration = 0;
   bool runOnPreflight = true;
-  std::optional<std::string> anonymous;
-  const core::Consumer* anonymousConsumer = nullptr;
+  Anonymous anonymous;
   std::string wwwAuthenticate;           // Bearer[ realm="..."]
   std::string wwwAuthenticateWithError;  // ... error="invalid_token"
 };
@@ -136,18 +136,7 @@ class Jwt final : public Instance {
 
   void access(Context& ctx) const override {
     if (!s_.runOnPreflight && ctx.method == "OPTIONS") return;
-    if (s_.anonymous) {
-      // Logical OR with the other auth plugins: one credential is enough.
-      if (!ctx.credentialId.empty()) return;
-      if (authenticate(ctx).status == 0) return;
-      if (!s_.anonymousConsumer) {
-        ctx.exitMessage(500,
-                        "anonymous consumer " + *s_.anonymous + " is configured but doesn't exist");
-        return;
-      }
-      ctx.authenticate(s_.anonymousConsumer, {}, true);
-      return;
-    }
+    if (s_.anonymous.access(ctx, [&] { return authenticate(ctx).status == 0; })) return;
     Failure f = authenticate(ctx);
     if (f.status == 0) return;
     if (f.challenge == Failure::Challenge::plain) {
@@ -478,8 +467,7 @@ class JwtFactory final : public Factory {
     s.claimsToVerify = strings(config, "claims_to_verify");
     s.maximumExpiration = numberOf(config, "maximum_expiration");
     s.runOnPreflight = boolOf(config, "run_on_preflight", true);
-    s.anonymous = optionalString(config, "anonymous");
-    if (s.anonymous) s.anonymousConsumer = env.config().findConsumer(*s.anonymous);
+    s.anonymous = Anonymous::from(config, env.config());
     if (auto realm = optionalString(config, "realm")) {
       s.wwwAuthenticate = "Bearer realm=\"" + *realm + "\"";
       s.wwwAuthenticateWithError = s.wwwAuthenticate + ", error=\"invalid_token\"";

@@ -2,6 +2,7 @@
 
 #include "http/multipart.h"
 #include "plugins/args.h"
+#include "plugins/anonymous.h"
 #include "plugins/config_read.h"
 
 #include <boost/json.hpp>
@@ -129,8 +130,7 @@ struct Settings {
   bool hideCredentials = false;
   bool inHeader = true, inQuery = true, inBody = false;
   bool runOnPreflight = true;
-  std::optional<std::string> anonymous;
-  const core::Consumer* anonymousConsumer = nullptr;
+  Anonymous anonymous;
   std::string wwwAuthenticate;
 };
 
@@ -164,18 +164,7 @@ class KeyAuth final : public Instance {
 
   void access(Context& ctx) const override {
     if (!s_.runOnPreflight && ctx.method == "OPTIONS") return;
-    if (s_.anonymous) {
-      // Logical OR with the other auth plugins: one credential is enough.
-      if (!ctx.credentialId.empty()) return;
-      if (authenticate(ctx).status == 0) return;
-      if (!s_.anonymousConsumer) {
-        ctx.exitMessage(500,
-                        "anonymous consumer " + *s_.anonymous + " is configured but doesn't exist");
-        return;
-      }
-      ctx.authenticate(s_.anonymousConsumer, {}, true);
-      return;
-    }
+    if (s_.anonymous.access(ctx, [&] { return authenticate(ctx).status == 0; })) return;
     Failure f = authenticate(ctx);
     if (f.status == 0) return;
     ctx.setResponseHeader("WWW-Authenticate", s_.wwwAuthenticate);
@@ -416,8 +405,7 @@ class KeyAuthFactory final : public Factory {
     s.inQuery = boolOf(config, "key_in_query", true);
     s.inBody = boolOf(config, "key_in_body", false);
     s.runOnPreflight = boolOf(config, "run_on_preflight", true);
-    s.anonymous = optionalString(config, "anonymous");
-    if (s.anonymous) s.anonymousConsumer = env.config().findConsumer(*s.anonymous);
+    s.anonymous = Anonymous::from(config, env.config());
     auto realm = optionalString(config, "realm");
     s.wwwAuthenticate = realm ? "Key realm=\"" + *realm + "\"" : "Key";
     auto index =
