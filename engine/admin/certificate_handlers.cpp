@@ -7,6 +7,7 @@
 #include <set>
 
 #include "admin/entity_handlers.h"
+#include "admin/handler_base.h"
 #include "admin/paging.h"
 #include "admin/request_body.h"
 #include "config/entity_json.h"
@@ -89,18 +90,9 @@ core::Result<std::vector<std::string>> stringList(const json::value& v, const ch
   return out;
 }
 
-class Handler {
+class Handler : public HandlerBase {
  public:
-  Handler(const AdminContext& ctx, const AdminRequest& req, const std::vector<std::string>& segs,
-          std::string_view target)
-      : ctx_(ctx), req_(req), segs_(segs) {
-    cfgPtr_ = ctx.config ? ctx.config() : nullptr;
-    if (!cfgPtr_) cfgPtr_ = std::make_shared<const core::Config>();
-    auto url = boost::urls::parse_origin_form(target);
-    if (url) params_ = url->params();
-    method_ = req.method;
-    get_ = method_ == "GET" || method_ == "HEAD";
-  }
+  using HandlerBase::HandlerBase;
 
   std::optional<AdminResponse> route() {
     if (segs_.empty()) return std::nullopt;
@@ -113,23 +105,6 @@ class Handler {
   }
 
  private:
-  const core::Config& cfg() const { return *cfgPtr_; }
-
-  core::Result<ParsedBody> body() const { return parseRequestBody(req_.body, req_.contentType); }
-
-  template <class F>
-  AdminResponse commit(core::Config next, int status, F render) const {
-    if (!ctx_.apply) return messageResponse(405, "cannot change the configuration of this node");
-    auto applied = ctx_.apply(std::move(next));
-    if (!applied) return applyFailureResponse(applied.errors());
-    if (status == 204) return noContent();
-    auto now = ctx_.config ? ctx_.config() : nullptr;
-    if (!now) return messageResponse(500, "An unexpected error occurred");
-    std::optional<json::object> out = render(*now);
-    if (!out) return messageResponse(500, "An unexpected error occurred");
-    return jsonResponse(status, *out);
-  }
-
   // ------------------------------------------------------------------ lookups
   const core::Certificate* certificateById(const core::Config& c, const std::string& id) const {
     for (const auto& x : c.certificates)
@@ -565,14 +540,6 @@ class Handler {
           {"entity_name", rows[i].entity}, {"entity_id", *rows[i].id}, {"tag", *rows[i].tag}};
     });
   }
-
-  const AdminContext& ctx_;
-  const AdminRequest& req_;
-  const std::vector<std::string>& segs_;
-  std::shared_ptr<const core::Config> cfgPtr_;
-  boost::urls::params_view params_;
-  std::string_view method_;
-  bool get_ = false;
 };
 
 }  // namespace

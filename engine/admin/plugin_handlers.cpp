@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "admin/entity_handlers.h"
+#include "admin/handler_base.h"
 #include "admin/paging.h"
 #include "admin/request_body.h"
 #include "config/declarative.h"
@@ -164,18 +165,9 @@ std::optional<std::string> refOf(const json::object& body, std::string_view fiel
   return std::string();
 }
 
-class Handler {
+class Handler : public HandlerBase {
  public:
-  Handler(const AdminContext& ctx, const AdminRequest& req, const std::vector<std::string>& segs,
-          std::string_view target)
-      : ctx_(ctx), req_(req), segs_(segs) {
-    cfgPtr_ = ctx.config ? ctx.config() : nullptr;
-    if (!cfgPtr_) cfgPtr_ = std::make_shared<const core::Config>();
-    auto url = boost::urls::parse_origin_form(target);
-    if (url) params_ = url->params();
-    method_ = req.method;
-    get_ = method_ == "GET" || method_ == "HEAD";
-  }
+  using HandlerBase::HandlerBase;
 
   std::optional<AdminResponse> route() {
     const auto& s = segs_;
@@ -193,25 +185,7 @@ class Handler {
   }
 
  private:
-  const core::Config& cfg() const { return *cfgPtr_; }
-
   AdminResponse methodNotAllowed() const { return messageResponse(405, "Method not allowed"); }
-
-  core::Result<ParsedBody> body() const { return parseRequestBody(req_.body, req_.contentType); }
-
-  // Applies `next`; the answer is `render(newConfig)` with `status`.
-  template <class F>
-  AdminResponse commit(core::Config next, int status, F render) const {
-    if (!ctx_.apply) return messageResponse(405, "cannot change the configuration of this node");
-    auto applied = ctx_.apply(std::move(next));
-    if (!applied) return applyFailureResponse(applied.errors());
-    auto now = ctx_.config ? ctx_.config() : nullptr;
-    if (!now) return messageResponse(500, "An unexpected error occurred");
-    if (status == 204) return {204, ""};
-    auto out = render(*now);
-    if (!out) return messageResponse(500, "An unexpected error occurred");
-    return jsonResponse(status, *out);
-  }
 
   // ---------------------------------------------------------------- consumers
   std::optional<AdminResponse> consumers() {
@@ -671,14 +645,6 @@ class Handler {
     if (!f) return messageResponse(404, "No plugin named '" + s[2] + "'");
     return jsonResponse(200, plugins::schema::toJson(f->schema()));
   }
-
-  const AdminContext& ctx_;
-  const AdminRequest& req_;
-  const std::vector<std::string>& segs_;
-  std::shared_ptr<const core::Config> cfgPtr_;
-  boost::urls::params_view params_;
-  std::string_view method_;
-  bool get_ = false;
 };
 
 }  // namespace
