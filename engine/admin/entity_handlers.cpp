@@ -308,14 +308,14 @@ struct Writer {
     return messageResponse(500, "An unexpected error occurred");
   }
 
-  AdminResponse commitTarget(core::Config next, const std::string& id) const {
+  AdminResponse commitTarget(core::Config next, const std::string& id, int status = 201) const {
     if (!ctx.apply) return messageResponse(405, "cannot change the configuration of this node");
     auto applied = ctx.apply(std::move(next));
     if (!applied) return applyFailure(applied.errors());
     auto now = ctx.config ? ctx.config() : nullptr;
     if (now) {
       for (const auto& t : now->targets) {
-        if (t.id == id) return jsonResponse(201, config::toJson(t));
+        if (t.id == id) return jsonResponse(status, config::toJson(t));
       }
     }
     return messageResponse(500, "An unexpected error occurred");
@@ -555,11 +555,13 @@ std::optional<AdminResponse> handleEntityWrite(const AdminContext& ctx, const Ad
         return w.write<core::Route>(m, "", std::move(b.value()), s->id);
       }
       if (post) return std::nullopt;
-      if (!s) return del ? AdminResponse{204, ""} : notFound();
+      // Kong's nested entity endpoints (kong/api/endpoints.lua) answer 404 when the parent or
+      // the child is missing, or the child is not the parent's, also on DELETE.
+      if (!s) return notFound();
       const core::Route* r = byIdOrName(cfg.routes, segs[3]);
       const bool belongs = r && r->serviceId == s->id;
       if (del) {
-        if (!belongs) return AdminResponse{204, ""};
+        if (!belongs) return notFound();
         core::Config next = cfg;
         std::erase_if(next.routes, [&](const core::Route& x) { return x.id == r->id; });
         std::erase_if(next.plugins, [&](const core::Plugin& p) { return p.routeId == r->id; });
@@ -597,10 +599,45 @@ std::optional<AdminResponse> handleEntityWrite(const AdminContext& ctx, const Ad
         next.targets.push_back(t);
         return w.commitTarget(std::move(next), t.id);
       }
-      if (!del) return std::nullopt;
-      if (!u) return AdminResponse{204, ""};
       std::string want = segs[3];
       const std::string withPort = want.find(':') == std::string::npos ? want + ":8000" : want;
+      if (patch || put) {
+        if (!u) return notFound();
+        const core::Target* old = nullptr;
+        for (const auto& t : cfg.targets)
+          if (t.upstreamId == u->id && (t.id == want || t.target == want || t.target == withPort))
+            old = &t;
+        if (!old) return notFound();
+        auto b = body();
+        if (auto e = bodyError(b)) return e;
+        json::object fields = std::move(b->fields);
+        if (b->kind == BodyKind::form) coerceFormArrays(fields, {"tags"});
+        json::object input;
+        if (patch) {
+          input = config::toJson(*old);
+          for (const auto& [k, v] : fields) input[k] = v;
+        } else {
+          input = std::move(fields);
+        }
+        for (const char* f : {"id", "upstream", "created_at", "updated_at"}) input.erase(f);
+        auto parsed = config::targetFromJson(input);
+        if (!parsed) return schemaViolation(parsed.errors());
+        core::Target t = std::move(parsed.value());
+        t.id = old->id;
+        t.upstreamId = u->id;
+        t.createdAt = old->createdAt;
+        t.updatedAt = nowMillisAsSeconds();
+        for (const auto& other : cfg.targets) {
+          if (other.id != t.id && other.upstreamId == u->id && other.target == t.target)
+            return uniqueViolation("target", t.target);
+        }
+        core::Config next = cfg;
+        for (auto& x : next.targets)
+          if (x.id == t.id) x = t;
+        return w.commitTarget(std::move(next), t.id, 200);
+      }
+      if (!del) return std::nullopt;
+      if (!u) return AdminResponse{204, ""};
       core::Config next = cfg;
       auto before = next.targets.size();
       std::erase_if(next.targets, [&](const core::Target& t) {

@@ -317,7 +317,13 @@ class Handler : public HandlerBase {
       if (!b) return messageResponse(400, b.errors().front().message);
       json::object input = method_ == "PATCH" ? row->json() : json::object();
       for (const auto& [key, v] : b->fields) input[key] = v;
-      if (row) input["id"] = row->id;
+      if (row) {
+        input["id"] = row->id;
+      } else if (core::isUuid(s[3])) {  // PUT creating: under the id of the path...
+        input["id"] = s[3];
+      } else if (!input.contains(k.naturalKey)) {  // ...or with its endpoint key
+        input[k.naturalKey] = s[3];
+      }
       input.erase("created_at");
       for (auto it = input.begin(); it != input.end();) {
         if (it->value().is_null())
