@@ -1,5 +1,6 @@
 #include "balancer/active_checker.h"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
@@ -13,6 +14,7 @@
 #include <chrono>
 
 #include "core/log.h"
+#include "net/dns_resolver.h"
 
 namespace archway::balancer {
 
@@ -56,10 +58,7 @@ int parseStatusLine(std::string_view line) {
 class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
  public:
   ActiveProbe(std::shared_ptr<ActiveChecker> owner, HealthTarget target)
-      : owner_(std::move(owner)),
-        target_(std::move(target)),
-        resolver_(owner_->ctx_),
-        resolveTimer_(owner_->ctx_) {
+      : owner_(std::move(owner)), target_(std::move(target)), resolveTimer_(owner_->ctx_) {
     const auto& c = owner_->config_;
     timeout_ = std::chrono::seconds(std::max(0, c.timeout));
     if (timeout_.count() == 0) timeout_ = std::chrono::milliseconds(500);
@@ -90,30 +89,39 @@ class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
       return;
     }
     auto self = shared_from_this();
+    resolving_ = true;
     resolveTimer_.expires_after(timeout_);
     resolveTimer_.async_wait([self](error_code ec) {
-      if (ec) return;
-      self->resolveTimedOut_ = true;
-      self->resolver_.cancel();
+      if (ec || !self->resolving_) return;
+      self->resolving_ = false;
+      self->finish(Outcome::timeout());
     });
-    resolver_.async_resolve(target_.address.host, std::to_string(target_.address.port),
-                            [self](error_code ec, tcp::resolver::results_type results) {
-                              self->resolveTimer_.cancel();
-                              if (self->cancelled_) return self->finish(nullptr);
-                              if (ec || results.empty()) {
-                                return self->finish(self->resolveTimedOut_ ? Outcome::timeout()
-                                                                           : Outcome::tcpFailure());
-                              }
-                              self->connect(results);
-                            });
+    // The answer may come after a timeout or a cancel: then it is dropped.
+    asio::co_spawn(owner_->ctx_, owner_->dns().lookup(target_.address.host),
+                   [self](std::exception_ptr e, net::DnsCache::Lookup found) {
+                     if (!self->resolving_) return;
+                     self->resolving_ = false;
+                     self->resolveTimer_.cancel();
+                     if (e || found.status != net::DnsStatus::ok || !found.addresses ||
+                         found.addresses->empty())
+                       return self->finish(Outcome::tcpFailure());
+                     // An SRV answer brings the port (as for the proxy's connections).
+                     std::vector<tcp::endpoint> endpoints;
+                     for (const auto& a : *found.addresses)
+                       endpoints.emplace_back(a.ip, a.port ? a.port : self->target_.address.port);
+                     self->connect(endpoints);
+                   });
   }
 
   void cancel() {
     cancelled_ = true;
-    resolver_.cancel();
     resolveTimer_.cancel();
     error_code ec;
     lowest().socket().close(ec);
+    if (resolving_) {
+      resolving_ = false;
+      finish(nullptr);
+    }
   }
 
  private:
@@ -200,7 +208,6 @@ class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
 
   std::shared_ptr<ActiveChecker> owner_;
   HealthTarget target_;
-  tcp::resolver resolver_;
   asio::steady_timer resolveTimer_;
   std::shared_ptr<asio::ssl::context> sslCtx_;
   std::unique_ptr<beast::tcp_stream> plain_;
@@ -208,21 +215,29 @@ class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
   std::chrono::steady_clock::duration timeout_{};
   std::string request_, response_, sni_;
   bool tcpOnly_ = false, verify_ = true;
-  bool cancelled_ = false, finished_ = false, resolveTimedOut_ = false;
+  bool cancelled_ = false, finished_ = false, resolving_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
 
 std::shared_ptr<ActiveChecker> ActiveChecker::create(asio::io_context& ctx,
-                                                     std::shared_ptr<HealthState> state) {
-  return std::shared_ptr<ActiveChecker>(new ActiveChecker(ctx, std::move(state)));
+                                                     std::shared_ptr<HealthState> state,
+                                                     std::shared_ptr<net::DnsCache> dns) {
+  return std::shared_ptr<ActiveChecker>(new ActiveChecker(ctx, std::move(state), std::move(dns)));
 }
 
-ActiveChecker::ActiveChecker(asio::io_context& ctx, std::shared_ptr<HealthState> state)
+ActiveChecker::ActiveChecker(asio::io_context& ctx, std::shared_ptr<HealthState> state,
+                             std::shared_ptr<net::DnsCache> dns)
     : ctx_(ctx),
       state_(std::move(state)),
-      timers_{asio::steady_timer(ctx), asio::steady_timer(ctx)} {
+      timers_{asio::steady_timer(ctx), asio::steady_timer(ctx)},
+      dns_(std::move(dns)) {
   loadConfig();
+}
+
+net::DnsCache& ActiveChecker::dns() {
+  if (!dns_) dns_ = std::make_shared<net::DnsCache>(ctx_, std::make_shared<net::DnsResolver>());
+  return *dns_;
 }
 
 ActiveChecker::~ActiveChecker() = default;
@@ -349,6 +364,9 @@ std::shared_ptr<asio::ssl::context> ActiveChecker::sslContext() {
 
 // ---------------------------------------------------------------------------------------------
 
+ActiveCheckers::ActiveCheckers(asio::io_context& ctx, std::shared_ptr<net::DnsResolver> resolver)
+    : ctx_(ctx), resolver_(std::move(resolver)) {}
+
 void ActiveCheckers::sync(const HealthRegistry& registry) {
   std::map<std::string, std::shared_ptr<ActiveChecker>> next;
   for (const auto& state : registry.all()) {
@@ -361,7 +379,11 @@ void ActiveCheckers::sync(const HealthRegistry& registry) {
       checkers_.erase(it);
       continue;
     }
-    auto checker = ActiveChecker::create(ctx_, state);
+    if (!dns_) {
+      if (!resolver_) resolver_ = std::make_shared<net::DnsResolver>();
+      dns_ = std::make_shared<net::DnsCache>(ctx_, resolver_);
+    }
+    auto checker = ActiveChecker::create(ctx_, state, dns_);
     checker->start();
     next.emplace(state->upstreamId(), std::move(checker));
   }

@@ -6,6 +6,8 @@
 // `Host: <host_header or target host>` over plain TCP (http, grpc) or TLS (https, grpcs; SNI
 // https_sni or the target host, certificate verified when https_verify_certificate). Results go
 // through the same TargetHealth state machine as passive checks, with the active thresholds.
+// Target names are resolved through a DnsCache over the engine's DnsResolver, as the proxy
+// resolves them: the hosts file and the dns_* settings, the records' TTLs, SRV ports.
 //
 // Threads: everything runs on the io_context given at creation (the engine's control thread,
 // single-threaded). start(), stop() and updateConfig() may be called from any thread: they are
@@ -28,14 +30,22 @@ namespace boost::asio::ssl {
 class context;
 }
 
+namespace archway::net {
+class DnsCache;
+class DnsResolver;
+}  // namespace archway::net
+
 namespace archway::balancer {
 
 class ActiveProbe;
 
 class ActiveChecker : public std::enable_shared_from_this<ActiveChecker> {
  public:
+  // `dns` must run on `ctx`; null: the checker makes its own over a default DnsResolver when
+  // it first needs one.
   static std::shared_ptr<ActiveChecker> create(boost::asio::io_context& ctx,
-                                               std::shared_ptr<HealthState> state);
+                                               std::shared_ptr<HealthState> state,
+                                               std::shared_ptr<net::DnsCache> dns = nullptr);
   ~ActiveChecker();
   ActiveChecker(const ActiveChecker&) = delete;
   ActiveChecker& operator=(const ActiveChecker&) = delete;
@@ -54,7 +64,8 @@ class ActiveChecker : public std::enable_shared_from_this<ActiveChecker> {
 
  private:
   friend class ActiveProbe;
-  ActiveChecker(boost::asio::io_context& ctx, std::shared_ptr<HealthState> state);
+  ActiveChecker(boost::asio::io_context& ctx, std::shared_ptr<HealthState> state,
+                std::shared_ptr<net::DnsCache> dns);
   void doStart();
   void doStop();
   void loadConfig();
@@ -64,6 +75,7 @@ class ActiveChecker : public std::enable_shared_from_this<ActiveChecker> {
   void probeDone(const std::string& key, std::shared_ptr<TargetHealth> health,
                  const Outcome* outcome);
   std::shared_ptr<boost::asio::ssl::context> sslContext();
+  net::DnsCache& dns();
 
   boost::asio::io_context& ctx_;
   std::shared_ptr<HealthState> state_;
@@ -80,12 +92,15 @@ class ActiveChecker : public std::enable_shared_from_this<ActiveChecker> {
   std::uint64_t completed_ = 0;
   std::shared_ptr<boost::asio::ssl::context> ssl_;
   bool sslVerify_ = true;
+  std::shared_ptr<net::DnsCache> dns_;
 };
 
 // One ActiveChecker per upstream whose active checks have an interval. Control thread.
 class ActiveCheckers {
  public:
-  explicit ActiveCheckers(boost::asio::io_context& ctx) : ctx_(ctx) {}
+  // `resolver`: the engine's (its checkers share one DnsCache over it); null: a default one.
+  explicit ActiveCheckers(boost::asio::io_context& ctx,
+                          std::shared_ptr<net::DnsResolver> resolver = nullptr);
   ~ActiveCheckers() { stop(); }
   ActiveCheckers(const ActiveCheckers&) = delete;
   ActiveCheckers& operator=(const ActiveCheckers&) = delete;
@@ -97,6 +112,8 @@ class ActiveCheckers {
 
  private:
   boost::asio::io_context& ctx_;
+  std::shared_ptr<net::DnsResolver> resolver_;
+  std::shared_ptr<net::DnsCache> dns_;  // made with the first checker
   std::map<std::string, std::shared_ptr<ActiveChecker>> checkers_;
 };
 

@@ -6,6 +6,8 @@
 #include <limits>
 #include <unordered_map>
 
+#include "net/dns_resolver.h"
+
 namespace archway::balancer {
 
 namespace {
@@ -36,6 +38,21 @@ std::uint64_t hashBytes(std::string_view s) {
 
 bool contains(std::span<const int> v, int x) {
   return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// Kong's weight of one address of a hostname target: an SRV record's own (0 counts as 1: such
+// a record should be hit, rarely), else the target's.
+std::int64_t addressWeight(const net::DnsAddress& a, int targetWeight) {
+  if (a.port != 0) return std::max<std::int64_t>(1, a.weight);
+  return targetWeight;
+}
+
+// The addresses' smooth round-robin restarts and their weights are summed again.
+void rebindAddresses(WorkerState::Entry& e, int targetWeight) {
+  if (!e.addresses) return;
+  e.addressCurrent.assign(e.addresses->size(), 0);
+  e.addressWeight = 0;
+  for (const auto& a : *e.addresses) e.addressWeight += addressWeight(a, targetWeight);
 }
 
 double decayed(const WorkerState::Entry& e, Clock::TimePoint now) {
@@ -207,6 +224,7 @@ void UpstreamBalancer::bind(WorkerState& state) const {
       if (auto it = old.find(targets_[i].key); it != old.end()) {
         entries[i] = state.entries_[it->second];
         entries[i].current = 0;  // the weights changed: restart the smooth sequence
+        rebindAddresses(entries[i], targets_[i].weight);
       }
     }
   }
@@ -236,7 +254,7 @@ int UpstreamBalancer::pick(WorkerState& state, const HashInput& input,
   long long total = 0, available = 0;
   for (int i = 0; i < size(); ++i) {
     if (health_[static_cast<std::size_t>(i)]->dnsError()) continue;
-    const long long w = targets_[static_cast<std::size_t>(i)].weight;
+    const long long w = weightOf(state, i);
     total += w;
     if (usable(i)) available += w;
   }
@@ -271,7 +289,7 @@ int UpstreamBalancer::pickRoundRobin(WorkerState& s, std::span<const int> tried,
   for (int i = 0; i < size(); ++i) {
     if (!usable(i) || (!allowTried && contains(tried, i))) continue;
     auto& e = s.entries_[static_cast<std::size_t>(i)];
-    const std::int64_t w = targets_[static_cast<std::size_t>(i)].weight;
+    const std::int64_t w = weightOf(s, i);
     e.current += w;
     total += w;
     if (best < 0 || e.current > s.entries_[static_cast<std::size_t>(best)].current) best = i;
@@ -297,10 +315,8 @@ int UpstreamBalancer::pickLeastConnections(WorkerState& s, std::span<const int> 
     }
     const auto& a = s.entries_[static_cast<std::size_t>(i)];
     const auto& b = s.entries_[static_cast<std::size_t>(best)];
-    const std::int64_t lhs =
-        static_cast<std::int64_t>(a.active + 1) * targets_[static_cast<std::size_t>(best)].weight;
-    const std::int64_t rhs =
-        static_cast<std::int64_t>(b.active + 1) * targets_[static_cast<std::size_t>(i)].weight;
+    const std::int64_t lhs = static_cast<std::int64_t>(a.active + 1) * weightOf(s, best);
+    const std::int64_t rhs = static_cast<std::int64_t>(b.active + 1) * weightOf(s, i);
     if (lhs < rhs) best = i;
   }
   return best;
@@ -321,7 +337,7 @@ int UpstreamBalancer::pickLatency(WorkerState& s, std::span<const int> tried,
     if (!usable(i) || (!allowTried && contains(tried, i))) continue;
     const auto& e = s.entries_[static_cast<std::size_t>(i)];
     int tier = e.sampled ? 1 : (e.active == 0 ? 0 : 2);
-    double score = e.sampled ? decayed(e, now) / targets_[static_cast<std::size_t>(i)].weight : 0;
+    double score = e.sampled ? decayed(e, now) / static_cast<double>(weightOf(s, i)) : 0;
     bool better = best < 0 || tier < bestTier ||
                   (tier == bestTier && tier == 1 && score < bestScore) ||
                   (tier == bestTier && tier == 2 && e.active < bestActive);
@@ -366,8 +382,8 @@ int UpstreamBalancer::pickHashed(WorkerState& s, const HashInput& in,
   if (key.empty() && hashOn_ != HashOn::cookie)
     key = hashValue(hashFallback_, hashFallbackName_, in);
   const std::size_t slots = slotOwner_.size();
-  std::size_t slot = key.empty() ? static_cast<std::size_t>(mix(s.cursor_++) % slots)
-                                 : static_cast<std::size_t>(hashBytes(key) % slots);
+  s.lastHash_ = key.empty() ? mix(s.cursor_++) : hashBytes(key);
+  std::size_t slot = static_cast<std::size_t>(s.lastHash_ % slots);
   // Walk the ring from the key's slot to the first usable owner (not tried yet, if possible):
   // a key keeps its target while that target is usable, and moves back when it recovers.
   int fallback = -1;
@@ -380,6 +396,49 @@ int UpstreamBalancer::pickHashed(WorkerState& s, const HashInput& in,
     if (fallback < 0) fallback = i;
   }
   return fallback;
+}
+
+std::int64_t UpstreamBalancer::weightOf(const WorkerState& s, int index) const {
+  const int w = targets_[static_cast<std::size_t>(index)].weight;
+  if (w <= 0) return 0;  // weight 0 disables the target, whatever its name resolves to
+  const auto i = static_cast<std::size_t>(index);
+  if (i < s.entries_.size() && s.entries_[i].addressWeight > 0) return s.entries_[i].addressWeight;
+  return w;
+}
+
+int UpstreamBalancer::pickAddress(
+    WorkerState& state, int index,
+    const std::shared_ptr<const std::vector<net::DnsAddress>>& addresses) const {
+  const auto& list = *addresses;
+  WorkerState::Entry* e = entryFor(state, index);
+  if (!e) return 0;  // a target of an older snapshot no longer configured
+  const int targetWeight = targets_[static_cast<std::size_t>(index)].weight;
+  if (e->addresses != addresses) {
+    e->addresses = addresses;
+    rebindAddresses(*e, targetWeight);
+  }
+  if (list.size() <= 1) return 0;
+  if (algorithm_ == Algorithm::consistentHashing && e->addressWeight > 0) {
+    // The key that chose the target chooses the address, in proportion to the weights.
+    auto point =
+        static_cast<std::int64_t>(state.lastHash_ % static_cast<std::uint64_t>(e->addressWeight));
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      point -= addressWeight(list[k], targetWeight);
+      if (point < 0) return static_cast<int>(k);
+    }
+    return 0;
+  }
+  int best = -1;
+  std::int64_t total = 0;
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    const std::int64_t w = addressWeight(list[k], targetWeight);
+    e->addressCurrent[k] += w;
+    total += w;
+    if (best < 0 || e->addressCurrent[k] > e->addressCurrent[static_cast<std::size_t>(best)])
+      best = static_cast<int>(k);
+  }
+  e->addressCurrent[static_cast<std::size_t>(best)] -= total;
+  return best;
 }
 
 void UpstreamBalancer::onStart(WorkerState& state, int index) const {

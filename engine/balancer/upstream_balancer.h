@@ -24,6 +24,10 @@
 #include "core/entities.h"
 #include "core/result.h"
 
+namespace archway::net {
+struct DnsAddress;
+}  // namespace archway::net
+
 namespace archway::balancer {
 
 enum class Algorithm { roundRobin, leastConnections, consistentHashing, latency };
@@ -74,6 +78,11 @@ class WorkerState {
     bool sampled = false;      // latency: has a sample
     double ewmaUs = 0;
     Clock::TimePoint touched{};
+    // A hostname target: its addresses as this worker last resolved them, the smooth weighted
+    // round-robin over them, and their summed weight (0: not resolved yet). See pickAddress().
+    std::shared_ptr<const std::vector<net::DnsAddress>> addresses;
+    std::vector<std::int64_t> addressCurrent;
+    std::int64_t addressWeight = 0;
   };
 
  private:
@@ -82,6 +91,7 @@ class WorkerState {
   std::shared_ptr<const std::vector<std::string>> keys_;
   std::vector<Entry> entries_;
   std::uint64_t cursor_ = 0;
+  std::uint64_t lastHash_ = 0;  // consistent hashing: the key of the last pick
 };
 
 class UpstreamBalancer {
@@ -127,6 +137,16 @@ class UpstreamBalancer {
   int pick(WorkerState& state, const HashInput& input,
            std::span<const int> alreadyTried = {}) const;
 
+  // Worker thread, after pick() chose target `index` whose host is a name: Kong makes each
+  // address the name resolves to an entry of the balancer, weighted by its SRV record (weight 0
+  // counts as 1; the record's port replaces the target's) or, for A/AAAA answers, by the
+  // target's weight. `addresses` is what the worker's DNS cache holds for the name (not
+  // empty); returns the index of the one that carries this try: with consistent hashing the
+  // request's key chooses, otherwise smooth weighted round-robin. Until the next answer, the
+  // target counts in pick() with the sum of those weights.
+  int pickAddress(WorkerState& state, int index,
+                  const std::shared_ptr<const std::vector<net::DnsAddress>>& addresses) const;
+
   // Worker thread: the connection to target `index` starts carrying the request / is done with
   // it (every pick that is used must be finished exactly once). Drives least-connections.
   void onStart(WorkerState& state, int index) const;
@@ -147,6 +167,7 @@ class UpstreamBalancer {
   void bind(WorkerState& state) const;
   WorkerState::Entry* entryFor(WorkerState& state, int index) const;
   bool admits(long long available, long long total) const;
+  std::int64_t weightOf(const WorkerState& s, int index) const;
   std::string_view hashValue(HashOn on, const std::optional<std::string>& name,
                              const HashInput& in) const;
   int pickRoundRobin(WorkerState& s, std::span<const int> tried, bool allowTried) const;

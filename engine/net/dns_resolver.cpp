@@ -341,7 +341,9 @@ DnsAnswer DnsResolver::query(const std::string& name, DnsType type, void* stateP
           continue;
         asio::ip::address_v4::bytes_type b;
         std::memcpy(b.data(), ns_rr_rdata(rr), 4);
-        ips.push_back(asio::ip::address_v4(b));
+        // Servers may repeat a target's records once per SRV answer naming it.
+        const asio::ip::address ip = asio::ip::address_v4(b);
+        if (std::find(ips.begin(), ips.end(), ip) == ips.end()) ips.push_back(ip);
         ttl = std::min<std::uint32_t>(ttl, ns_rr_ttl(rr));
       }
       if (ips.empty()) {
@@ -353,7 +355,8 @@ DnsAnswer DnsResolver::query(const std::string& name, DnsType type, void* stateP
       }
       for (const auto& ip : ips) answer.addresses.push_back({ip, s.port, s.weight});
     }
-    // Heavier records first: the proxy tries the addresses in order.
+    // Heavier records first: a service's connection tries the addresses in order (an
+    // upstream's balancer spreads requests over them by weight instead).
     std::stable_sort(answer.addresses.begin(), answer.addresses.end(),
                      [](const DnsAddress& x, const DnsAddress& y) { return x.weight > y.weight; });
   }
@@ -418,6 +421,14 @@ DnsCache::DnsCache(asio::io_context& io, std::shared_ptr<DnsResolver> resolver)
       state_(std::make_shared<State>(io, resolver_->options())) {}
 
 DnsCache::~DnsCache() = default;
+
+std::shared_ptr<const std::vector<DnsAddress>> DnsCache::fresh(const std::string& host) const {
+  auto it = state_->entries.find(host);
+  if (it == state_->entries.end()) return nullptr;
+  const auto& e = it->second;
+  if (!e.answered || !e.addresses || Clock::now() >= e.expires) return nullptr;
+  return e.addresses;
+}
 
 asio::awaitable<DnsCache::Lookup> DnsCache::lookup(const std::string& host) {
   auto state = state_;

@@ -127,6 +127,9 @@ class DnsCache {
   };
   // `host` must stay valid until the lookup returns (the proxy passes the snapshot's string).
   boost::asio::awaitable<Lookup> lookup(const std::string& host);
+  // The addresses of `host` while the cache holds a current answer (within its TTL), else null:
+  // then lookup(). No query, no suspension: what a request path calls first.
+  std::shared_ptr<const std::vector<DnsAddress>> fresh(const std::string& host) const;
 
   DnsResolver& resolver() { return *resolver_; }
 

@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "../net/dns_test_server.h"
+#include "../proxy/tls_test_upstream.h"
 #include "balancer/active_checker.h"
 #include "balancer/health_state.h"
+#include "net/dns_resolver.h"
 
 using namespace archway;
 using namespace archway::balancer;
@@ -122,7 +125,16 @@ struct Events {
 
 class ActiveCheckerTest : public QObject {
   Q_OBJECT
+  std::unique_ptr<TestCertificates> certs_;  // null without the openssl command
+
  private slots:
+  void initTestCase() {
+    if (QStandardPaths::findExecutable("openssl").isEmpty()) return;
+    certs_ = std::make_unique<TestCertificates>();
+    const QString made = certs_->make();
+    QVERIFY2(made.isEmpty(), qPrintable(made));
+  }
+
   void httpProbesTurnATargetUnhealthyAndBack() {
     asio::io_context ctx;
     TestServer server(ctx);
@@ -226,6 +238,83 @@ class ActiveCheckerTest : public QObject {
     checker->stop();
     server.close();
     ctx.run_for(std::chrono::milliseconds(20));
+  }
+
+  void httpsProbesSpeakTlsWithTheConfiguredSni() {
+    if (!certs_) QSKIP("the openssl command is not installed (Debian package openssl)");
+    TlsTestUpstream up(certs_->path("server.pem"), certs_->path("server.key"));
+    asio::io_context ctx;
+    HealthRegistry registry;
+    const std::string target = "127.0.0.1:" + std::to_string(up.port());
+    registry.sync(configFor(target, [](core::Upstream& u) {
+      u.healthchecks.active.type = "https";
+      u.healthchecks.active.httpsSni = "probe.test";
+      u.healthchecks.active.httpsVerifyCertificate = false;
+      u.healthchecks.active.healthySuccesses = 1;
+      u.healthchecks.active.unhealthyHttpFailures = 1;
+    }));
+    auto state = registry.find("u1");
+    QVERIFY(state->setHealthy(target, false));
+    auto checker = ActiveChecker::create(ctx, state);
+    checker->start();
+    QVERIFY(runUntil(
+        ctx, [&] { return state->find(target)->healthy(); }, 4000));
+    QCOMPARE(up.last().sni, std::string("probe.test"));
+    QCOMPARE(up.last().target, std::string("/"));
+    up.status = 500;
+    QVERIFY(runUntil(
+        ctx, [&] { return !state->find(target)->healthy(); }, 4000));
+    checker->stop();
+    ctx.run_for(std::chrono::milliseconds(20));
+  }
+
+  void httpsProbesVerifyTheCertificateByDefault() {
+    if (!certs_) QSKIP("the openssl command is not installed (Debian package openssl)");
+    // Signed by a CA the system store does not hold: https_verify_certificate (default true)
+    // fails the handshake, a TCP failure for Kong.
+    TlsTestUpstream up(certs_->path("server.pem"), certs_->path("server.key"));
+    asio::io_context ctx;
+    HealthRegistry registry;
+    const std::string target = "localhost:" + std::to_string(up.port());
+    registry.sync(configFor(target, [](core::Upstream& u) {
+      u.healthchecks.active.type = "https";
+      u.healthchecks.active.unhealthyTcpFailures = 1;
+    }));
+    auto state = registry.find("u1");
+    auto checker = ActiveChecker::create(ctx, state);
+    checker->start();
+    QVERIFY(runUntil(
+        ctx, [&] { return !state->find(target)->healthy(); }, 4000));
+    QCOMPARE(up.requests(), 0);
+    QVERIFY(up.failedHandshakes() >= 1);
+    checker->stop();
+    ctx.run_for(std::chrono::milliseconds(20));
+  }
+
+  void resolvesTargetNamesThroughTheEngineResolverAndItsCache() {
+    DnsTestServer dns;
+    dns.setA("probe.test", {"127.0.0.1"}, 60);
+    asio::io_context ctx;
+    TestServer server(ctx);
+    net::DnsOptions options;
+    options.nameservers = {dns.address()};
+    options.hostsFile = "";
+    auto resolver = std::make_shared<net::DnsResolver>(options);
+    HealthRegistry registry;
+    const std::string target = "probe.test:" + std::to_string(server.port());
+    registry.sync(configFor(target, [](core::Upstream&) {}));
+    ActiveCheckers checkers(ctx, resolver);
+    checkers.sync(registry);
+    QVERIFY(runUntil(
+        ctx, [&] { return server.requests >= 3; }, 6000));
+    QVERIFY(server.lastRequest.find("\r\nHost: probe.test\r\n") != std::string::npos);
+    // One resolution (an SRV query that finds nothing, then A) serves every probe within the
+    // record's TTL.
+    QCOMPARE(dns.queries("probe.test"), 2);
+    QCOMPARE(toString(*registry.find("u1")->status(target)), std::string_view("HEALTHY"));
+    checkers.stop();
+    server.close();
+    ctx.run_for(std::chrono::milliseconds(50));
   }
 
   void timeoutCountsAsTimeoutAndStopCancelsPromptly() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "balancer/upstream_balancer.h"
+#include "net/dns_resolver.h"
 
 using namespace archway;
 using namespace archway::balancer;
@@ -499,6 +500,60 @@ class UpstreamBalancerTest : public QObject {
     v1.balancer->onFinish(s, a);
     v1.balancer->onFinish(s, a);
     QCOMPARE(keyOf(*v2.balancer, v2.balancer->pick(s, {})), std::string("a:1"));
+  }
+
+  void addressesOfANameShareItsTrafficByWeight() {
+    // Kong: an SRV answer weighs its record's weight (0 counts as 1), an A answer the target's.
+    auto b = build("round-robin", {{"svc.test:80", 100}, {"10.0.0.9:80", 15}});
+    auto ip = [](const char* text) { return boost::asio::ip::make_address(text); };
+    auto srv = std::make_shared<const std::vector<net::DnsAddress>>(std::vector<net::DnsAddress>{
+        {ip("10.0.0.1"), 8001, 10}, {ip("10.0.0.2"), 8002, 4}, {ip("10.0.0.3"), 8003, 0}});
+    WorkerState s;
+    std::map<std::string, int> targets, addresses;
+    for (int i = 0; i < 30; ++i) {
+      const int t = b.balancer->pick(s, {});
+      ++targets[keyOf(*b.balancer, t)];
+      if (t == 0) ++addresses[(*srv)[b.balancer->pickAddress(s, t, srv)].ip.to_string()];
+    }
+    // The first pick weighs the name 100; once resolved it weighs 10 + 4 + 1 = 15, like the
+    // other target.
+    QCOMPARE(targets["svc.test:80"], 15);
+    QCOMPARE(addresses["10.0.0.1"], 10);
+    QCOMPARE(addresses["10.0.0.2"], 4);
+    QCOMPARE(addresses["10.0.0.3"], 1);
+
+    // A answers: each address weighs the target's 100.
+    auto a = std::make_shared<const std::vector<net::DnsAddress>>(
+        std::vector<net::DnsAddress>{{ip("10.0.1.1"), 0, 0}, {ip("10.0.1.2"), 0, 0}});
+    WorkerState s2;
+    QCOMPARE(b.balancer->pickAddress(s2, 0, a), 0);
+    QCOMPARE(b.balancer->pickAddress(s2, 0, a), 1);
+    targets.clear();
+    for (int i = 0; i < 215; ++i) ++targets[keyOf(*b.balancer, b.balancer->pick(s2, {}))];
+    QCOMPARE(targets["svc.test:80"], 200);
+    QCOMPARE(targets["10.0.0.9:80"], 15);
+  }
+
+  void consistentHashingKeepsAKeyOnOneAddress() {
+    auto b = build("consistent-hashing", {{"svc.test:80", 100}},
+                   [](core::Upstream& u) { u.hashOn = "ip"; });
+    std::vector<net::DnsAddress> list;
+    for (int i = 1; i <= 4; ++i)
+      list.push_back({boost::asio::ip::make_address("10.0.0." + std::to_string(i)), 80, 10});
+    auto addresses = std::make_shared<const std::vector<net::DnsAddress>>(list);
+    WorkerState s;
+    std::set<int> seen;
+    for (int client = 0; client < 40; ++client) {
+      const std::string who = "192.0.2." + std::to_string(client);
+      std::set<int> forThisKey;
+      for (int i = 0; i < 3; ++i) {
+        QCOMPARE(b.balancer->pick(s, ipInput(who)), 0);
+        forThisKey.insert(b.balancer->pickAddress(s, 0, addresses));
+      }
+      QCOMPARE(forThisKey.size(), std::size_t(1));
+      seen.insert(*forThisKey.begin());
+    }
+    QCOMPARE(seen.size(), std::size_t(4));  // the keys spread over every address
   }
 };
 

@@ -17,25 +17,24 @@ std::string lower(std::string_view s) {
 }
 }  // namespace
 
-TestUpstream::TestUpstream(bool closeAfterEachResponse)
-    : acceptor_(ctx_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-      closeAfterEachResponse_(closeAfterEachResponse) {
+ConnectionThreads::ConnectionThreads(std::function<void(tcp::socket)> serve)
+    : acceptor_(ctx_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
   port_ = acceptor_.local_endpoint().port();
-  acceptThread_ = std::thread([this] {
+  acceptThread_ = std::thread([this, serve = std::move(serve)] {
     for (;;) {
       boost::system::error_code ec;
       tcp::socket s(ctx_);
       acceptor_.accept(s, ec);
       if (ec || stopping_) return;
-      ++connections_;
+      ++accepted_;
       std::lock_guard lock(mutex_);
-      threads_.emplace_back([this, sock = std::move(s)]() mutable { serve(std::move(sock)); });
+      threads_.emplace_back([serve, sock = std::move(s)]() mutable { serve(std::move(sock)); });
     }
   });
 }
 
-TestUpstream::~TestUpstream() {
-  stopping_ = true;
+void ConnectionThreads::stop() {
+  if (stopping_.exchange(true)) return;
   boost::system::error_code ec;
   acceptor_.close(ec);
   // Unblock accept() with a throwaway connection if it is still waiting.
@@ -52,16 +51,31 @@ TestUpstream::~TestUpstream() {
   for (auto& t : threads_) t.join();
 }
 
+void ConnectionThreads::track(tcp::socket* s) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) {  // stop() has shut the others down already
+    boost::system::error_code ec;
+    s->shutdown(tcp::socket::shutdown_both, ec);
+  }
+  open_.push_back(s);
+}
+
+void ConnectionThreads::untrack(tcp::socket* s) {
+  std::lock_guard lock(mutex_);
+  std::erase(open_, s);
+}
+
+TestUpstream::TestUpstream(bool closeAfterEachResponse)
+    : closeAfterEachResponse_(closeAfterEachResponse),
+      threads_([this](tcp::socket s) { serve(std::move(s)); }) {}
+
 TestUpstream::Seen TestUpstream::last() {
   std::lock_guard lock(mutex_);
   return last_;
 }
 
 void TestUpstream::serve(tcp::socket socket) {
-  {
-    std::lock_guard lock(mutex_);
-    open_.push_back(&socket);
-  }
+  threads_.track(&socket);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -89,10 +103,9 @@ void TestUpstream::serve(tcp::socket socket) {
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     http::write(socket, res, ec);
-    if (ec || !req.keep_alive() || stopping_ || closeAfterEachResponse_) break;
+    if (ec || !req.keep_alive() || threads_.stopping() || closeAfterEachResponse_) break;
   }
-  std::lock_guard lock(mutex_);
-  std::erase(open_, &socket);
+  threads_.untrack(&socket);
 }
 
 TestClient::TestClient(unsigned short port) : socket_(ctx_) {
@@ -106,9 +119,16 @@ bool TestClient::open() const {
 TestClient::Response TestClient::get(const std::string& target,
                                      const std::map<std::string, std::string>& headers,
                                      const std::string& method) {
+  return send(method, target, {}, headers);
+}
+
+TestClient::Response TestClient::send(const std::string& method, const std::string& target,
+                                      const std::string& body,
+                                      const std::map<std::string, std::string>& headers) {
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "localhost");
   for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
   req.prepare_payload();
   boost::system::error_code ec;
   http::write(socket_, req, ec);
