@@ -6,13 +6,12 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QScrollBar>
 #include <QSortFilterProxyModel>
 #include <QStyle>
 #include <QTableView>
 #include <QVBoxLayout>
-#include <memory>
 
+#include "gui/log_table.h"
 #include "models/access_log_model.h"
 
 namespace archway::gui {
@@ -58,17 +57,10 @@ AccessLogPage::AccessLogPage(models::AccessLogModel* log, QWidget* parent)
   connect(filter_, &QLineEdit::textChanged, filtered_,
           &QSortFilterProxyModel::setFilterFixedString);
 
-  table_ = new QTableView;
+  table_ = makeLiveLogTable(filtered_);
   table_->setObjectName(QStringLiteral("accessLogTable"));
-  table_->setModel(filtered_);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setAlternatingRowColors(true);
-  table_->setWordWrap(false);
-  table_->verticalHeader()->hide();
-  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
-  QHeaderView* header = table_->horizontalHeader();
-  header->setSectionResizeMode(QHeaderView::Interactive);
-  header->setSectionResizeMode(models::AccessLogModel::kPathColumn, QHeaderView::Stretch);
+  table_->horizontalHeader()->setSectionResizeMode(models::AccessLogModel::kPathColumn,
+                                                   QHeaderView::Stretch);
   const auto width = [this](const QString& sample) {
     return table_->fontMetrics().horizontalAdvance(sample) + 24;
   };
@@ -80,15 +72,6 @@ AccessLogPage::AccessLogPage(models::AccessLogModel* log, QWidget* parent)
   table_->setColumnWidth(models::AccessLogModel::kConsumerColumn,
                          width(QStringLiteral("a-consumer")));
   layout->addWidget(table_, 1);
-
-  // Follow the newest rows while the view is at the bottom; leave it where the user scrolled.
-  auto* bar = table_->verticalScrollBar();
-  auto atBottom = std::make_shared<bool>(true);
-  connect(bar, &QScrollBar::valueChanged, this,
-          [bar, atBottom](int v) { *atBottom = v >= bar->maximum(); });
-  connect(filtered_, &QAbstractItemModel::rowsInserted, this, [this, atBottom] {
-    if (*atBottom) table_->scrollToBottom();
-  });
 
   connect(pause_, &QPushButton::toggled, this, [this](bool on) {
     log_->setPaused(on);

@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
+#include <cstdlib>
+
+#include "core/log_writer.h"
 
 namespace archway::core {
 
@@ -43,9 +45,26 @@ namespace archway::core::log {
 namespace {
 
 std::atomic<Level> gLevel{Level::info};
-std::mutex gWriteMutex;
+std::atomic<bool> gExiting{false};
+std::atomic<Writer*> gWriter{nullptr};  // set once writer() made it
 
 constexpr std::string_view kNames[] = {"debug", "info", "warn", "error", "off"};
+
+// The process's log thread, made on first use and never destroyed: records logged from static
+// destructors or late threads still have somewhere to go. At exit, what is queued is written
+// out, and from then on every write() waits for its record to be written.
+Writer& writer() {
+  static Writer* w = [] {
+    auto* made = new Writer();
+    gWriter.store(made, std::memory_order_release);
+    std::atexit([] {
+      gExiting.store(true, std::memory_order_relaxed);
+      writer().flush(std::chrono::seconds(2));
+    });
+    return made;
+  }();
+  return *w;
+}
 
 }  // namespace
 
@@ -54,6 +73,11 @@ void setLevel(Level l) {
 }
 Level level() {
   return gLevel.load(std::memory_order_relaxed);
+}
+
+std::string_view levelName(Level l) {
+  const auto i = static_cast<std::size_t>(l);
+  return i < std::size(kNames) ? kNames[i] : std::string_view("off");
 }
 
 bool parseLevel(std::string_view text, Level& out) {
@@ -68,28 +92,29 @@ bool parseLevel(std::string_view text, Level& out) {
 
 void write(Level l, std::string_view message, std::initializer_list<Field> fields) {
   if (l < level() || l == Level::off) return;
-  auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
-  std::string line;
-  line.reserve(128);
-  char ts[32];
-  std::snprintf(ts, sizeof ts, "%.3f", now.count());
-  line += "{\"time\":";
-  line += ts;
-  line += ",\"level\":\"";
-  line += kNames[static_cast<int>(l)];
-  line += "\",\"message\":\"";
-  core::appendJsonEscaped(line, message);
-  line += '"';
-  for (const auto& [k, v] : fields) {
-    line += ",\"";
-    core::appendJsonEscaped(line, k);
-    line += "\":\"";
-    core::appendJsonEscaped(line, v);
-    line += '"';
-  }
-  line += "}\n";
-  std::lock_guard lock(gWriteMutex);
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  Record r;
+  r.timeUs = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  r.level = l;
+  r.message.assign(message);
+  r.fields.reserve(fields.size());
+  for (const auto& [k, v] : fields) r.fields.emplace_back(std::string(k), v);
+  Writer& w = writer();
+  w.push(r);
+  if (gExiting.load(std::memory_order_relaxed)) w.flush(std::chrono::seconds(2));
 }
+
+std::string setFile(const std::string& path) { return writer().setFile(path); }
+bool flush(std::chrono::milliseconds timeout) {
+  Writer* w = gWriter.load(std::memory_order_acquire);
+  return !w || w->flush(timeout);  // nothing was ever logged: nothing to wait for
+}
+std::uint64_t dropped() {
+  Writer* w = gWriter.load(std::memory_order_acquire);
+  return w ? w->dropped() : 0;
+}
+int subscribe(Subscriber subscriber) { return writer().subscribe(std::move(subscriber)); }
+void unsubscribe(int token) { writer().unsubscribe(token); }
 
 }  // namespace archway::core::log

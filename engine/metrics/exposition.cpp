@@ -64,6 +64,27 @@ void histogram(std::string& out, const char* name, const std::vector<EntityStats
   }
 }
 
+// kong_http_requests_total: one route's responses with one status code (for one consumer).
+void requestsTotal(std::string& out, const EntityStats& route, int code,
+                   const std::string& consumer, std::uint64_t n) {
+  out += "kong_http_requests_total{service=\"" + escapeLabel(route.service) + "\",route=\"" +
+         escapeLabel(route.name) + "\",code=\"" + std::to_string(code) +
+         "\",source=\"service\",workspace=\"default\",consumer=\"" + escapeLabel(consumer) +
+         "\"} " + std::to_string(n) + '\n';
+}
+
+// kong_bandwidth_bytes: one route's request and response bytes (for one consumer).
+void bandwidth(std::string& out, const EntityStats& route, const std::string& consumer,
+               std::uint64_t bytesIn, std::uint64_t bytesOut) {
+  const std::string labels = "service=\"" + escapeLabel(route.service) + "\",route=\"" +
+                             escapeLabel(route.name) + "\"";
+  const std::string tail = ",workspace=\"default\",consumer=\"" + escapeLabel(consumer) + "\"} ";
+  out += "kong_bandwidth_bytes{" + labels + ",direction=\"ingress\"" + tail +
+         std::to_string(bytesIn) + '\n';
+  out += "kong_bandwidth_bytes{" + labels + ",direction=\"egress\"" + tail +
+         std::to_string(bytesOut) + '\n';
+}
+
 boost::json::object entityJson(const EntityStats& e) {
   boost::json::object o;
   o["id"] = e.id;
@@ -132,13 +153,14 @@ std::string renderPrometheus(const ExpositionInput& in) {
   if (in.groups.statusCode) {
   header(out, "kong_http_requests_total", "counter",
          "HTTP status codes per consumer/service/route in Kong");
-  for (const auto& r : f.routes) {
-    for (const auto& [code, n] : r.statusCodes) {
-      out += "kong_http_requests_total{service=\"" + escapeLabel(r.service) + "\",route=\"" +
-             escapeLabel(r.name) + "\",code=\"" + std::to_string(code) +
-             "\",source=\"service\",workspace=\"default\",consumer=\"\"} " + std::to_string(n) +
-             '\n';
+  if (f.perConsumer) {  // prometheus per_consumer: one series per consumer
+    for (const auto& rc : f.routeConsumers) {
+      if (rc.status >= 100 && rc.route < f.routes.size())
+        requestsTotal(out, f.routes[rc.route], rc.status, rc.consumer, rc.requests);
     }
+  } else {
+    for (const auto& r : f.routes)
+      for (const auto& [code, n] : r.statusCodes) requestsTotal(out, r, code, {}, n);
   }
   }
 
@@ -157,16 +179,24 @@ std::string renderPrometheus(const ExpositionInput& in) {
   if (in.groups.bandwidth) {
   header(out, "kong_bandwidth_bytes", "counter",
          "Total bandwidth (ingress/egress) throughput in bytes");
-  for (const auto& r : f.routes) {
-    if (r.requests == 0) continue;
-    const std::string labels =
-        "service=\"" + escapeLabel(r.service) + "\",route=\"" + escapeLabel(r.name) + "\"";
-    out += "kong_bandwidth_bytes{" + labels +
-           ",direction=\"ingress\",workspace=\"default\",consumer=\"\"} " +
-           std::to_string(r.bytesIn) + '\n';
-    out += "kong_bandwidth_bytes{" + labels +
-           ",direction=\"egress\",workspace=\"default\",consumer=\"\"} " +
-           std::to_string(r.bytesOut) + '\n';
+  if (f.perConsumer) {
+    // routeConsumers is ordered by route and consumer: sum each run over its status codes.
+    const auto& rcs = f.routeConsumers;
+    for (std::size_t i = 0; i < rcs.size();) {
+      std::uint64_t bytesIn = 0, bytesOut = 0;
+      std::size_t j = i;
+      for (; j < rcs.size() && rcs[j].route == rcs[i].route && rcs[j].consumer == rcs[i].consumer;
+           ++j) {
+        bytesIn += rcs[j].bytesIn;
+        bytesOut += rcs[j].bytesOut;
+      }
+      if (rcs[i].route < f.routes.size())
+        bandwidth(out, f.routes[rcs[i].route], rcs[i].consumer, bytesIn, bytesOut);
+      i = j;
+    }
+  } else {
+    for (const auto& r : f.routes)
+      if (r.requests != 0) bandwidth(out, r, {}, r.bytesIn, r.bytesOut);
   }
   }
 
@@ -198,6 +228,14 @@ std::string renderPrometheus(const ExpositionInput& in) {
            '\n';
     out += "archway_plugin_latency_seconds_count{" + labels + "} " + std::to_string(p.requests) +
            '\n';
+  }
+
+  if (f.perConsumer) {
+    header(out, "archway_prometheus_per_consumer_dropped_total", "counter",
+           "Requests left out of the per-consumer series: a worker's table of "
+           "route/consumer/status keys was full");
+    out += "archway_prometheus_per_consumer_dropped_total " +
+           std::to_string(f.perConsumerDropped) + '\n';
   }
 
   header(out, "archway_process_resident_memory_bytes", "gauge",

@@ -59,6 +59,17 @@ struct PluginStats {
   double sumUs = 0;                         // since start
 };
 
+// Kong's prometheus per_consumer: one route's requests and bytes since start for one consumer
+// and status code, summed over the workers.
+struct RouteConsumerStats {
+  std::size_t route = 0;  // index into StatsFrame::routes
+  // Kong's label: the username; "" without a consumer (or without a username); "(other)" for
+  // consumers past a worker's consumer shard cap.
+  std::string consumer;
+  int status = 0;
+  std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
+};
+
 struct StatsFrame {
   std::uint64_t sequence = 0;
   std::int64_t timestampMs = 0;  // wall clock, ms since the epoch
@@ -76,6 +87,12 @@ struct StatsFrame {
   // config, with or without traffic.
   std::vector<EntityStats> targets;
   std::vector<PluginStats> plugins;
+  // Filled only while some prometheus plugin has per_consumer on (`perConsumer`), ordered by
+  // route, consumer, status. `perConsumerDropped`: requests left out because a worker's table of
+  // (route, consumer, status) keys reached its cap (RouteConsumerCounters::kMaxEntries).
+  bool perConsumer = false;
+  std::vector<RouteConsumerStats> routeConsumers;
+  std::uint64_t perConsumerDropped = 0;
   std::uint64_t activeConnections = 0;
   std::uint64_t totalConnections = 0;
   int workers = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace archway::metrics {
 namespace {
@@ -132,6 +133,7 @@ void StatsMerger::Rolling::sub(const SparseHistogram& h) {
 
 void StatsMerger::setEntities(std::shared_ptr<const EntityTable> table) {
   std::lock_guard lock(tableMutex_);
+  for (auto* w : workers_) w->setPerConsumer(table && table->perConsumer);
   table_ = std::move(table);
 }
 
@@ -288,6 +290,47 @@ void StatsMerger::mergeConsumers(const std::shared_ptr<const EntityTable>& table
   }
 }
 
+void StatsMerger::mergePerConsumer(const EntityTable& table, StatsFrame& frame) {
+  frame.perConsumer = true;
+  std::unordered_map<std::uint32_t, std::size_t> routeIndex;  // slot -> index in frame.routes
+  routeIndex.reserve(table.routes.size());
+  for (std::size_t i = 0; i < table.routes.size(); ++i) routeIndex.emplace(table.routes[i].slot, i);
+  // Label ids: 0 "", 1 "(other)", 2 + i the username of table.consumers[i]. Consumers without a
+  // username share Kong's empty label with requests that had no consumer.
+  using Key = std::tuple<std::size_t, std::size_t, int>;  // route index, label id, status
+  std::map<Key, RouteConsumerStats> sums;
+  for (auto* w : workers_) {
+    const RouteConsumerCounters* counters = w->perConsumer();
+    if (!counters) continue;
+    frame.perConsumerDropped += counters->dropped();
+    counters->forEach([&](const RouteConsumerCounters::Entry& e) {
+      auto route = routeIndex.find(e.routeSlot);
+      if (route == routeIndex.end()) return;  // a route no longer configured
+      std::size_t label = 0;
+      if (e.consumer == RouteConsumerCounters::kOtherConsumer) {
+        label = 1;
+      } else if (e.consumer != RouteConsumerCounters::kNoConsumer) {
+        auto c = consumerIndex_.find(e.consumer - RouteConsumerCounters::consumerKey(0));
+        if (c == consumerIndex_.end()) return;  // a consumer no longer configured
+        if (!table.consumers[c->second].username.empty()) label = 2 + c->second;
+      }
+      RouteConsumerStats& s = sums[Key{route->second, label, e.status}];
+      s.requests += e.requests;
+      s.bytesIn += e.bytesIn;
+      s.bytesOut += e.bytesOut;
+    });
+  }
+  frame.routeConsumers.reserve(sums.size());
+  for (auto& [key, s] : sums) {
+    const auto [route, label, status] = key;
+    s.route = route;
+    s.status = status;
+    s.consumer = label == 0 ? std::string() : label == 1 ? std::string("(other)")
+                                                           : table.consumers[label - 2].username;
+    frame.routeConsumers.push_back(std::move(s));
+  }
+}
+
 std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
   std::shared_ptr<const EntityTable> table;
   {
@@ -377,6 +420,7 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
       frame->targets.push_back(std::move(es));
     }
     mergeConsumers(table, *frame);
+    if (table->perConsumer) mergePerConsumer(*table, *frame);
   }
   return frame;
 }

@@ -34,8 +34,12 @@ struct EntityTable {
   struct ConsumerInfo {
     std::uint32_t slot;
     std::string id, name;  // name: username, else custom_id, else id
+    std::string username;  // Kong's prometheus consumer label ("" without one)
   };
   std::vector<ConsumerInfo> consumers;
+  // Some prometheus plugin has per_consumer on: the workers count requests by route, consumer
+  // and status code, and frames carry them (StatsFrame::routeConsumers).
+  bool perConsumer = false;
   // Every target of every upstream.
   struct TargetInfo {
     std::uint32_t slot;
@@ -55,6 +59,7 @@ class StatsMerger {
   StatsMerger(std::vector<WorkerStats*> workers, double intervalS)
       : StatsMerger(std::move(workers), intervalS, Options{}) {}
 
+  // Also turns the workers' per-consumer counting on or off (table->perConsumer).
   void setEntities(std::shared_ptr<const EntityTable> table);
   std::shared_ptr<const StatsFrame> merge(std::int64_t timestampMs);
 
@@ -90,6 +95,8 @@ class StatsMerger {
   };
 
   void mergeConsumers(const std::shared_ptr<const EntityTable>& table, StatsFrame& frame);
+  // After mergeConsumers (it uses consumerIndex_ for this table).
+  void mergePerConsumer(const EntityTable& table, StatsFrame& frame);
 
   std::vector<WorkerStats*> workers_;
   double intervalS_;

@@ -80,7 +80,23 @@ EntityShard* WorkerStats::newConsumer(std::uint32_t slot) {
   return shard;
 }
 
+void WorkerStats::recordPerConsumerOn(const EntityShard& route, const EntityShard* consumer,
+                                      const RequestSample& s) {
+  RouteConsumerCounters* counters = routeConsumers_.load(std::memory_order_relaxed);
+  if (!counters) {
+    counters = new RouteConsumerCounters();
+    routeConsumers_.store(counters, std::memory_order_release);
+  }
+  std::uint32_t key = RouteConsumerCounters::kNoConsumer;
+  if (consumer == &consumerOverflow_)
+    key = RouteConsumerCounters::kOtherConsumer;
+  else if (consumer)
+    key = RouteConsumerCounters::consumerKey(consumer->slot());
+  counters->record(route.slot(), key, s.status, s.bytesIn, s.bytesOut);
+}
+
 WorkerStats::~WorkerStats() {
+  delete routeConsumers_.load(std::memory_order_acquire);
   for (auto& c : chunks_) {
     Chunk* chunk = c.load(std::memory_order_acquire);
     if (!chunk) continue;
@@ -101,7 +117,7 @@ EntityShard* WorkerStats::route(std::uint32_t slot) {
   auto& entry = (*chunk)[slot % kChunk];
   EntityShard* shard = entry.load(std::memory_order_relaxed);
   if (!shard) {
-    shard = new EntityShard();
+    shard = new EntityShard(slot);
     entry.store(shard, std::memory_order_release);
   }
   return shard;

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "metrics/histogram.h"
+#include "metrics/route_consumer_counters.h"
 
 namespace archway::metrics {
 
@@ -22,7 +23,11 @@ struct RequestSample {
 
 class EntityShard {
  public:
+  explicit EntityShard(std::uint32_t slot = 0xffffffffu) : slot_(slot) {}
   void record(const RequestSample& s);  // worker thread only
+  // The stats slot it was made for (WorkerStats::route/consumer); kNoSlot for the global and
+  // overflow shards.
+  std::uint32_t slot() const { return slot_; }
 
   // Stats thread only: adds what changed since the previous drain.
   static constexpr int kMaxStatus = 600;  // codes 100..599 are counted one by one
@@ -40,6 +45,7 @@ class EntityShard {
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
+  std::uint32_t slot_;
   std::atomic<std::uint64_t> requests_{0}, bytesIn_{0}, bytesOut_{0};
   std::array<std::atomic<std::uint64_t>, 5> status_{};
   std::array<std::atomic<std::uint32_t>, kMaxStatus> codes_{};
@@ -85,6 +91,22 @@ class WorkerStats {
   std::uint32_t consumerSlot(std::uint32_t i) const { return consumerSlots_[i]; }
   EntityShard& consumerOverflow() { return consumerOverflow_; }
 
+  // Kong's prometheus per_consumer: requests by route, consumer and status code
+  // (RouteConsumerCounters). The stats merger turns it on with each config while some
+  // prometheus plugin has per_consumer on; off, recordPerConsumer() is one relaxed load.
+  void setPerConsumer(bool on) { perConsumer_.store(on, std::memory_order_relaxed); }
+  // Worker thread only: one finished request, with the shards route() and consumer() returned
+  // for it (consumer null when no consumer was identified).
+  void recordPerConsumer(const EntityShard* route, const EntityShard* consumer,
+                         const RequestSample& s) {
+    if (route && perConsumer_.load(std::memory_order_relaxed))
+      recordPerConsumerOn(*route, consumer, s);
+  }
+  // Stats thread: null until a request was recorded with per_consumer on.
+  const RouteConsumerCounters* perConsumer() const {
+    return routeConsumers_.load(std::memory_order_acquire);
+  }
+
   void connectionOpened() {
     active_.store(active_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     totalConnections_.store(totalConnections_.load(std::memory_order_relaxed) + 1,
@@ -101,6 +123,8 @@ class WorkerStats {
  private:
   using Chunk = std::array<std::atomic<EntityShard*>, kChunk>;
   EntityShard* newConsumer(std::uint32_t slot);
+  void recordPerConsumerOn(const EntityShard& route, const EntityShard* consumer,
+                           const RequestSample& s);
   EntityShard global_;
   EntityShard consumerOverflow_;
   std::uint32_t maxConsumers_ = 0;
@@ -109,6 +133,8 @@ class WorkerStats {
   std::array<std::atomic<Chunk*>, kMaxChunks> chunks_{};
   std::atomic<std::int64_t> active_{0};
   std::atomic<std::uint64_t> totalConnections_{0};
+  std::atomic<bool> perConsumer_{false};
+  std::atomic<RouteConsumerCounters*> routeConsumers_{nullptr};  // made by the worker, owned here
 };
 
 }  // namespace archway::metrics

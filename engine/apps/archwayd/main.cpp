@@ -16,6 +16,7 @@ using namespace archway;
 namespace {
 
 int fail(const std::string& message) {
+  core::log::flush();  // what was logged before comes first
   std::fprintf(stderr, "archwayd: %s\n", message.c_str());
   return 2;
 }
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
                          {.name = "log-level",
                           .valueName = "LEVEL",
                           .help = "debug, info, warn, error, off (default info)"},
+                         {.name = "error-log",
+                          .valueName = "FILE|-",
+                          .help = "JSON error log, appended to ('-': stderr, the default)"},
                          {.name = "access-log",
                           .valueName = "FILE|-|off",
                           .help = "JSON access log, one line per request ('-': stdout; default off)"},
@@ -162,6 +166,10 @@ int main(int argc, char** argv) {
       return fail("--log-level: expected one of debug, info, warn, error, off");
     }
     core::log::setLevel(level);
+  }
+  if (parser.has("error-log")) {
+    if (auto error = core::log::setFile(parser.value("error-log")); !error.empty())
+      return fail("--error-log: " + error);
   }
   if (!parser.has("config") && !parser.has("db"))
     return fail("one of --config FILE or --db URL is required");

@@ -37,7 +37,7 @@ class ArchwaydTest : public QObject {
     auto r = run({"--help"});
     QCOMPARE(r.code, 0);
     for (auto flag : {"--config", "--db", "--proxy-listen", "--admin-listen", "--workers",
-                      "--log-level", "--access-log"}) {
+                      "--log-level", "--access-log", "--error-log"}) {
       QVERIFY2(r.out.contains(flag), flag);
     }
   }
@@ -93,6 +93,35 @@ class ArchwaydTest : public QObject {
              "--admin-ssl-cert-key", dir_.filePath("none.key")});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.startsWith("archwayd: --admin-ssl-cert: "), qPrintable(r.err));
+  }
+
+  void errorLogFlagWritesTheLogToAFile() {
+    auto path = writeFile("ok-errlog.yml", "_format_version: '3.0'\n");
+    const QString log = dir_.filePath("error.log");
+    QProcess gw;
+    gw.start(bin_, {"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen", "off",
+                    "--error-log", log});
+    QVERIFY(gw.waitForStarted());
+    auto fileText = [&log] {
+      QFile f(log);
+      return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(fileText().contains("\"message\":\"engine started\""), 10000);
+    gw.terminate();
+    QVERIFY(gw.waitForFinished(10000));
+    QCOMPARE(gw.exitCode(), 0);
+    // Written before exit: the stop line is there, and nothing went to stderr.
+    QVERIFY2(fileText().contains("\"message\":\"stopping\""), qPrintable(fileText()));
+    QCOMPARE(gw.readAllStandardError(), QByteArray());
+  }
+
+  void unwritableErrorLogExitsTwoNamingTheFlag() {
+    auto path = writeFile("ok-errlog2.yml", "_format_version: '3.0'\n");
+    auto r = run({"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen", "off",
+                  "--error-log", dir_.filePath("no/such/dir/error.log")});
+    QCOMPARE(r.code, 2);
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    QVERIFY2(r.err.startsWith("archwayd: --error-log: cannot open "), qPrintable(r.err));
   }
 
   void proxiesAKongYmlRoute() {
