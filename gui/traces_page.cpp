@@ -20,6 +20,7 @@
 
 #include "gui/trace_waterfall.h"
 #include "models/engine_bridge.h"
+#include "models/remote_node.h"
 #include "models/trace_list_model.h"
 
 namespace archway::gui {
@@ -205,7 +206,23 @@ QWidget* TracesPage::makeSampling() {
   return box;
 }
 
+void TracesPage::setRemote(models::RemoteNode* remote) {
+  remote_ = remote;
+  connect(remote_, &models::RemoteNode::tracesUpdated, this, [this] {
+    if (isVisible() && live_->isChecked()) refresh();
+  });
+  remote_->setTracesWanted(isVisible());
+  loadSampling();
+}
+
 void TracesPage::loadSampling() {
+  if (remote_) {
+    auto* box = findChild<QGroupBox*>(QStringLiteral("samplingBox"));
+    box->setEnabled(false);
+    box->setToolTip(tr("A remote node samples traces by its own settings (archwayd "
+                       "--trace-sample-rate); the console shows what it keeps."));
+    return;
+  }
   const trace::SamplingPolicy policy = bridge_->tracing();
   loadingSampling_ = true;
   tracing_->setChecked(policy.enabled);
@@ -244,7 +261,8 @@ void TracesPage::refresh() {
   query.minUs = static_cast<std::uint64_t>(std::llround(minMs_->value() * 1000.0));
   const QString routeText = route_->text().trimmed();
   query.limit = routeText.isEmpty() ? kMaxRows : kScanLimit;
-  std::vector<trace::FinishedTrace> traces = bridge_->recentTraces(query);
+  std::vector<trace::FinishedTrace> traces =
+      remote_ ? remote_->recentTraces(query) : bridge_->recentTraces(query);
   if (!routeText.isEmpty()) {
     // The store matches a route exactly; the console lets a few letters find it.
     std::erase_if(traces, [&](const trace::FinishedTrace& t) {
@@ -281,12 +299,14 @@ void TracesPage::updateTimer() {
 
 void TracesPage::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
+  if (remote_) remote_->setTracesWanted(true);
   updateTimer();
   if (live_->isChecked()) refresh();
 }
 
 void TracesPage::hideEvent(QHideEvent* event) {
   QWidget::hideEvent(event);
+  if (remote_) remote_->setTracesWanted(false);
   timer_.stop();
 }
 

@@ -18,6 +18,7 @@ class QTableView;
 
 namespace archway::models {
 class EngineBridge;
+class RemoteNode;
 class TraceListModel;
 }  // namespace archway::models
 
@@ -35,6 +36,9 @@ class TracesPage : public QWidget {
 
   // Reads the traces matching the filters from the engine now.
   void refresh();
+  // Shows a remote node's traces (polled from its Admin API while the page is shown) instead of
+  // the embedded engine's; its sampling policy is the node's own and cannot be changed here.
+  void setRemote(models::RemoteNode* remote);
   // Shows the engine's sampling policy in the controls (after a start, which sets it).
   void loadSampling();
 
@@ -65,6 +69,7 @@ class TracesPage : public QWidget {
   void updateTimer();
 
   models::EngineBridge* bridge_;
+  models::RemoteNode* remote_ = nullptr;
   models::TraceListModel* model_;
   QSortFilterProxyModel* sorted_;
   QTableView* table_;

@@ -13,7 +13,8 @@ class ArchwayCliTest : public QObject {
     QCOMPARE(code, 0);
     for (const char* flag :
          {"--config", "--db", "--proxy-listen", "--admin-listen", "--workers", "--demo-listen",
-          "--log-level", "--connect", "--token", "--page", "--trace-sample-rate"}) {
+          "--log-level", "--connect", "--token", "--page", "--trace-sample-rate", "--diff",
+          "--ca-cert", "--tls-skip-verify"}) {
       QVERIFY2(out.contains(flag), flag);
     }
   }
@@ -30,7 +31,15 @@ class ArchwayCliTest : public QObject {
                                  << "--trace-sample-rate";
     QTest::newRow("sample rate text")
         << QStringList{"--trace-sample-rate", "half"} << "--trace-sample-rate";
-    QTest::newRow("not built yet") << QStringList{"--connect", "http://x:8001"} << "--connect";
+    QTest::newRow("connect url") << QStringList{"--connect", "ftp://x:8001"} << "--connect";
+    QTest::newRow("token alone") << QStringList{"--token", "t"} << "--token";
+    QTest::newRow("connect with config")
+        << QStringList{"--connect", "http://127.0.0.1:8001", "--config", "kong.yml"}
+        << "--config";
+    QTest::newRow("connect ca file") << QStringList{"--connect", "https://127.0.0.1:8444",
+                                                    "--ca-cert", "/nonexistent/ca.pem"}
+                                     << "--connect";
+    QTest::newRow("page name") << QStringList{"--page", "connect"} << "--page";
   }
   void badFlagIsOneLineNamingItAndExitsTwo() {
     QFETCH(QStringList, args);

@@ -1,13 +1,10 @@
 #include "apps/archwayd/config_command.h"
 
-#include <boost/json/parse.hpp>
-
 #include <string>
-#include <string_view>
 
 #include "apps/admin_client.h"
 #include "apps/cli.h"
-#include "config/declarative.h"
+#include "apps/config_sync.h"
 #include "config/diff.h"
 
 namespace archway::apps {
@@ -18,8 +15,9 @@ const char* const kConfigCommandsHelp =
     "      print the creates, updates and deletes that would make the node serve FILE\n"
     "  archwayd config sync FILE [--admin URL] [--admin-token TOKEN]\n"
     "      apply them through the Admin API (stops at the first refused call)\n"
-    "  URL defaults to http://127.0.0.1:8001. Exit codes: 0 done, 1 node unreachable or a\n"
-    "  call refused, 2 bad arguments or invalid FILE.\n";
+    "  URL defaults to http://127.0.0.1:8001; an https:// URL is verified against the system's\n"
+    "  CAs, or --ca-cert FILE's, or not at all with --tls-skip-verify. Exit codes: 0 done,\n"
+    "  1 node unreachable or a call refused, 2 bad arguments or invalid FILE.\n";
 
 namespace {
 
@@ -30,11 +28,6 @@ std::string oneLine(const core::Errors& errors) {
     out += e.text();
   }
   return out;
-}
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -62,6 +55,13 @@ int runConfigCommand(int argc, char** argv, std::ostream& out, std::ostream& err
                          {.name = "admin-token",
                           .valueName = "TOKEN",
                           .help = "sent as Kong-Admin-Token"},
+                         {.name = "ca-cert",
+                          .valueName = "FILE",
+                          .help = "PEM CA certificates to verify an https:// Admin API with "
+                                  "(default: the system's)"},
+                         {.name = "tls-skip-verify",
+                          .takesValue = false,
+                          .help = "do not verify an https:// Admin API's certificate"},
                      },
                      1, "FILE");
   if (auto e = parser.parse(argc - 1, argv + 1)) return fail(2, *e);
@@ -73,28 +73,16 @@ int runConfigCommand(int argc, char** argv, std::ostream& out, std::ostream& err
   const std::string file = parser.positional().front();
   auto desired = config::loadDesiredFile(file);
   if (!desired) return fail(2, "invalid config " + file + ": " + oneLine(desired.errors()));
-  auto client = AdminClient::create(parser.value("admin", "http://127.0.0.1:8001"),
-                                    parser.value("admin-token"));
+  if (parser.has("ca-cert") && parser.has("tls-skip-verify"))
+    return fail(2, "--ca-cert and --tls-skip-verify exclude each other");
+  auto client = AdminClient::create(
+      parser.value("admin", "http://127.0.0.1:8001"), parser.value("admin-token"),
+      TlsOptions{.caFile = parser.value("ca-cert"), .skipVerify = parser.has("tls-skip-verify")});
   if (!client) return fail(2, "--admin: " + client.errors().front().message);
   AdminClient& admin = **client;
 
-  auto reply = admin.request("GET", "/config");
-  if (!reply) return fail(1, reply.errors().front().message);
-  if (reply->status != 200) {
-    return fail(1, "GET " + admin.url() + "/config: HTTP " + std::to_string(reply->status) + " " +
-                       trimmed(reply->body));
-  }
-  boost::json::error_code ec;
-  boost::json::value doc = boost::json::parse(reply->body, ec);
-  const boost::json::value* text =
-      !ec && doc.is_object() ? doc.as_object().if_contains("config") : nullptr;
-  if (!text || !text->is_string())
-    return fail(1, "GET " + admin.url() + "/config: expected {\"config\": \"...\"}");
-  auto live = config::parseDeclarative(std::string_view(text->as_string()));
-  if (!live) {
-    return fail(1, "GET " + admin.url() + "/config: the node's configuration does not parse: " +
-                       oneLine(live.errors()));
-  }
+  auto live = fetchLiveConfig(admin);
+  if (!live) return fail(1, live.errors().front().message);
 
   const config::ConfigDiff diff = config::diffConfigs(*live, *desired);
   std::size_t done[3] = {0, 0, 0};
@@ -103,13 +91,10 @@ int runConfigCommand(int argc, char** argv, std::ostream& out, std::ostream& err
     if (sub == "sync") {
       out.flush();
       for (const auto& call : change.calls) {
-        auto r = admin.request(call.method, call.path, call.body);
-        const bool gone = r && call.method == "DELETE" && r->status == 404;
-        if (r && (r->status < 300 || gone)) continue;
+        auto sent = sendCall(admin, call);
+        if (sent) continue;
         out << config::summary(done[0], done[1], done[2]) << "\n";
-        if (!r) return fail(1, r.errors().front().message);
-        return fail(1, call.method + " " + call.path + ": HTTP " + std::to_string(r->status) +
-                           " " + trimmed(r->body));
+        return fail(1, sent.errors().front().message);
       }
     }
     ++done[static_cast<int>(change.kind)];

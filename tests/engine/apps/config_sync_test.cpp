@@ -5,38 +5,18 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <sstream>
 
 #include "apps/admin_client.h"
 #include "apps/archwayd/config_command.h"
+#include "run_config_command.h"
 #include "demo/demo_server.h"
 #include "runtime/engine.h"
 
 using namespace archway;
 
-namespace {
-
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-Run runCommand(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  Run r;
-  r.code = apps::runConfigCommand(static_cast<int>(argv.size()), argv.data(), out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-}  // namespace
+using test::has;
+using test::Run;
+using test::runCommand;
 
 class ConfigSyncTest : public QObject {
   Q_OBJECT
@@ -221,7 +201,7 @@ class ConfigSyncTest : public QObject {
     QCOMPARE(noFile.code, 2);
     auto badSub = runCommand({"config", "apply", desiredPath_});
     QCOMPARE(badSub.code, 2);
-    auto badUrl = runCommand({"config", "diff", desiredPath_, "--admin", "https://127.0.0.1:1"});
+    auto badUrl = runCommand({"config", "diff", desiredPath_, "--admin", "ftp://127.0.0.1:1"});
     QCOMPARE(badUrl.code, 2);
     QVERIFY2(has(badUrl.err, "--admin"), badUrl.err.c_str());
     const std::string bad =

@@ -1,0 +1,244 @@
+#include "models/remote_node.h"
+
+#include <QMetaObject>
+#include <algorithm>
+
+#include "metrics/stats_json.h"
+#include "trace/trace_json_read.h"
+
+namespace archway::models {
+
+namespace {
+
+constexpr std::size_t kMaxEventBytes = 64 * 1024 * 1024;  // a frame of a very large node
+constexpr int kStreamSlot = 0, kTraceSlot = 1;
+
+// The payload of one server-sent event: its data lines joined (the "data:" prefix and one
+// following space removed), other fields ignored.
+std::string eventData(std::string_view event) {
+  std::string data;
+  while (!event.empty()) {
+    const auto end = event.find('\n');
+    std::string_view line = event.substr(0, end);
+    event = end == std::string_view::npos ? std::string_view() : event.substr(end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.substr(0, 5) != "data:") continue;
+    line.remove_prefix(5);
+    if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (!data.empty()) data += '\n';
+    data += line;
+  }
+  return data;
+}
+
+}  // namespace
+
+RemoteNode::RemoteNode(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<std::shared_ptr<const archway::metrics::StatsFrame>>();
+  qRegisterMetaType<archway::models::RemoteNode::State>();
+}
+
+RemoteNode::~RemoteNode() {
+  stop();
+}
+
+std::unique_ptr<apps::AdminClient> RemoteNode::newClient() const {
+  auto client =
+      apps::AdminClient::create(options_.url, options_.token, options_.tls, options_.timeout);
+  return client ? std::move(*client) : nullptr;
+}
+
+QString RemoteNode::start(const RemoteOptions& options) {
+  stop();
+  auto check = apps::AdminClient::create(options.url, options.token, options.tls);
+  if (!check) return QString::fromStdString(check.errors().front().message);
+  options_ = options;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+  }
+  state_ = State::connecting;
+  message_.clear();
+  emit stateChanged(state_, message_);
+  streamThread_ = std::thread([this] { streamLoop(); });
+  traceThread_ = std::thread([this] { traceLoop(); });
+  return {};
+}
+
+void RemoteNode::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (auto* client : active_) {
+      if (client) client->cancel();
+    }
+  }
+  wake_.notify_all();
+  if (streamThread_.joinable()) streamThread_.join();
+  if (traceThread_.joinable()) traceThread_.join();
+  {
+    std::lock_guard lock(mutex_);
+    pending_.reset();
+    traces_.clear();
+  }
+  if (state_ != State::stopped) {
+    state_ = State::stopped;
+    message_.clear();
+    emit stateChanged(state_, message_);
+  }
+}
+
+void RemoteNode::setActive(int slot, apps::AdminClient* client) {
+  std::lock_guard lock(mutex_);
+  active_[slot] = client;
+  // A client registered after stop() began would never be cancelled: cancel it here.
+  if (client && stopping_) client->cancel();
+}
+
+bool RemoteNode::sleepFor(std::chrono::milliseconds d) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, d, [this] { return stopping_; });
+  return !stopping_;
+}
+
+void RemoteNode::post(State state, const QString& message) {
+  QMetaObject::invokeMethod(
+      this,
+      [this, state, message] {
+        if (state_ == State::stopped) return;  // a report from before stop()
+        if (state_ == state && message_ == message) return;
+        state_ = state;
+        message_ = message;
+        emit stateChanged(state_, message_);
+      },
+      Qt::QueuedConnection);
+}
+
+bool RemoteNode::onStreamData(std::string_view data, std::string& pending, bool& connected) {
+  pending.append(data);
+  for (auto at = pending.find("\n\n"); at != std::string::npos; at = pending.find("\n\n")) {
+    const std::string payload = eventData(std::string_view(pending).substr(0, at));
+    pending.erase(0, at + 2);
+    auto frame = metrics::parseStatsJson(payload);
+    if (!frame) continue;  // a comment or keep-alive event
+    if (!connected) {
+      connected = true;
+      post(State::connected, {});
+    }
+    {
+      std::lock_guard lock(mutex_);
+      pending_ = std::make_shared<const metrics::StatsFrame>(std::move(*frame));
+      if (posted_) continue;
+      posted_ = true;
+    }
+    QMetaObject::invokeMethod(this, &RemoteNode::deliverStats, Qt::QueuedConnection);
+  }
+  std::lock_guard lock(mutex_);
+  return pending.size() < kMaxEventBytes && !stopping_;
+}
+
+void RemoteNode::deliverStats() {
+  std::shared_ptr<const metrics::StatsFrame> frame;
+  {
+    std::lock_guard lock(mutex_);
+    frame = std::move(pending_);
+    pending_.reset();
+    posted_ = false;
+  }
+  if (frame && state_ != State::stopped) emit statsUpdated(frame);
+}
+
+void RemoteNode::streamLoop() {
+  auto backoff = options_.minBackoff;
+  while (true) {
+    auto client = newClient();
+    if (!client) return;  // start() checked the options
+    setActive(kStreamSlot, client.get());
+    std::string pending;
+    bool connected = false;
+    auto reply = client->stream("/archway/stats/stream", [&](std::string_view data) {
+      return onStreamData(data, pending, connected);
+    });
+    setActive(kStreamSlot, nullptr);
+    client.reset();
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    if (connected) backoff = options_.minBackoff;
+    const QString url = QString::fromStdString(options_.url);
+    if (!reply) {
+      post(State::unreachable, tr("Cannot reach the node: %1")
+                                   .arg(QString::fromStdString(reply.errors().front().message)));
+    } else if (reply->status == 401) {
+      post(State::unauthorized,
+           tr("The node at %1 refused the Admin API token (HTTP 401): pass the right one with "
+              "--token.")
+               .arg(url));
+    } else if (reply->status == 404) {
+      post(State::unsupported,
+           tr("The node at %1 has no stats stream (GET /archway/stats/stream answered 404): it "
+              "is not an Archway node, so there are no live stats.")
+               .arg(url));
+    } else if (reply->status != 200) {
+      post(State::unreachable, tr("The node at %1 answered HTTP %2 to the stats stream: %3")
+                                   .arg(url)
+                                   .arg(reply->status)
+                                   .arg(QString::fromStdString(reply->body).trimmed()));
+    } else {
+      post(State::unreachable, tr("The node at %1 ended the stats stream.").arg(url));
+    }
+    if (!sleepFor(backoff)) return;
+    backoff = std::min(backoff * 2, options_.maxBackoff);
+    post(State::connecting, {});
+  }
+}
+
+void RemoteNode::traceLoop() {
+  std::unique_ptr<apps::AdminClient> client;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || tracesWanted_; });
+      if (stopping_) return;
+    }
+    if (!client) client = newClient();
+    if (!client) return;
+    setActive(kTraceSlot, client.get());
+    auto reply = client->request("GET", "/archway/traces?limit=1000");
+    setActive(kTraceSlot, nullptr);
+    if (reply && reply->status == 200) {
+      auto traces = trace::parseTraces(reply->body);
+      if (traces) {
+        {
+          std::lock_guard lock(mutex_);
+          traces_ = std::move(*traces);
+        }
+        QMetaObject::invokeMethod(
+            this, [this] { emit tracesUpdated(); }, Qt::QueuedConnection);
+      }
+    }
+    // Failures are the stream's to report; the next poll tries again.
+    if (!sleepFor(options_.tracePoll)) return;
+  }
+}
+
+void RemoteNode::setTracesWanted(bool wanted) {
+  {
+    std::lock_guard lock(mutex_);
+    tracesWanted_ = wanted;
+  }
+  wake_.notify_all();
+}
+
+std::vector<trace::FinishedTrace> RemoteNode::recentTraces(const trace::TraceQuery& query) const {
+  std::vector<trace::FinishedTrace> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& t : traces_) {
+    if (out.size() >= query.limit) break;
+    if (trace::TraceStore::matches(t, query)) out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace archway::models

@@ -1,0 +1,131 @@
+// `archway --connect`: a MainWindow managing a real Engine (Admin API and proxy on port 0, the
+// demo upstream behind it) through its Admin API only: stats and traces arrive, the Config page
+// diffs against that node, pages without an Admin API endpoint say so, and a refused token is
+// shown on the dashboard.
+#include <QAction>
+#include <QCheckBox>
+#include <QLabel>
+#include <QTabWidget>
+#include <QTest>
+
+#include "apps/admin_client.h"
+#include "config/declarative.h"
+#include "demo/demo_server.h"
+#include "gui/dashboard_page.h"
+#include "gui/main_window.h"
+#include "gui/traces_page.h"
+#include "models/config_diff_runner.h"
+#include "models/trace_list_model.h"
+#include "runtime/engine.h"
+
+using namespace archway;
+using gui::MainWindow;
+using models::RemoteNode;
+
+class RemoteWindowTest : public QObject {
+  Q_OBJECT
+ private:
+  demo::DemoServer upstream_;
+  std::unique_ptr<runtime::Engine> engine_;
+
+  models::RemoteOptions remote(const std::string& token) const {
+    models::RemoteOptions o;
+    o.url = "http://127.0.0.1:" + std::to_string(engine_->adminPort());
+    o.token = token;
+    o.minBackoff = std::chrono::milliseconds(50);
+    o.maxBackoff = std::chrono::milliseconds(500);
+    return o;
+  }
+
+  int get(const std::string& path) const {
+    auto client =
+        apps::AdminClient::create("http://127.0.0.1:" + std::to_string(engine_->proxyPort()), "");
+    if (!client) return -1;
+    auto r = (*client)->request("GET", path);
+    return r ? r->status : -1;
+  }
+
+ private slots:
+  void initTestCase() {
+    auto port = upstream_.start("127.0.0.1", 0);
+    QVERIFY2(port.ok(), port.errorText().c_str());
+    runtime::EngineOptions o;
+    o.proxyListen = "127.0.0.1:0";
+    o.adminListen = "127.0.0.1:0";
+    o.adminToken = "s3cret";
+    o.workers = 1;
+    o.tracingSampleRate = 1.0;
+    auto config = config::parseDeclarative(
+        "_format_version: '3.0'\nservices:\n- name: remote-demo\n  url: http://127.0.0.1:" +
+        std::to_string(*port) + "\n  routes:\n  - {name: remote-route, paths: [/r]}\n");
+    QVERIFY2(config.ok(), config.errorText().c_str());
+    engine_ = std::make_unique<runtime::Engine>();
+    auto started = engine_->start(o, *config);
+    QVERIFY2(started.ok(), started.errorText().c_str());
+  }
+
+  void cleanupTestCase() {
+    if (engine_) engine_->stop(std::chrono::milliseconds(200));
+    upstream_.stop();
+  }
+
+  void showsTheRemoteNodesStatsTracesAndConfig() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.connectRemote(remote("s3cret")), QString());
+    QVERIFY(window.remote());
+    QTRY_COMPARE_WITH_TIMEOUT(window.remote()->state(), RemoteNode::State::connected, 10000);
+    QVERIFY(window.findChild<QLabel*>("stateLabel")->text().contains("Connected"));
+    QVERIFY(window.findChild<QLabel*>("proxyLabel")->text().contains(window.remote()->url()));
+    QVERIFY(window.windowTitle().contains(window.remote()->url()));
+    // Nothing embedded runs.
+    QCOMPARE(window.bridge().state(), models::EngineBridge::State::stopped);
+    QVERIFY(!window.demoTrafficAction()->isEnabled());
+
+    for (int i = 0; i < 20; ++i) QCOMPARE(get("/r/anything"), 200);
+    QCOMPARE(get("/r/status/503"), 503);
+    QTRY_VERIFY_WITH_TIMEOUT(window.routeStats().rowCount() == 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.traffic().maxRps(60) > 0, 10000);
+    QCOMPARE(window.routeStats().index(0, 0).data().toString(), QStringLiteral("remote-route"));
+
+    QVERIFY(window.showPage("traces"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.tracesPage()->model()->rowCount() > 0, 10000);
+    QVERIFY(!window.tracesPage()->tracingBox()->isEnabled());
+
+    // The Config page works against the remote node.
+    QCOMPARE(window.configRunner().target().url, remote("").url);
+    QCOMPARE(window.configRunner().target().token, std::string("s3cret"));
+
+    // No Admin API endpoint for the live access log and the error log: a notice instead.
+    for (const char* name : {"log", "errors"}) {
+      QVERIFY(window.showPage(name));
+      auto* notice = qobject_cast<QLabel*>(window.pages()->currentWidget());
+      QVERIFY2(notice && notice->text().contains("Not available for a remote node"), name);
+    }
+  }
+
+  void aRefusedTokenIsShownOnTheDashboard() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.connectRemote(remote("wrong")), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(window.remote()->state(), RemoteNode::State::unauthorized, 10000);
+    QVERIFY(window.findChild<QLabel*>("stateLabel")->text().contains("Token refused"));
+    const QString banner = window.dashboard()->errorLabel()->text();
+    QVERIFY2(banner.contains("401"), qPrintable(banner));
+  }
+
+  void anUnreachableNodeIsShownOnTheDashboard() {
+    MainWindow window;
+    models::RemoteOptions o;
+    o.url = "http://127.0.0.1:1";
+    QCOMPARE(window.connectRemote(o), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(window.remote()->state(), RemoteNode::State::unreachable, 10000);
+    QVERIFY2(window.dashboard()->errorLabel()->text().contains("127.0.0.1:1"),
+             qPrintable(window.dashboard()->errorLabel()->text()));
+  }
+};
+
+QTEST_MAIN(RemoteWindowTest)
+#include "remote_window_test.moc"

@@ -1,0 +1,153 @@
+// RemoteNode against real Engines (Admin API and proxy on port 0, the demo upstream behind them):
+// stats frames arrive from the node's stats stream, its traces are polled, a refused token and an
+// unreachable node are reported, and the console reconnects when the node comes back.
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "apps/admin_client.h"
+#include "config/declarative.h"
+#include "demo/demo_server.h"
+#include "models/remote_node.h"
+#include "runtime/engine.h"
+
+using namespace archway;
+using models::RemoteNode;
+using models::RemoteOptions;
+
+class RemoteNodeTest : public QObject {
+  Q_OBJECT
+ private:
+  demo::DemoServer upstream_;
+  std::uint16_t upstreamPort_ = 0;
+
+  std::unique_ptr<runtime::Engine> startEngine(const std::string& adminListen,
+                                               const std::string& token = {}) {
+    runtime::EngineOptions o;
+    o.proxyListen = "127.0.0.1:0";
+    o.adminListen = adminListen;
+    o.adminToken = token;
+    o.workers = 1;
+    o.tracingSampleRate = 1.0;
+    auto config = config::parseDeclarative(
+        "_format_version: '3.0'\nservices:\n- name: demo\n  url: http://127.0.0.1:" +
+        std::to_string(upstreamPort_) + "\n  routes:\n  - {name: hello, paths: [/hello]}\n");
+    if (!config) return nullptr;
+    auto engine = std::make_unique<runtime::Engine>();
+    if (!engine->start(o, *config)) return nullptr;
+    return engine;
+  }
+
+  static int get(const runtime::Engine& engine, const std::string& path) {
+    auto client =
+        apps::AdminClient::create("http://127.0.0.1:" + std::to_string(engine.proxyPort()), "");
+    if (!client) return -1;
+    auto r = (*client)->request("GET", path);
+    return r ? r->status : -1;
+  }
+
+  static RemoteOptions optionsFor(std::uint16_t adminPort, const std::string& token = {}) {
+    RemoteOptions o;
+    o.url = "http://127.0.0.1:" + std::to_string(adminPort);
+    o.token = token;
+    o.minBackoff = std::chrono::milliseconds(50);
+    o.maxBackoff = std::chrono::milliseconds(200);
+    o.tracePoll = std::chrono::milliseconds(100);
+    return o;
+  }
+
+ private slots:
+  void initTestCase() {
+    qRegisterMetaType<RemoteNode::State>();
+    auto port = upstream_.start("127.0.0.1", 0);
+    QVERIFY2(port.ok(), port.errorText().c_str());
+    upstreamPort_ = *port;
+  }
+  void cleanupTestCase() { upstream_.stop(); }
+
+  void statsFramesArriveFromTheStatsStream() {
+    auto engine = startEngine("127.0.0.1:0", "s3cret");
+    QVERIFY(engine);
+    RemoteNode node;
+    std::shared_ptr<const metrics::StatsFrame> last;
+    connect(&node, &RemoteNode::statsUpdated, &node,
+            [&last](std::shared_ptr<const metrics::StatsFrame> f) { last = std::move(f); });
+    QCOMPARE(node.start(optionsFor(engine->adminPort(), "s3cret")), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::connected, 10000);
+    QVERIFY(node.message().isEmpty());
+    for (int i = 0; i < 5; ++i) QCOMPARE(get(*engine, "/hello/anything"), 200);
+    // The node's own counts, through its stream.
+    QTRY_VERIFY_WITH_TIMEOUT(last && last->total.requests >= 5, 10000);
+    QCOMPARE(last->routes.size(), std::size_t(1));
+    QCOMPARE(last->routes[0].name, std::string("hello"));
+    QVERIFY(last->routes[0].status2xx >= 5);
+    node.stop();
+    QCOMPARE(node.state(), RemoteNode::State::stopped);
+    engine->stop(std::chrono::milliseconds(200));
+  }
+
+  void tracesArePolledWhileWanted() {
+    auto engine = startEngine("127.0.0.1:0");
+    QVERIFY(engine);
+    QCOMPARE(get(*engine, "/hello/status/503"), 503);
+    RemoteNode node;
+    QSignalSpy updated(&node, &RemoteNode::tracesUpdated);
+    QCOMPARE(node.start(optionsFor(engine->adminPort())), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::connected, 10000);
+    QVERIFY(node.recentTraces({}).empty());  // not wanted yet: not polled
+    node.setTracesWanted(true);
+    QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty(), 10000);
+    trace::TraceQuery fiveHundreds;
+    fiveHundreds.statusClass = 5;
+    auto traces = node.recentTraces(fiveHundreds);
+    QVERIFY(!traces.empty());
+    QCOMPARE(traces[0].status, std::uint16_t(503));
+    QCOMPARE(traces[0].route(), std::string_view("hello"));
+    QVERIFY(traces[0].spanCount > 0);
+    engine->stop(std::chrono::milliseconds(200));
+  }
+
+  void aRefusedTokenIsReportedAs401() {
+    auto engine = startEngine("127.0.0.1:0", "s3cret");
+    QVERIFY(engine);
+    RemoteNode node;
+    QCOMPARE(node.start(optionsFor(engine->adminPort(), "wrong")), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::unauthorized, 10000);
+    QVERIFY2(node.message().contains("401") && node.message().contains("--token"),
+             qPrintable(node.message()));
+    engine->stop(std::chrono::milliseconds(200));
+  }
+
+  void anUnreachableNodeIsReportedThenReconnectedWhenItComesBack() {
+    auto engine = startEngine("127.0.0.1:0");
+    QVERIFY(engine);
+    const std::uint16_t port = engine->adminPort();
+    RemoteNode node;
+    QSignalSpy states(&node, &RemoteNode::stateChanged);
+    QCOMPARE(node.start(optionsFor(port)), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::connected, 10000);
+
+    engine->stop(std::chrono::milliseconds(200));
+    engine.reset();
+    QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::unreachable, 10000);
+    QVERIFY2(node.message().contains("127.0.0.1:" + QString::number(port)) ||
+                 node.message().contains("ended"),
+             qPrintable(node.message()));
+    // Still retrying: it leaves `unreachable` for `connecting` again.
+    const int before = states.size();
+    QTRY_VERIFY_WITH_TIMEOUT(states.size() > before + 1, 10000);
+
+    engine = startEngine("127.0.0.1:" + std::to_string(port));
+    QVERIFY(engine);
+    QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::connected, 10000);
+    engine->stop(std::chrono::milliseconds(200));
+  }
+
+  void aBadUrlIsAnErrorAndStartsNothing() {
+    RemoteNode node;
+    QVERIFY(!node.start({.url = "ftp://127.0.0.1:1"}).isEmpty());
+    QCOMPARE(node.state(), RemoteNode::State::stopped);
+  }
+};
+
+QTEST_GUILESS_MAIN(RemoteNodeTest)
+#include "remote_node_test.moc"
