@@ -10,8 +10,10 @@
 #include <optional>
 #include <string>
 
+#include "apps/admin_client.h"
 #include "apps/cli.h"
 #include "core/log.h"
+#include "gui/config_diff_page.h"
 #include "gui/main_window.h"
 #include "models/demo_traffic.h"
 #include "runtime/config_source.h"
@@ -50,15 +52,25 @@ std::vector<FlagSpec> flags() {
                .help = "start sending demo traffic at launch"});
   f.push_back({.name = "page",
                .valueName = "NAME",
-               .help = "page shown first: dashboard, plugins, traces or log (default dashboard)"});
+               .help = "page shown first: dashboard, plugins, traces, log, errors or config "
+                       "(default dashboard)"});
+  f.push_back({.name = "diff",
+               .valueName = "FILE",
+               .help = "open FILE on the Config page: its diff against the node, ready to apply"});
   f.push_back({.name = "connect",
                .valueName = "ADMIN_URL",
-               .help = "manage a remote node through its Admin API",
-               .notYetBuilt = true});
+               .help = "manage a remote node through its Admin API (http:// or https://) "
+                       "instead of running the gateway embedded"});
   f.push_back({.name = "token",
                .valueName = "T",
-               .help = "Admin API token for --connect",
-               .notYetBuilt = true});
+               .help = "Admin API token for --connect (sent as Kong-Admin-Token)"});
+  f.push_back({.name = "ca-cert",
+               .valueName = "FILE",
+               .help = "PEM CA certificates to verify an https:// --connect node with "
+                       "(default: the system's)"});
+  f.push_back({.name = "tls-skip-verify",
+               .takesValue = false,
+               .help = "do not verify an https:// --connect node's certificate"});
   f.push_back({.name = "screenshot",
                .valueName = "FILE",
                .help = "save a PNG of the window, then quit (documentation, checks)"});
@@ -131,11 +143,36 @@ int main(int argc, char** argv) {
     screenshotAfterMs = *ms;
   }
   const std::string page = parser.value("page", "dashboard");
-  if (page != "dashboard" && page != "plugins" && page != "traces" && page != "log") {
-    return fail("--page: expected dashboard, plugins, traces or log, got '" + page + "'");
+  if (page != "dashboard" && page != "plugins" && page != "traces" && page != "log" &&
+      page != "errors" && page != "config") {
+    return fail("--page: expected dashboard, plugins, traces, log, errors or config, got '" +
+                page + "'");
+  }
+  const bool remote = parser.has("connect");
+  archway::models::RemoteOptions remoteOptions;
+  if (remote) {
+    // The embedded gateway's flags mean nothing for a remote node: refuse rather than ignore.
+    for (const char* flag : {"config", "db", "proxy-listen", "admin-listen", "workers",
+                             "demo-listen", "demo-traffic", "trace-sample-rate"}) {
+      if (parser.has(flag))
+        return fail(std::string("--") + flag + ": not used with --connect (a remote node)");
+    }
+    if (parser.has("ca-cert") && parser.has("tls-skip-verify"))
+      return fail("--ca-cert and --tls-skip-verify exclude each other");
+    remoteOptions.url = parser.value("connect");
+    remoteOptions.token = parser.value("token");
+    remoteOptions.tls = {.caFile = parser.value("ca-cert"),
+                         .skipVerify = parser.has("tls-skip-verify")};
+    auto check = archway::apps::AdminClient::create(remoteOptions.url, remoteOptions.token,
+                                                    remoteOptions.tls);
+    if (!check) return fail("--connect: " + check.errors().front().message);
+  } else {
+    for (const char* flag : {"token", "ca-cert", "tls-skip-verify"}) {
+      if (parser.has(flag)) return fail(std::string("--") + flag + ": only with --connect");
+    }
   }
   options.source.configFile = parser.value("config");
-  if (options.source.configFile.empty()) {
+  if (!remote && options.source.configFile.empty()) {
     // Only now: computing the default creates the data directory.
     options.source.db = parser.value("db");
     if (options.source.db.empty()) {
@@ -168,8 +205,15 @@ int main(int argc, char** argv) {
   window.show();
   // A failed start is shown in the window (the app keeps running so the user can read it);
   // demo traffic then has nowhere to go.
-  if (window.startEngine(options).isEmpty() && parser.has("demo-traffic")) {
+  if (remote) {
+    window.connectRemote(remoteOptions);
+  } else if (window.startEngine(options).isEmpty() && parser.has("demo-traffic")) {
     window.demoTrafficAction()->setChecked(true);
+  }
+
+  if (parser.has("diff")) {
+    window.showPage(QStringLiteral("config"));
+    window.configPage()->openFile(QString::fromStdString(parser.value("diff")));
   }
 
   const QString screenshot = QString::fromStdString(parser.value("screenshot"));

@@ -11,9 +11,12 @@
 #include <QStyle>
 #include <QTabWidget>
 #include <QToolBar>
+#include <iterator>
 
 #include "gui/access_log_page.h"
+#include "gui/config_diff_page.h"
 #include "gui/dashboard_page.h"
+#include "gui/error_log_page.h"
 #include "gui/plugins_page.h"
 #include "gui/traces_page.h"
 #include "models/demo_traffic.h"
@@ -28,12 +31,17 @@ MainWindow::MainWindow(QWidget* parent)
       consumers_(new models::RouteStatsModel(this, models::RouteStatsModel::Source::consumers)),
       targets_(new models::RouteStatsModel(this, models::RouteStatsModel::Source::targets)),
       accessLog_(new models::AccessLogModel(this)),
+      errorLog_(new models::ErrorLogModel(this)),
       demo_(new models::DemoTraffic(this)) {
   setWindowTitle(tr("Archway"));
   dashboard_ = new DashboardPage(&traffic_, routes_, consumers_, targets_);
   pluginsPage_ = new PluginsPage(plugins_);
   tracesPage_ = new TracesPage(bridge_);
   accessLogPage_ = new AccessLogPage(accessLog_);
+  errorLogPage_ = new ErrorLogPage(errorLog_, bridge_);
+  configDiff_ = new models::ConfigDiffModel(this);
+  configRunner_ = new models::ConfigDiffRunner(configDiff_, this);
+  configPage_ = new ConfigDiffPage(configDiff_, configRunner_);
   pages_ = new QTabWidget;
   pages_->setObjectName(QStringLiteral("pages"));
   pages_->setDocumentMode(true);
@@ -41,6 +49,8 @@ MainWindow::MainWindow(QWidget* parent)
   pages_->addTab(pluginsPage_, tr("Plugins"));
   pages_->addTab(tracesPage_, tr("Traces"));
   pages_->addTab(accessLogPage_, tr("Access log"));
+  pages_->addTab(errorLogPage_, tr("Error log"));
+  pages_->addTab(configPage_, tr("Config"));
   setCentralWidget(pages_);
 
   proxyLabel_ = new QLabel;
@@ -60,6 +70,8 @@ MainWindow::MainWindow(QWidget* parent)
   connect(bridge_, &models::EngineBridge::engineEvent, this, &MainWindow::onEngineEvent);
   connect(bridge_, &models::EngineBridge::accessLogLines, accessLog_,
           &models::AccessLogModel::append);
+  connect(bridge_, &models::EngineBridge::errorLogRecords, errorLog_,
+          &models::ErrorLogModel::append);
   connect(bridge_, &models::EngineBridge::stateChanged, this, &MainWindow::updateStatus);
   connect(demo_, &models::DemoTraffic::running, this, [this](bool on) {
     const QSignalBlocker blocker(demoAction_);
@@ -97,8 +109,8 @@ void MainWindow::createActions() {
   file->addAction(quit);
   QMenu* view = menuBar()->addMenu(tr("&View"));
   const QString pageNames[] = {tr("&Dashboard"), tr("&Plugins"), tr("T&races"),
-                               tr("&Access log")};
-  for (int i = 0; i < pages_->count(); ++i) {
+                               tr("&Access log"), tr("&Error log"), tr("&Config")};
+  for (int i = 0; i < pages_->count() && i < static_cast<int>(std::size(pageNames)); ++i) {
     auto* show = new QAction(pageNames[i], this);
     show->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
     connect(show, &QAction::triggered, this, [this, i] { pages_->setCurrentIndex(i); });
@@ -115,6 +127,10 @@ void MainWindow::createActions() {
 }
 
 QString MainWindow::startEngine(const models::BridgeOptions& options) {
+  embeddedAdminToken_ = options.engine.adminToken;
+  const std::string firstAdmin =
+      options.engine.adminListen.substr(0, options.engine.adminListen.find(','));
+  embeddedAdminTls_ = firstAdmin.find(" ssl") != std::string::npos;
   const QString error = bridge_->start(options);
   showError(error.isEmpty() ? QString() : tr("The gateway could not start: %1").arg(error));
   updateStatus();
@@ -122,6 +138,7 @@ QString MainWindow::startEngine(const models::BridgeOptions& options) {
 }
 
 void MainWindow::shutdown() {
+  if (remote_) remote_->stop();
   demo_->stop();
   bridge_->stop();
 }
@@ -173,7 +190,10 @@ bool MainWindow::showPage(const QString& name) {
   if (name == QLatin1String("plugins")) page = pluginsPage_;
   if (name == QLatin1String("traces")) page = tracesPage_;
   if (name == QLatin1String("log")) page = accessLogPage_;
+  if (name == QLatin1String("errors")) page = errorLogPage_;
+  if (name == QLatin1String("config")) page = configPage_;
   if (!page) return false;
+  page = notices_.value(page, page);
   pages_->setCurrentWidget(page);
   return true;
 }
@@ -201,6 +221,10 @@ void MainWindow::onEngineEvent(int kind, const QString& message) {
 }
 
 void MainWindow::updateStatus() {
+  if (remote_) {
+    updateRemoteStatus();
+    return;
+  }
   using State = models::EngineBridge::State;
   const QString none = QStringLiteral("—");
   const QString proxy = bridge_->proxyAddress();
@@ -220,6 +244,25 @@ void MainWindow::updateStatus() {
   }
   demoAction_->setEnabled(bridge_->state() == State::running);
   if (bridge_->state() != State::running) adminLabel_->setText(tr("Admin API: %1").arg(none));
+  updateConfigTarget();
+}
+
+void MainWindow::updateConfigTarget() {
+  // The embedded engine's own Admin API, over loopback: its certificate (when its first listener
+  // is `ssl`) is ours, so it is not checked.
+  const QString admin = bridge_->adminAddress();
+  models::AdminTarget target;
+  if (!admin.isEmpty()) {
+    target.url = (embeddedAdminTls_ ? "https://" : "http://") + admin.toStdString();
+    target.token = embeddedAdminToken_;
+    target.tls.skipVerify = embeddedAdminTls_;
+  }
+  configRunner_->setTarget(target);
+  configPage_->setNodeDescription(
+      admin.isEmpty()
+          ? tr("The embedded gateway's Admin API is not running.")
+          : tr("Compared with the embedded gateway's live configuration (Admin API %1).")
+                .arg(QString::fromStdString(target.url)));
 }
 
 void MainWindow::showError(const QString& message) {

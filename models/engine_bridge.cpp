@@ -48,10 +48,21 @@ EngineBridge::EngineBridge(QObject* parent)
     : QObject(parent), engine_(std::make_unique<runtime::Engine>()) {
   qRegisterMetaType<std::shared_ptr<const archway::metrics::StatsFrame>>();
   qRegisterMetaType<archway::models::EngineBridge::State>();
+  errorLogToken_ = engine_->subscribeErrorLog([this](const core::log::Record& record) {
+    if (errorRecords_.add(record))
+      QMetaObject::invokeMethod(this, &EngineBridge::deliverErrorLog, Qt::QueuedConnection);
+  });
 }
 
 EngineBridge::~EngineBridge() {
+  // First: the callback uses members destroyed before engine_.
+  engine_->unsubscribe(errorLogToken_);
   stop();
+}
+
+void EngineBridge::deliverErrorLog() {
+  auto records = errorRecords_.take();
+  if (!records.empty()) emit errorLogRecords(records);
 }
 
 QString EngineBridge::start(const BridgeOptions& options) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "metrics/stats_frame.h"
+#include "models/batch_queue.h"
 #include "runtime/config_source.h"
 #include "runtime/engine.h"
 
@@ -77,6 +78,10 @@ class EngineBridge : public QObject {
   // Access log lines (JSON) since the previous signal, oldest first; delivered in batches, at
   // most one batch in flight. When the GUI falls behind, only the newest kMaxPendingLines wait.
   void accessLogLines(const QStringList& lines);
+  // Error log records (core::log, the process's) since the previous signal, oldest first; the
+  // same batching as accessLogLines. Subscribed from construction on, running or not, so a
+  // failed start's records arrive too.
+  void errorLogRecords(const std::vector<archway::core::log::Record>& records);
   void stateChanged(archway::models::EngineBridge::State state);
 
  private:
@@ -84,6 +89,7 @@ class EngineBridge : public QObject {
   void deliverStats();                                                  // GUI thread
   void onAccessLine(std::string_view line);                             // log thread
   void deliverAccessLog();                                              // GUI thread
+  void deliverErrorLog();                                               // GUI thread
   void setState(State state, const QString& error = {});
   static QString hostOf(const std::string& listen);
 
@@ -95,6 +101,7 @@ class EngineBridge : public QObject {
   int statsToken_ = -1;
   int eventsToken_ = -1;
   int accessToken_ = -1;
+  int errorLogToken_ = -1;
 
   std::mutex pendingMutex_;  // guards pending_ and posted_ (stats thread vs GUI thread)
   std::shared_ptr<const metrics::StatsFrame> pending_;
@@ -107,6 +114,7 @@ class EngineBridge : public QObject {
   std::mutex linesMutex_;  // guards lines_ and linesPosted_ (log thread vs GUI thread)
   std::deque<QString> lines_;
   bool linesPosted_ = false;
+  BatchQueue<core::log::Record> errorRecords_{kMaxPendingLines};  // log thread -> GUI thread
 };
 
 }  // namespace archway::models

@@ -48,6 +48,113 @@
     </message>
 </context>
 <context>
+    <name>archway::gui::ConfigDiffPage</name>
+    <message>
+        <source>Open file…</source>
+        <translation>Datei öffnen…</translation>
+    </message>
+    <message>
+        <source>Open a kong.yml or JSON configuration (Ctrl+O)</source>
+        <translation>Eine kong.yml- oder JSON-Konfiguration öffnen (Strg+O)</translation>
+    </message>
+    <message>
+        <source>Load from node</source>
+        <translation>Vom Knoten laden</translation>
+    </message>
+    <message>
+        <source>Put the configuration the node serves now into the editor</source>
+        <translation>Die Konfiguration, die der Knoten gerade verwendet, in den Editor laden</translation>
+    </message>
+    <message>
+        <source>Show diff</source>
+        <translation>Unterschiede zeigen</translation>
+    </message>
+    <message>
+        <source>Compare the text with the node&apos;s live configuration (F5)</source>
+        <translation>Den Text mit der laufenden Konfiguration des Knotens vergleichen (F5)</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>Anwenden</translation>
+    </message>
+    <message>
+        <source>Send these changes to the node&apos;s Admin API (Ctrl+Enter)</source>
+        <translation>Diese Änderungen an die Admin-API des Knotens senden (Strg+Eingabe)</translation>
+    </message>
+    <message>
+        <source>Open a kong.yml, load the node&apos;s configuration, or type one here, then Show diff.</source>
+        <translation>Eine kong.yml öffnen, die Konfiguration des Knotens laden oder hier eine eingeben, dann „Unterschiede zeigen“.</translation>
+    </message>
+    <message>
+        <source>%v of %m calls</source>
+        <translation>%v von %m Aufrufen</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Stop before the next Admin API call (Esc)</source>
+        <translation>Vor dem nächsten Admin-API-Aufruf anhalten (Esc)</translation>
+    </message>
+    <message>
+        <source>The node&apos;s configuration</source>
+        <translation>Die Konfiguration des Knotens</translation>
+    </message>
+    <message>
+        <source>No diff yet.</source>
+        <translation>Noch kein Vergleich.</translation>
+    </message>
+    <message>
+        <source>Open configuration</source>
+        <translation>Konfiguration öffnen</translation>
+    </message>
+    <message>
+        <source>Declarative configuration (*.yml *.yaml *.json);;All files (*)</source>
+        <translation>Deklarative Konfiguration (*.yml *.yaml *.json);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>Comparing with the node…</source>
+        <translation>Vergleiche mit dem Knoten…</translation>
+    </message>
+    <message>
+        <source>No differences: the node already serves this configuration.</source>
+        <translation>Keine Unterschiede: Der Knoten verwendet diese Konfiguration bereits.</translation>
+    </message>
+    <message>
+        <source>%1 to create, %2 to update, %3 to delete — %4 Admin API calls.</source>
+        <translation>%1 anzulegen, %2 zu ändern, %3 zu löschen — %4 Admin-API-Aufrufe.</translation>
+    </message>
+    <message>
+        <source>The configuration is not valid (%1 errors):</source>
+        <translation>Die Konfiguration ist ungültig (%1 Fehler):</translation>
+    </message>
+    <message>
+        <source>No diff.</source>
+        <translation>Kein Vergleich.</translation>
+    </message>
+    <message>
+        <source>Stopped after %1 of %2 calls: %3</source>
+        <translation>Angehalten nach %1 von %2 Aufrufen: %3</translation>
+    </message>
+    <message>
+        <source>Cancelled after %1 of %2 calls.</source>
+        <translation>Abgebrochen nach %1 von %2 Aufrufen.</translation>
+    </message>
+    <message>
+        <source>Applied: %1 of %2 calls.</source>
+        <translation>Angewendet: %1 von %2 Aufrufen.</translation>
+    </message>
+    <message>
+        <source>Apply %1 changes</source>
+        <translation>%1 Änderungen anwenden</translation>
+    </message>
+</context>
+<context>
     <name>archway::gui::DashboardPage</name>
     <message>
         <source>Requests per second</source>
@@ -112,6 +219,80 @@
     <message>
         <source>Upstream targets</source>
         <translation>Upstream-Targets</translation>
+    </message>
+</context>
+<context>
+    <name>archway::gui::ErrorLogPage</name>
+    <message>
+        <source>What the gateway logs (errors, warnings, lifecycle), newest at the bottom (the last %1).</source>
+        <translation>Was das Gateway protokolliert (Fehler, Warnungen, Start und Stopp), das Neueste unten (die letzten %1).</translation>
+    </message>
+    <message>
+        <source>What the gateway logs at all, from now on (the whole process; the Admin API&apos;s /debug/node/log-level sets the same)</source>
+        <translation>Was das Gateway ab jetzt überhaupt protokolliert (für den ganzen Prozess; /debug/node/log-level der Admin-API setzt dasselbe)</translation>
+    </message>
+    <message>
+        <source>&amp;Log level:</source>
+        <translation>&amp;Protokollstufe:</translation>
+    </message>
+    <message>
+        <source>All levels</source>
+        <translation>Alle Stufen</translation>
+    </message>
+    <message>
+        <source>Info and above</source>
+        <translation>Info und höher</translation>
+    </message>
+    <message>
+        <source>Warnings and errors</source>
+        <translation>Warnungen und Fehler</translation>
+    </message>
+    <message>
+        <source>Errors only</source>
+        <translation>Nur Fehler</translation>
+    </message>
+    <message>
+        <source>Which of the records received the table shows</source>
+        <translation>Welche der empfangenen Einträge die Tabelle zeigt</translation>
+    </message>
+    <message>
+        <source>&amp;Show:</source>
+        <translation>&amp;Anzeigen:</translation>
+    </message>
+    <message>
+        <source>Filter by message, service, host…</source>
+        <translation>Nach Meldung, Service, Host filtern…</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Leeren</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>Stufe</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Fortsetzen</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Anhalten</translation>
+    </message>
+    <message>
+        <source>Show the records that arrived while paused, and new ones (Ctrl+P)</source>
+        <translation>Die während der Pause eingetroffenen und neue Einträge zeigen (Strg+P)</translation>
+    </message>
+    <message>
+        <source>Stop adding new records to the view (Ctrl+P)</source>
+        <translation>Keine neuen Einträge mehr in die Ansicht aufnehmen (Strg+P)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Paused, %n new record(s) waiting</source>
+        <translation>
+            <numerusform>Angehalten, %n neuer Eintrag wartet</numerusform>
+            <numerusform>Angehalten, %n neue Einträge warten</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -243,6 +424,82 @@
     <message>
         <source>&amp;Access log</source>
         <translation>&amp;Zugriffsprotokoll</translation>
+    </message>
+    <message>
+        <source>Error log</source>
+        <translation>Fehlerprotokoll</translation>
+    </message>
+    <message>
+        <source>Config</source>
+        <translation>Konfiguration</translation>
+    </message>
+    <message>
+        <source>&amp;Error log</source>
+        <translation>&amp;Fehlerprotokoll</translation>
+    </message>
+    <message>
+        <source>&amp;Config</source>
+        <translation>&amp;Konfiguration</translation>
+    </message>
+    <message>
+        <source>The embedded gateway&apos;s Admin API is not running.</source>
+        <translation>Die Admin-API des eingebetteten Gateways läuft nicht.</translation>
+    </message>
+    <message>
+        <source>Compared with the embedded gateway&apos;s live configuration (Admin API %1).</source>
+        <translation>Verglichen mit der laufenden Konfiguration des eingebetteten Gateways (Admin-API %1).</translation>
+    </message>
+    <message>
+        <source>Cannot manage %1: %2</source>
+        <translation>%1 kann nicht verwaltet werden: %2</translation>
+    </message>
+    <message>
+        <source>Archway — %1</source>
+        <translation>Archway — %1</translation>
+    </message>
+    <message>
+        <source>Compared with the live configuration of %1.</source>
+        <translation>Verglichen mit der laufenden Konfiguration von %1.</translation>
+    </message>
+    <message>
+        <source>Not available for a remote node: %1 has no Admin API endpoint for it. Run the console with the gateway embedded (without --connect), or read the node&apos;s own log files.</source>
+        <translation>Für einen entfernten Knoten nicht verfügbar: %1 hat dafür keinen Admin-API-Endpunkt. Die Konsole mit eingebettetem Gateway starten (ohne --connect) oder die Logdateien des Knotens lesen.</translation>
+    </message>
+    <message>
+        <source>Demo traffic goes through the embedded gateway; not available while managing a remote node</source>
+        <translation>Demo-Verkehr läuft über das eingebettete Gateway; nicht verfügbar, solange ein entfernter Knoten verwaltet wird</translation>
+    </message>
+    <message>
+        <source>Connected to %1</source>
+        <translation>Verbunden mit %1</translation>
+    </message>
+    <message>
+        <source>Node: %1</source>
+        <translation>Knoten: %1</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Getrennt</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Verbinde…</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Verbunden</translation>
+    </message>
+    <message>
+        <source>Unreachable, retrying</source>
+        <translation>Nicht erreichbar, neuer Versuch läuft</translation>
+    </message>
+    <message>
+        <source>Token refused, retrying</source>
+        <translation>Token abgelehnt, neuer Versuch läuft</translation>
+    </message>
+    <message>
+        <source>No stats stream</source>
+        <translation>Kein Statistik-Stream</translation>
     </message>
 </context>
 <context>
@@ -421,6 +678,10 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
             <numerusform>%n Traces</numerusform>
         </translation>
     </message>
+    <message>
+        <source>A remote node samples traces by its own settings (archwayd --trace-sample-rate); the console shows what it keeps.</source>
+        <translation>Ein entfernter Knoten wählt Traces nach seinen eigenen Einstellungen aus (archwayd --trace-sample-rate); die Konsole zeigt, was er behält.</translation>
+    </message>
 </context>
 <context>
     <name>archway::models::AccessLogModel</name>
@@ -451,6 +712,87 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
     <message>
         <source>Consumer</source>
         <translation>Consumer</translation>
+    </message>
+</context>
+<context>
+    <name>archway::models::ConfigDiffModel</name>
+    <message>
+        <source>Create (%1)</source>
+        <translation>Anlegen (%1)</translation>
+    </message>
+    <message>
+        <source>Update (%1)</source>
+        <translation>Ändern (%1)</translation>
+    </message>
+    <message>
+        <source>Delete (%1)</source>
+        <translation>Löschen (%1)</translation>
+    </message>
+    <message>
+        <source>Entity</source>
+        <translation>Entität</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Changed fields</source>
+        <translation>Geänderte Felder</translation>
+    </message>
+    <message>
+        <source>Before</source>
+        <translation>Vorher</translation>
+    </message>
+    <message>
+        <source>After</source>
+        <translation>Nachher</translation>
+    </message>
+</context>
+<context>
+    <name>archway::models::ConfigDiffRunner</name>
+    <message>
+        <source>The node has no Admin API the console can reach (the embedded gateway runs with --admin-listen off, or is not running); the config diff needs one.</source>
+        <translation>Der Knoten hat keine Admin-API, die die Konsole erreichen kann (das eingebettete Gateway läuft mit --admin-listen off oder läuft nicht); der Konfigurationsvergleich braucht eine.</translation>
+    </message>
+</context>
+<context>
+    <name>archway::models::ErrorLogModel</name>
+    <message>
+        <source>debug</source>
+        <translation>Debug</translation>
+    </message>
+    <message>
+        <source>info</source>
+        <translation>Info</translation>
+    </message>
+    <message>
+        <source>warn</source>
+        <translation>Warnung</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>Fehler</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>aus</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Zeit</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>Stufe</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Meldung</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
     </message>
 </context>
 <context>
@@ -494,6 +836,29 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
     <message>
         <source>(no route)</source>
         <translation>(keine Route)</translation>
+    </message>
+</context>
+<context>
+    <name>archway::models::RemoteNode</name>
+    <message>
+        <source>Cannot reach the node: %1</source>
+        <translation>Knoten nicht erreichbar: %1</translation>
+    </message>
+    <message>
+        <source>The node at %1 refused the Admin API token (HTTP 401): pass the right one with --token.</source>
+        <translation>Der Knoten unter %1 hat das Admin-API-Token abgelehnt (HTTP 401): das richtige mit --token angeben.</translation>
+    </message>
+    <message>
+        <source>The node at %1 has no stats stream (GET /archway/stats/stream answered 404): it is not an Archway node, so there are no live stats.</source>
+        <translation>Der Knoten unter %1 hat keinen Statistik-Stream (GET /archway/stats/stream antwortete 404): Er ist kein Archway-Knoten, daher gibt es keine Live-Statistik.</translation>
+    </message>
+    <message>
+        <source>The node at %1 answered HTTP %2 to the stats stream: %3</source>
+        <translation>Der Knoten unter %1 antwortete auf den Statistik-Stream mit HTTP %2: %3</translation>
+    </message>
+    <message>
+        <source>The node at %1 ended the stats stream.</source>
+        <translation>Der Knoten unter %1 hat den Statistik-Stream beendet.</translation>
     </message>
 </context>
 <context>

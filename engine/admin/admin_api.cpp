@@ -213,7 +213,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     json::object o;
     o["server"] = std::move(server);
     o["database"] = json::object{{"reachable", reachable}};
-    o["configuration_hash"] = config::configHash(cfg);
+    o["configuration_hash"] = config::configHash(config);  // remembered per config
     o["memory"] =
         json::object{{"workers_lua_vms", json::array{}}, {"lua_shared_dicts", json::object{}}};
     return respond(200, o);

@@ -78,15 +78,15 @@ std::optional<AdminResponse> handleConfigEndpoint(const AdminContext& ctx, const
   }
   auto parsed = config::parseDeclarative(text);
   if (!parsed) return invalidDeclarative(parsed.errors());
-  if (flag(query, "check_hash") && config::configHash(*parsed) == config::configHash(*current)) {
+  if (flag(query, "check_hash") && config::configHash(*parsed) == config::configHash(current)) {
     return AdminResponse{304, ""};
   }
   if (!ctx.apply) return messageResponse(405, "cannot change the configuration of this node");
-  core::Config loaded = *parsed;
-  auto applied = ctx.apply(std::move(parsed.value()));
+  // Handed over whole (10^4 routes are not copied) when the answer can read it back.
+  auto applied = ctx.apply(ctx.config ? std::move(parsed.value()) : core::Config(*parsed));
   if (!applied) return invalidDeclarative(applied.errors());
   auto now = ctx.config ? ctx.config() : nullptr;
-  const core::Config& c = now ? *now : loaded;
+  const core::Config& c = now ? *now : *parsed;
   return jsonResponse(201, json::object{{"services", byId(c.services)},
                                         {"routes", byId(c.routes)},
                                         {"upstreams", byId(c.upstreams)},

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,13 +16,43 @@
 
 #include <boost/json.hpp>
 
+#include "config/json_node.h"
 #include "config/pem.h"
 #include "config/url.h"
+#include "core/flat_hash.h"
 #include "core/uuid.h"
 #include "plugins/chain.h"
 
 namespace archway::config {
 namespace {
+
+// A plain (unquoted) scalar YAML's core schema reads as a number or a boolean.
+bool plainNonString(std::string_view s) {
+  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE")
+    return true;
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  bool digits = false, dot = false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else if ((c == 'e' || c == 'E') && digits) {
+      std::size_t j = i + 1;
+      if (j < s.size() && (s[j] == '-' || s[j] == '+')) ++j;
+      if (j == s.size()) return false;
+      for (; j < s.size(); ++j)
+        if (s[j] < '0' || s[j] > '9') return false;
+      return true;
+    } else {
+      return false;
+    }
+  }
+  return digits;
+}
+
 
 using core::Error;
 using core::Errors;
@@ -43,7 +74,11 @@ std::optional<std::string> checkTag(const std::string& tag) {
          "sequences";
 }
 
-// Walks one YAML node, collecting errors with Kong-style field paths instead of throwing.
+// The text of a map key (JsonNode has its own, json_node.h).
+std::string keyText(const YAML::Node& n) { return n.as<std::string>(); }
+
+// Walks one YAML node (or JsonNode), collecting errors with Kong-style field paths instead of
+// throwing.
 class Reader {
  public:
   explicit Reader(Errors& errors) : errors_(errors) {}
@@ -52,19 +87,28 @@ class Reader {
     errors_.push_back(Error{path, std::move(message)});
   }
 
-  bool isScalar(const YAML::Node& n, const std::string& path, const char* what) {
+  template <class Node>
+  bool isScalar(const Node& n, const std::string& path, const char* what) {
     if (n.IsScalar()) return true;
     fail(path, std::string("expected ") + what);
     return false;
   }
 
-  std::optional<std::string> string(const YAML::Node& n, const std::string& path) {
+  template <class Node>
+  std::optional<std::string> string(const Node& n, const std::string& path) {
     if (n.IsNull()) return std::nullopt;
     if (!isScalar(n, path, "a string")) return std::nullopt;
+    // A JSON number or boolean is not a string: Kong's schema refuses {"key": 12345}. (YAML
+    // stays lenient: kong.yml files and our own exports write such strings unquoted.)
+    if (std::is_same_v<Node, JsonNode> && n.Tag() != "!" && plainNonString(n.Scalar())) {
+      fail(path, "expected a string");
+      return std::nullopt;
+    }
     return n.Scalar();
   }
 
-  std::optional<long long> integer(const YAML::Node& n, const std::string& path, long long lo,
+  template <class Node>
+  std::optional<long long> integer(const Node& n, const std::string& path, long long lo,
                                    long long hi) {
     if (!isScalar(n, path, "an integer")) return std::nullopt;
     const std::string& s = n.Scalar();
@@ -86,7 +130,8 @@ class Reader {
     return v;
   }
 
-  std::optional<bool> boolean(const YAML::Node& n, const std::string& path) {
+  template <class Node>
+  std::optional<bool> boolean(const Node& n, const std::string& path) {
     if (n.IsScalar()) {
       const std::string& s = n.Scalar();
       if (s == "true") return true;
@@ -96,7 +141,8 @@ class Reader {
     return std::nullopt;
   }
 
-  std::vector<std::string> strings(const YAML::Node& n, const std::string& path) {
+  template <class Node>
+  std::vector<std::string> strings(const Node& n, const std::string& path) {
     std::vector<std::string> out;
     if (n.IsNull()) return out;
     if (!n.IsSequence()) {
@@ -111,7 +157,8 @@ class Reader {
 
   // Kong's tags: printable ASCII except `,` and `/` (they separate tags in `?tags=`
   // filters), or UTF-8; not empty.
-  std::vector<std::string> tags(const YAML::Node& n, const std::string& path) {
+  template <class Node>
+  std::vector<std::string> tags(const Node& n, const std::string& path) {
     std::vector<std::string> out = strings(n, path);
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (auto e = checkTag(out[i])) fail(path + "[" + std::to_string(i) + "]", *e);
@@ -169,11 +216,12 @@ std::string validatePath(const std::string& p) {
   return {};
 }
 
+template <class Node>
 class Parser {
  public:
   explicit Parser(Errors& errors) : r_(errors), errors_(errors) {}
 
-  core::Config parse(const YAML::Node& root) {
+  core::Config parse(const Node& root) {
     core::Config config;
     if (!root.IsMap()) {
       r_.fail("", "expected a map at the top level of the declarative configuration");
@@ -181,8 +229,8 @@ class Parser {
     }
     bool sawVersion = false;
     for (const auto& kv : root) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       if (key == "_format_version") {
         sawVersion = true;
         auto s = r_.string(v, key);
@@ -193,44 +241,44 @@ class Parser {
                  key == "_workspace" || key == "_info") {
         // metadata keys Kong accepts; nothing to do
       } else if (key == "services") {
-        forEach(v, "services", [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, "services", [&](const Node& n, const std::string& path) {
           parseService(config, n, path);
         });
       } else if (key == "routes") {
-        forEach(v, "routes", [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, "routes", [&](const Node& n, const std::string& path) {
           parseRoute(config, n, path, nullptr);
         });
       } else if (key == "upstreams") {
-        forEach(v, "upstreams", [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, "upstreams", [&](const Node& n, const std::string& path) {
           parseUpstream(config, n, path);
         });
       } else if (key == "targets") {
-        forEach(v, "targets", [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, "targets", [&](const Node& n, const std::string& path) {
           parseTarget(config, n, path, nullptr);
         });
       } else if (key == "consumers") {
-        forEach(v, "consumers", [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, "consumers", [&](const Node& n, const std::string& path) {
           parseConsumer(config, n, path);
         });
       } else if (key == "plugins") {
-        forEach(v, "plugins", [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, "plugins", [&](const Node& n, const std::string& path) {
           parsePlugin(config, n, path, {});
         });
       } else if (key == "keyauth_credentials" || key == "basicauth_credentials" ||
                  key == "jwt_secrets" || key == "acls") {
-        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, key, [&](const Node& n, const std::string& path) {
           parseCredential(config, key, n, path, nullptr);
         });
       } else if (key == "certificates") {
-        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, key, [&](const Node& n, const std::string& path) {
           parseCertificate(config, n, path);
         });
       } else if (key == "snis") {
-        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, key, [&](const Node& n, const std::string& path) {
           parseSni(config, n, path, nullptr);
         });
       } else if (key == "ca_certificates") {
-        forEach(v, key, [&](const YAML::Node& n, const std::string& path) {
+        forEach(v, key, [&](const Node& n, const std::string& path) {
           parseCaCertificate(config, n, path);
         });
       } else if (key == "vaults" || key == "keys" || key == "key_sets") {
@@ -247,7 +295,7 @@ class Parser {
 
  private:
   template <class F>
-  void forEach(const YAML::Node& v, const std::string& path, F&& f) {
+  void forEach(const Node& v, const std::string& path, F&& f) {
     if (v.IsNull()) return;
     if (!v.IsSequence()) {
       r_.fail(path, "expected an array");
@@ -263,16 +311,16 @@ class Parser {
     }
   }
 
-  void parseService(core::Config& config, const YAML::Node& n, const std::string& path) {
+  void parseService(core::Config& config, const Node& n, const std::string& path) {
     core::Service s;
     s.createdAt = s.updatedAt = now_;
     std::optional<std::string> url;
     bool sawHost = false;
     std::vector<std::string> tlsFields;
-    std::vector<std::pair<const YAML::Node, std::string>> nestedRoutes, nestedPlugins;
+    std::vector<std::pair<const Node, std::string>> nestedRoutes, nestedPlugins;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -371,26 +419,26 @@ class Parser {
       s.id = core::uuid5(core::kConfigNamespace, "services:" + s.name.value_or(path));
     config.services.push_back(s);
     for (const auto& [v, p] : nestedPlugins) {
-      forEach(v, p, [&](const YAML::Node& pn, const std::string& pp) {
+      forEach(v, p, [&](const Node& pn, const std::string& pp) {
         parsePlugin(config, pn, pp, Scope{std::nullopt, s.id, std::nullopt});
       });
     }
     for (const auto& [v, p] : nestedRoutes) {
-      forEach(v, p, [&](const YAML::Node& rn, const std::string& rp) {
+      forEach(v, p, [&](const Node& rn, const std::string& rp) {
         parseRoute(config, rn, rp, &config.services.back());
       });
     }
   }
 
-  void parseRoute(core::Config& config, const YAML::Node& n, const std::string& path,
+  void parseRoute(core::Config& config, const Node& n, const std::string& path,
                   const core::Service* parent) {
     core::Route r;
     r.createdAt = r.updatedAt = now_;
     std::optional<std::string> serviceRef;
-    std::vector<std::pair<const YAML::Node, std::string>> nestedPlugins;
+    std::vector<std::pair<const Node, std::string>> nestedPlugins;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -437,7 +485,7 @@ class Parser {
           continue;
         }
         for (const auto& h : v) {
-          std::string name = h.first.as<std::string>();
+          std::string name = keyText(h.first);
           std::string hp = p + "." + name;
           if (name == "host" || name == "Host") {
             r_.fail(
@@ -519,7 +567,7 @@ class Parser {
     const std::string routeId = r.id;
     config.routes.push_back(std::move(r));
     for (const auto& [v, p] : nestedPlugins) {
-      forEach(v, p, [&](const YAML::Node& pn, const std::string& pp) {
+      forEach(v, p, [&](const Node& pn, const std::string& pp) {
         parsePlugin(config, pn, pp, Scope{routeId, std::nullopt, std::nullopt});
       });
     }
@@ -527,14 +575,14 @@ class Parser {
 
   // ---- certificates, snis, ca_certificates (kong-reference §1.7) ----
 
-  void parseCertificate(core::Config& config, const YAML::Node& n, const std::string& path) {
+  void parseCertificate(core::Config& config, const Node& n, const std::string& path) {
     core::Certificate c;
     c.createdAt = c.updatedAt = now_;
-    std::optional<std::pair<YAML::Node, std::string>> nestedSnis;
+    std::optional<std::pair<Node, std::string>> nestedSnis;
     bool sawCert = false, sawKey = false;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -609,13 +657,13 @@ class Parser {
     }
   }
 
-  void parseSni(core::Config& config, const YAML::Node& n, const std::string& path,
+  void parseSni(core::Config& config, const Node& n, const std::string& path,
                 const core::Certificate* parent) {
     core::Sni sni;
     sni.createdAt = sni.updatedAt = now_;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -652,12 +700,12 @@ class Parser {
     config.snis.push_back(std::move(sni));
   }
 
-  void parseCaCertificate(core::Config& config, const YAML::Node& n, const std::string& path) {
+  void parseCaCertificate(core::Config& config, const Node& n, const std::string& path) {
     core::CaCertificate ca;
     ca.createdAt = ca.updatedAt = now_;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -700,7 +748,7 @@ class Parser {
   };
 
   // An entity reference: "name-or-id" or {id: ...} / {name: ...} / {username: ...}.
-  std::optional<std::string> reference(const YAML::Node& v, const std::string& p) {
+  std::optional<std::string> reference(const Node& v, const std::string& p) {
     if (v.IsNull()) return std::nullopt;
     if (v.IsMap()) {
       for (const char* k : {"id", "name", "username"}) {
@@ -712,13 +760,13 @@ class Parser {
     return r_.string(v, p);
   }
 
-  void parseConsumer(core::Config& config, const YAML::Node& n, const std::string& path) {
+  void parseConsumer(core::Config& config, const Node& n, const std::string& path) {
     core::Consumer c;
     c.createdAt = c.updatedAt = now_;
-    std::vector<std::tuple<std::string, YAML::Node, std::string>> nested;
+    std::vector<std::tuple<std::string, Node, std::string>> nested;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -754,7 +802,7 @@ class Parser {
     }
     config.consumers.push_back(c);
     for (const auto& [kind, v, p] : nested) {
-      forEach(v, p, [&](const YAML::Node& en, const std::string& ep) {
+      forEach(v, p, [&](const Node& en, const std::string& ep) {
         if (kind == "plugins")
           parsePlugin(config, en, ep, Scope{std::nullopt, std::nullopt, c.id});
         else
@@ -778,7 +826,7 @@ class Parser {
 
   // keyauth_credentials, basicauth_credentials, jwt_secrets, acls: nested in a consumer
   // (`owner` set) or top level with a `consumer` reference.
-  void parseCredential(core::Config& config, const std::string& kind, const YAML::Node& n,
+  void parseCredential(core::Config& config, const std::string& kind, const Node& n,
                        const std::string& path, const core::Consumer* owner) {
     std::string id, consumerRef;
     std::vector<std::string> tags;
@@ -786,8 +834,8 @@ class Parser {
     std::map<std::string, std::string> fields;
     std::optional<int> ttl;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -908,7 +956,7 @@ class Parser {
 
   // A YAML value as JSON: plain scalars typed as YAML 1.2 core would type them, quoted ones
   // stay strings.
-  static boost::json::value toJsonValue(const YAML::Node& n) {
+  static boost::json::value toJsonValue(const Node& n) {
     switch (n.Type()) {
       case YAML::NodeType::Sequence: {
         boost::json::array a;
@@ -917,7 +965,7 @@ class Parser {
       }
       case YAML::NodeType::Map: {
         boost::json::object o;
-        for (const auto& kv : n) o[kv.first.as<std::string>()] = toJsonValue(kv.second);
+        for (const auto& kv : n) o[keyText(kv.first)] = toJsonValue(kv.second);
         return o;
       }
       case YAML::NodeType::Scalar: {
@@ -949,15 +997,15 @@ class Parser {
     }
   }
 
-  void parsePlugin(core::Config& config, const YAML::Node& n, const std::string& path,
+  void parsePlugin(core::Config& config, const Node& n, const std::string& path,
                    const Scope& scope) {
     core::Plugin pl;
     pl.createdAt = pl.updatedAt = now_;
     boost::json::value conf;  // null: all defaults
     std::optional<std::string> routeRef, serviceRef, consumerRef;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -1126,7 +1174,7 @@ class Parser {
 
  private:
   // Kong's status lists: integers 100..999.
-  std::vector<int> statuses(const YAML::Node& v, const std::string& p) {
+  std::vector<int> statuses(const Node& v, const std::string& p) {
     std::vector<int> out;
     if (!v.IsSequence()) {
       r_.fail(p, "expected an array");
@@ -1140,14 +1188,14 @@ class Parser {
   }
 
   template <class F>
-  void record(const YAML::Node& v, const std::string& p, F&& field) {
+  void record(const Node& v, const std::string& p, F&& field) {
     if (v.IsNull()) return;
     if (!v.IsMap()) {
       r_.fail(p, "expected a record");
       return;
     }
     for (const auto& kv : v) {
-      std::string key = kv.first.as<std::string>();
+      std::string key = keyText(kv.first);
       if (!field(key, kv.second, p + "." + key)) r_.fail(p + "." + key, "unknown field");
     }
   }
@@ -1162,8 +1210,8 @@ class Parser {
     int* httpFailures = nullptr;
     std::vector<int>* statuses = nullptr;
   };
-  void checkRecord(const YAML::Node& v, const std::string& p, CheckFields f) {
-    record(v, p, [&](const std::string& k, const YAML::Node& n, const std::string& fp) {
+  void checkRecord(const Node& v, const std::string& p, CheckFields f) {
+    record(v, p, [&](const std::string& k, const Node& n, const std::string& fp) {
       int* counter = k == "successes"       ? f.successes
                      : k == "tcp_failures"  ? f.tcpFailures
                      : k == "timeouts"      ? f.timeouts
@@ -1182,11 +1230,11 @@ class Parser {
     });
   }
 
-  void parseHealthchecks(core::Healthchecks& hc, const YAML::Node& v, const std::string& p) {
-    auto seconds = [&](const YAML::Node& n, const std::string& fp, int& dst) {
+  void parseHealthchecks(core::Healthchecks& hc, const Node& v, const std::string& p) {
+    auto seconds = [&](const Node& n, const std::string& fp, int& dst) {
       if (auto x = r_.integer(n, fp, 0, 65535)) dst = static_cast<int>(*x);
     };
-    auto type = [&](const YAML::Node& n, const std::string& fp, std::string& dst, bool active) {
+    auto type = [&](const Node& n, const std::string& fp, std::string& dst, bool active) {
       if (auto x = r_.string(n, fp)) {
         bool ok = *x == "tcp" || *x == "http" || *x == "https" ||
                   (active && (*x == "grpc" || *x == "grpcs"));
@@ -1197,7 +1245,7 @@ class Parser {
           dst = *x;
       }
     };
-    record(v, p, [&](const std::string& key, const YAML::Node& n, const std::string& fp) {
+    record(v, p, [&](const std::string& key, const Node& n, const std::string& fp) {
       if (key == "threshold") {
         double t = -1;
         if (n.IsScalar()) {
@@ -1214,7 +1262,7 @@ class Parser {
       }
       if (key == "active") {
         auto& a = hc.active;
-        record(n, fp, [&](const std::string& k, const YAML::Node& m, const std::string& mp) {
+        record(n, fp, [&](const std::string& k, const Node& m, const std::string& mp) {
           if (k == "type")
             type(m, mp, a.type, true);
           else if (k == "timeout")
@@ -1237,8 +1285,8 @@ class Parser {
               return true;
             }
             for (const auto& h : m)
-              a.headers[h.first.as<std::string>()] =
-                  r_.strings(h.second, mp + "." + h.first.as<std::string>());
+              a.headers[keyText(h.first)] =
+                  r_.strings(h.second, mp + "." + keyText(h.first));
           } else if (k == "healthy") {
             checkRecord(m, mp,
                         {.interval = &a.healthyInterval,
@@ -1260,7 +1308,7 @@ class Parser {
       }
       if (key == "passive") {
         auto& ps = hc.passive;
-        record(n, fp, [&](const std::string& k, const YAML::Node& m, const std::string& mp) {
+        record(n, fp, [&](const std::string& k, const Node& m, const std::string& mp) {
           if (k == "type")
             type(m, mp, ps.type, false);
           else if (k == "healthy") {
@@ -1283,16 +1331,16 @@ class Parser {
     });
   }
 
-  void parseUpstream(core::Config& config, const YAML::Node& n, const std::string& path) {
+  void parseUpstream(core::Config& config, const Node& n, const std::string& path) {
     static const std::set<std::string> kHashOn = {"none",   "consumer", "ip",        "header",
                                                   "cookie", "path",     "query_arg", "uri_capture"};
     core::Upstream u;
     u.createdAt = u.updatedAt = now_;
-    std::vector<std::pair<YAML::Node, std::string>> nestedTargets;
+    std::vector<std::pair<Node, std::string>> nestedTargets;
     bool sawAlgorithm = false;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       auto optString = [&](std::optional<std::string>& dst) { dst = r_.string(v, p); };
       if (key == "id") {
@@ -1399,20 +1447,20 @@ class Parser {
     if (u.id.empty()) u.id = core::uuid5(core::kConfigNamespace, "upstreams:" + u.name);
     config.upstreams.push_back(u);
     for (const auto& [v, p] : nestedTargets) {
-      forEach(v, p, [&](const YAML::Node& tn, const std::string& tp) {
+      forEach(v, p, [&](const Node& tn, const std::string& tp) {
         parseTarget(config, tn, tp, &config.upstreams.back());
       });
     }
   }
 
-  void parseTarget(core::Config& config, const YAML::Node& n, const std::string& path,
+  void parseTarget(core::Config& config, const Node& n, const std::string& path,
                    const core::Upstream* parent) {
     core::Target t;
     t.createdAt = t.updatedAt = static_cast<double>(now_);
     std::optional<std::string> upstreamRef;
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      const YAML::Node& v = kv.second;
+      const std::string key = keyText(kv.first);
+      const Node& v = kv.second;
       const std::string p = path + "." + key;
       if (key == "id") {
         if (auto x = r_.string(v, p)) {
@@ -1429,12 +1477,18 @@ class Parser {
       } else if (key == "weight") {
         if (auto x = r_.integer(v, p, 0, 65535)) t.weight = static_cast<int>(*x);
       } else if (key == "upstream") {
-        if (parent)
+        if (parent) {
           r_.fail(p, "a nested target takes its upstream from its parent");
-        else if (v.IsMap())
-          upstreamRef = v["id"] ? r_.string(v["id"], p + ".id") : r_.string(v["name"], p + ".name");
-        else
+        } else if (v.IsMap()) {
+          if (v["id"])
+            upstreamRef = r_.string(v["id"], p + ".id");
+          else if (v["name"])
+            upstreamRef = r_.string(v["name"], p + ".name");
+          else
+            r_.fail(p, "expected a record with id or name");
+        } else {
           upstreamRef = r_.string(v, p);
+        }
       } else if (key == "tags") {
         t.tags = r_.tags(v, p);
       } else if (key == "created_at" || key == "updated_at") {
@@ -1514,122 +1568,134 @@ class Parser {
 }  // namespace
 
 core::Status validate(const core::Config& config) {
+  using core::ViewPairSet;
+  using core::ViewSet;
   Errors errors;
-  // Hash sets of views into `config`: this runs on every Admin API write, over every entity
-  // (10^5 consumers and credentials and more), so no string is copied and nothing is scanned.
-  using Views = std::unordered_set<std::string_view>;
-  Views ids, names;
+  // Flat hash sets of views into `config`, and paths formatted only for an error: this runs
+  // over every entity (10^5 consumers and credentials and more) when a config is loaded.
+  // validateChange() (validate_change.cpp) checks the same rules for a small change: a rule
+  // added here must be added there too.
+  auto at = [](const char* kind, std::size_t i) {
+    return std::string(kind) + "[" + std::to_string(i) + "]";
+  };
+  ViewSet ids(config.services.size()), names(config.services.size());
   for (std::size_t i = 0; i < config.services.size(); ++i) {
     const auto& s = config.services[i];
-    const std::string p = "services[" + std::to_string(i) + "]";
     // A repeated name is reported once (ids derived from it repeat too).
-    if (s.name && !names.insert(*s.name).second) {
-      errors.push_back({p + ".name", "UNIQUE violation detected on '{name=\"" + *s.name + "\"}'"});
-    } else if (!ids.insert(s.id).second) {
-      errors.push_back({p + ".id", "duplicate id " + s.id});
+    if (s.name && !names.insert(*s.name)) {
+      errors.push_back({at("services", i) + ".name",
+                        "UNIQUE violation detected on '{name=\"" + *s.name + "\"}'"});
+    } else if (!ids.insert(s.id)) {
+      errors.push_back({at("services", i) + ".id", "duplicate id " + s.id});
     }
   }
-  Views routeIds, routeNames;
+  ViewSet routeIds(config.routes.size()), routeNames(config.routes.size());
   for (std::size_t i = 0; i < config.routes.size(); ++i) {
     const auto& r = config.routes[i];
-    const std::string p = "routes[" + std::to_string(i) + "]";
-    if (r.name && !routeNames.insert(*r.name).second) {
-      errors.push_back({p + ".name", "UNIQUE violation detected on '{name=\"" + *r.name + "\"}'"});
-    } else if (!routeIds.insert(r.id).second) {
-      errors.push_back({p + ".id", "duplicate id " + r.id});
+    if (r.name && !routeNames.insert(*r.name)) {
+      errors.push_back({at("routes", i) + ".name",
+                        "UNIQUE violation detected on '{name=\"" + *r.name + "\"}'"});
+    } else if (!routeIds.insert(r.id)) {
+      errors.push_back({at("routes", i) + ".id", "duplicate id " + r.id});
     }
-    if (r.serviceId && !ids.count(*r.serviceId) && !names.count(*r.serviceId)) {
-      errors.push_back({p + ".service", "could not find service '" + *r.serviceId + "'"});
+    if (r.serviceId && !ids.contains(*r.serviceId) && !names.contains(*r.serviceId)) {
+      errors.push_back(
+          {at("routes", i) + ".service", "could not find service '" + *r.serviceId + "'"});
     }
   }
-  Views upstreamIds, upstreamNames;
+  ViewSet upstreamIds(config.upstreams.size()), upstreamNames(config.upstreams.size());
   for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
     const auto& u = config.upstreams[i];
     upstreamIds.insert(u.id);
-    if (!upstreamNames.insert(u.name).second) {
-      errors.push_back({"upstreams[" + std::to_string(i) + "].name",
+    if (!upstreamNames.insert(u.name)) {
+      errors.push_back({at("upstreams", i) + ".name",
                         "UNIQUE violation detected on '{name=\"" + u.name + "\"}'"});
     }
   }
-  std::set<std::pair<std::string_view, std::string_view>> targetKeys;
+  ViewPairSet targetKeys(config.targets.size());
   for (std::size_t i = 0; i < config.targets.size(); ++i) {
     const auto& t = config.targets[i];
-    const std::string p = "targets[" + std::to_string(i) + "]";
-    if (!t.upstreamId.empty() && !upstreamIds.count(t.upstreamId) &&
-        !upstreamNames.count(t.upstreamId)) {
-      errors.push_back({p + ".upstream", "could not find upstream '" + t.upstreamId + "'"});
-    }
-    if (!targetKeys.insert({t.upstreamId, t.target}).second) {
+    if (!t.upstreamId.empty() && !upstreamIds.contains(t.upstreamId) &&
+        !upstreamNames.contains(t.upstreamId)) {
       errors.push_back(
-          {p + ".target", "UNIQUE violation detected on '{target=\"" + t.target + "\"}'"});
+          {at("targets", i) + ".upstream", "could not find upstream '" + t.upstreamId + "'"});
+    }
+    if (!targetKeys.insert({t.upstreamId, t.target})) {
+      errors.push_back({at("targets", i) + ".target",
+                        "UNIQUE violation detected on '{target=\"" + t.target + "\"}'"});
     }
   }
-  Views consumerIds, usernames, customIds;
-  consumerIds.reserve(config.consumers.size());
-  usernames.reserve(config.consumers.size());
+  ViewSet consumerIds(config.consumers.size()), usernames(config.consumers.size()), customIds;
   for (std::size_t i = 0; i < config.consumers.size(); ++i) {
     const auto& c = config.consumers[i];
-    const std::string p = "consumers[" + std::to_string(i) + "]";
-    if (c.username && !usernames.insert(*c.username).second) {
-      errors.push_back(
-          {p + ".username", "UNIQUE violation detected on '{username=\"" + *c.username + "\"}'"});
-    } else if (c.customId && !customIds.insert(*c.customId).second) {
-      errors.push_back(
-          {p + ".custom_id", "UNIQUE violation detected on '{custom_id=\"" + *c.customId + "\"}'"});
-    } else if (!consumerIds.insert(c.id).second) {
-      errors.push_back({p + ".id", "duplicate id " + c.id});
+    if (c.username && !usernames.insert(*c.username)) {
+      errors.push_back({at("consumers", i) + ".username",
+                        "UNIQUE violation detected on '{username=\"" + *c.username + "\"}'"});
+    } else if (c.customId && !customIds.insert(*c.customId)) {
+      errors.push_back({at("consumers", i) + ".custom_id",
+                        "UNIQUE violation detected on '{custom_id=\"" + *c.customId + "\"}'"});
+    } else if (!consumerIds.insert(c.id)) {
+      errors.push_back({at("consumers", i) + ".id", "duplicate id " + c.id});
     }
   }
-  auto consumerExists = [&](std::string_view id) { return consumerIds.count(id) != 0; };
-  Views keys;
-  keys.reserve(config.keyauthCredentials.size());
+  auto consumerExists = [&](std::string_view id) { return consumerIds.contains(id); };
+  ViewSet keys(config.keyauthCredentials.size());
   for (std::size_t i = 0; i < config.keyauthCredentials.size(); ++i) {
     const auto& k = config.keyauthCredentials[i];
-    const std::string p = "keyauth_credentials[" + std::to_string(i) + "]";
-    if (!keys.insert(k.key).second)
-      errors.push_back({p + ".key", "UNIQUE violation detected on '{key=\"" + k.key + "\"}'"});
-    if (!consumerExists(k.consumerId))
-      errors.push_back({p + ".consumer", "could not find consumer '" + k.consumerId + "'"});
+    if (!keys.insert(k.key)) {
+      errors.push_back({at("keyauth_credentials", i) + ".key",
+                        "UNIQUE violation detected on '{key=\"" + k.key + "\"}'"});
+    }
+    if (!consumerExists(k.consumerId)) {
+      errors.push_back({at("keyauth_credentials", i) + ".consumer",
+                        "could not find consumer '" + k.consumerId + "'"});
+    }
   }
-  Views basicNames;
+  ViewSet basicNames(config.basicauthCredentials.size());
   for (std::size_t i = 0; i < config.basicauthCredentials.size(); ++i) {
     const auto& b = config.basicauthCredentials[i];
-    const std::string p = "basicauth_credentials[" + std::to_string(i) + "]";
-    if (!basicNames.insert(b.username).second)
-      errors.push_back(
-          {p + ".username", "UNIQUE violation detected on '{username=\"" + b.username + "\"}'"});
-    if (!consumerExists(b.consumerId))
-      errors.push_back({p + ".consumer", "could not find consumer '" + b.consumerId + "'"});
+    if (!basicNames.insert(b.username)) {
+      errors.push_back({at("basicauth_credentials", i) + ".username",
+                        "UNIQUE violation detected on '{username=\"" + b.username + "\"}'"});
+    }
+    if (!consumerExists(b.consumerId)) {
+      errors.push_back({at("basicauth_credentials", i) + ".consumer",
+                        "could not find consumer '" + b.consumerId + "'"});
+    }
   }
-  Views jwtKeys;
+  ViewSet jwtKeys(config.jwtSecrets.size());
   for (std::size_t i = 0; i < config.jwtSecrets.size(); ++i) {
     const auto& j = config.jwtSecrets[i];
-    const std::string p = "jwt_secrets[" + std::to_string(i) + "]";
-    if (!jwtKeys.insert(j.key).second)
-      errors.push_back({p + ".key", "UNIQUE violation detected on '{key=\"" + j.key + "\"}'"});
-    if (!consumerExists(j.consumerId))
-      errors.push_back({p + ".consumer", "could not find consumer '" + j.consumerId + "'"});
+    if (!jwtKeys.insert(j.key)) {
+      errors.push_back({at("jwt_secrets", i) + ".key",
+                        "UNIQUE violation detected on '{key=\"" + j.key + "\"}'"});
+    }
+    if (!consumerExists(j.consumerId)) {
+      errors.push_back({at("jwt_secrets", i) + ".consumer",
+                        "could not find consumer '" + j.consumerId + "'"});
+    }
   }
-  std::set<std::pair<std::string_view, std::string_view>> groups;
+  ViewPairSet groups(config.acls.size());
   for (std::size_t i = 0; i < config.acls.size(); ++i) {
     const auto& a = config.acls[i];
-    const std::string p = "acls[" + std::to_string(i) + "]";
-    if (!groups.insert({a.consumerId, a.group}).second)
-      errors.push_back({p + ".group", "UNIQUE violation detected on '{consumer={id=\"" +
-                                          a.consumerId + "\"},group=\"" + a.group + "\"}'"});
-    if (!consumerExists(a.consumerId))
-      errors.push_back({p + ".consumer", "could not find consumer '" + a.consumerId + "'"});
+    if (!groups.insert({a.consumerId, a.group})) {
+      errors.push_back({at("acls", i) + ".group", "UNIQUE violation detected on '{consumer={id=\"" +
+                                                      a.consumerId + "\"},group=\"" + a.group +
+                                                      "\"}'"});
+    }
+    if (!consumerExists(a.consumerId)) {
+      errors.push_back(
+          {at("acls", i) + ".consumer", "could not find consumer '" + a.consumerId + "'"});
+    }
   }
-  Views pluginIds;
+  ViewSet pluginIds(config.plugins.size());
   std::unordered_set<std::string> pluginScopes;
   for (std::size_t i = 0; i < config.plugins.size(); ++i) {
     const auto& pl = config.plugins[i];
-    const std::string p = "plugins[" + std::to_string(i) + "]";
-    if (!pluginIds.insert(pl.id).second) errors.push_back({p + ".id", "duplicate id " + pl.id});
+    const std::string p = at("plugins", i);
+    if (!pluginIds.insert(pl.id)) errors.push_back({p + ".id", "duplicate id " + pl.id});
     // Kong: one plugin of a name per scope (instance names aside).
-    const std::string scope = pl.name + "|" + pl.routeId.value_or("") + "|" +
-                              pl.serviceId.value_or("") + "|" + pl.consumerId.value_or("");
-    if (!pluginScopes.insert(scope).second) {
+    if (!pluginScopes.insert(pluginScope(pl)).second) {
       auto ref = [](const std::optional<std::string>& v) {
         return v ? "{id=\"" + *v + "\"}" : std::string("null");
       };
@@ -1637,57 +1703,56 @@ core::Status validate(const core::Config& config) {
                                ",name=\"" + pl.name + "\",route=" + ref(pl.routeId) +
                                ",service=" + ref(pl.serviceId) + "}'"});
     }
-    if (pl.routeId && !routeIds.count(*pl.routeId))
+    if (pl.routeId && !routeIds.contains(*pl.routeId))
       errors.push_back({p + ".route", "could not find route '" + *pl.routeId + "'"});
-    if (pl.serviceId && !ids.count(*pl.serviceId) && !names.count(*pl.serviceId))
+    if (pl.serviceId && !ids.contains(*pl.serviceId) && !names.contains(*pl.serviceId))
       errors.push_back({p + ".service", "could not find service '" + *pl.serviceId + "'"});
     if (pl.consumerId && !consumerExists(*pl.consumerId))
       errors.push_back({p + ".consumer", "could not find consumer '" + *pl.consumerId + "'"});
   }
-  std::set<std::string> certificateIds;
+  ViewSet certificateIds(config.certificates.size());
   for (std::size_t i = 0; i < config.certificates.size(); ++i) {
     const auto& c = config.certificates[i];
-    if (!certificateIds.insert(c.id).second)
-      errors.push_back({"certificates[" + std::to_string(i) + "].id", "duplicate id " + c.id});
+    if (!certificateIds.insert(c.id))
+      errors.push_back({at("certificates", i) + ".id", "duplicate id " + c.id});
   }
-  std::set<std::string> sniIds, sniNames;
+  ViewSet sniIds(config.snis.size()), sniNames(config.snis.size());
   for (std::size_t i = 0; i < config.snis.size(); ++i) {
     const auto& sn = config.snis[i];
-    const std::string p = "snis[" + std::to_string(i) + "]";
-    if (!sniNames.insert(sn.name).second)
+    const std::string p = at("snis", i);
+    if (!sniNames.insert(sn.name))
       errors.push_back({p + ".name", "UNIQUE violation detected on '{name=\"" + sn.name + "\"}'"});
-    else if (!sniIds.insert(sn.id).second)
+    else if (!sniIds.insert(sn.id))
       errors.push_back({p + ".id", "duplicate id " + sn.id});
-    if (!certificateIds.count(sn.certificateId))
+    if (!certificateIds.contains(sn.certificateId))
       errors.push_back(
           {p + ".certificate", "could not find certificate '" + sn.certificateId + "'"});
   }
-  std::set<std::string> caIds, caDigests;
+  ViewSet caIds(config.caCertificates.size()), caDigests(config.caCertificates.size());
   for (std::size_t i = 0; i < config.caCertificates.size(); ++i) {
     const auto& ca = config.caCertificates[i];
-    const std::string p = "ca_certificates[" + std::to_string(i) + "]";
-    if (!caDigests.insert(ca.certDigest).second)
+    const std::string p = at("ca_certificates", i);
+    if (!caDigests.insert(ca.certDigest))
       errors.push_back({p + ".cert_digest",
                         "UNIQUE violation detected on '{cert_digest=\"" + ca.certDigest + "\"}'"});
-    else if (!caIds.insert(ca.id).second)
+    else if (!caIds.insert(ca.id))
       errors.push_back({p + ".id", "duplicate id " + ca.id});
   }
   for (std::size_t i = 0; i < config.services.size(); ++i) {
     const auto& s = config.services[i];
-    const std::string p = "services[" + std::to_string(i) + "]";
-    if (s.clientCertificate && !certificateIds.count(*s.clientCertificate))
-      errors.push_back({p + ".client_certificate",
+    if (s.clientCertificate && !certificateIds.contains(*s.clientCertificate))
+      errors.push_back({at("services", i) + ".client_certificate",
                         "could not find certificate '" + *s.clientCertificate + "'"});
     for (std::size_t j = 0; j < s.caCertificates.size(); ++j) {
-      if (!caIds.count(s.caCertificates[j]))
-        errors.push_back({p + ".ca_certificates[" + std::to_string(j) + "]",
+      if (!caIds.contains(s.caCertificates[j]))
+        errors.push_back({at("services", i) + ".ca_certificates[" + std::to_string(j) + "]",
                           "could not find ca_certificate '" + s.caCertificates[j] + "'"});
     }
   }
   for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
     const auto& u = config.upstreams[i];
-    if (u.clientCertificate && !certificateIds.count(*u.clientCertificate))
-      errors.push_back({"upstreams[" + std::to_string(i) + "].client_certificate",
+    if (u.clientCertificate && !certificateIds.contains(*u.clientCertificate))
+      errors.push_back({at("upstreams", i) + ".client_certificate",
                         "could not find certificate '" + *u.clientCertificate + "'"});
   }
   if (!errors.empty()) return errors;
@@ -1701,7 +1766,25 @@ core::Result<core::Config> parseDeclarative(std::string_view text) {
   return config;
 }
 
+namespace {
+
+// Parses a YAML::Node or JsonNode tree.
+template <class Node>
+core::Result<core::Config> parseTree(const Node& root) {
+  Errors errors;
+  Parser<Node> parser(errors);
+  core::Config config = parser.parse(root);
+  parser.resolveRefs(config);
+  if (!errors.empty()) return errors;
+  return config;
+}
+
+}  // namespace
+
 core::Result<core::Config> parseDeclarativeUnchecked(std::string_view text) {
+  // JSON (what stores, the Admin API and most POST /config bodies hold) is read without the
+  // YAML scanner, to the same entities; anything else, including JSON it refuses, as YAML.
+  if (auto json = JsonDoc::parse(text)) return parseTree(json->root());
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -1709,12 +1792,7 @@ core::Result<core::Config> parseDeclarativeUnchecked(std::string_view text) {
     return Error{"", "failed parsing declarative configuration: line " +
                          std::to_string(e.mark.line + 1) + ": " + e.msg};
   }
-  Errors errors;
-  Parser parser(errors);
-  core::Config config = parser.parse(root);
-  parser.resolveRefs(config);
-  if (!errors.empty()) return errors;
-  return config;
+  return parseTree(root);
 }
 
 core::Result<core::Config> loadDeclarativeFile(const std::string& path) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/config_delta.h"
 #include "core/entities.h"
 #include "core/result.h"
 
@@ -25,5 +26,16 @@ core::Result<core::Config> loadDeclarativeFile(const std::string& path);
 // Checks a whole configuration (cross-entity rules: unique names, routes naming a service
 // that exists). parseDeclarative already applies it.
 core::Status validate(const core::Config& config);
+
+// Checks `after` where `before` passed validate() and `delta` is core::deltaOf(before, after):
+// the same verdict as validate(after), reached from the middles of the delta (uniqueness,
+// references from them, references to what they removed) by linear scans of the rest, so a
+// write of one entity on a config of 10^5 hashes nothing. A large change, and any invalid one,
+// goes through validate(after): errors are exactly validate()'s.
+core::Status validateChange(const core::Config& before, const core::Config& after,
+                            const core::ConfigDelta& delta);
+
+// Kong's uniqueness scope of a plugin: one plugin of a name per route/service/consumer.
+std::string pluginScope(const core::Plugin& p);
 
 }  // namespace archway::config

@@ -4,6 +4,7 @@
 // top level). parseDeclarative reads the output back to the same entities (routes and
 // targets grouped by parent).
 #include <boost/json/object.hpp>
+#include <memory>
 #include <string>
 
 #include "core/entities.h"
@@ -17,5 +18,8 @@ std::string exportYaml(const core::Config& config);
 // created_at/updated_at, so reloading the same file gives the same hash; all zeros for an
 // empty config, as Kong reports before anything is loaded.
 std::string configHash(const core::Config& config);
+// The same, remembered for the last config object asked for (GET /status asks on every call;
+// exporting 10^5 entities takes a while). Any thread.
+std::string configHash(const std::shared_ptr<const core::Config>& config);
 
 }  // namespace archway::config

@@ -2,6 +2,7 @@
 
 #include "proxy/access_log.h"
 
+#include <openssl/x509.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -12,6 +13,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -29,6 +31,7 @@
 #include "net/dns_resolver.h"
 #include "plugins/chain.h"
 #include "plugins/plugin.h"
+#include "proxy/upstream_tls.h"
 #include "router/path.h"
 #include "trace/recorder.h"
 #include "trace/sampler.h"
@@ -249,14 +252,70 @@ constexpr std::size_t kRelayBufferSize = 64 * 1024;
 constexpr std::size_t kRequestBufferBytes = 1024 * 1024;
 constexpr std::size_t kResponseBufferBytes = 1024 * 1024;
 
+using TlsStream = asio::ssl::stream<tcp::socket&>;
+
 struct UpstreamConn {
   explicit UpstreamConn(asio::io_context& ctx) : socket(ctx), buffer(kBufferSize) {}
-  tcp::socket socket;
+  ~UpstreamConn() {
+    // Closed without close_notify (as nginx closes idle or failed upstream connections): told
+    // so, OpenSSL keeps the session resumable instead of invalidating it.
+    if (tls) SSL_set_shutdown(tls->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+  UpstreamConn(const UpstreamConn&) = delete;
+  UpstreamConn& operator=(const UpstreamConn&) = delete;
+  tcp::socket socket;  // the TCP connection (under `tls` when there is one)
+  // https services: TLS over `socket`, set up once per connection; null for plain HTTP. Every
+  // read and write of the connection picks its path by this one pointer.
+  std::unique_ptr<TlsStream> tls;
+  std::shared_ptr<TlsClient> tlsClient;  // keeps the ssl::context of `tls` alive
+  bool sessionSaved = false;             // its TLS session went to the pool's cache
   IoBuffer buffer;
   http::ResponseHead head;
   std::uint64_t requests = 0;
   Clock::time_point idleSince;
 };
+
+// I/O on an upstream connection, plain or TLS. Not coroutines: they hand back the operation's
+// own awaitable, so a plain read costs what the socket's async_read_some costs.
+using IoResult = std::tuple<boost::system::error_code, std::size_t>;
+awaitable<IoResult> upstreamRead(UpstreamConn& c, asio::mutable_buffer b) {
+  if (c.tls) return c.tls->async_read_some(b, kTuple);
+  return c.socket.async_read_some(b, kTuple);
+}
+template <class Buffers>
+awaitable<IoResult> upstreamWrite(UpstreamConn& c, const Buffers& b) {
+  if (c.tls) return asio::async_write(*c.tls, b, kTuple);
+  return asio::async_write(c.socket, b, kTuple);
+}
+
+// The name sent as SNI and checked in the upstream's certificate: a Host value without its port
+// (and an IPv6 address without brackets), as nginx's proxy_ssl_name.
+std::string_view hostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(1, close - 1);
+  }
+  auto colon = host.find(':');
+  if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos)
+    return host.substr(0, colon);
+  return host;
+}
+
+// The value a plugin last set (or added) for a header; empty when it removed it.
+std::string_view editedValue(const plugins::EditList& edits, std::string_view name) {
+  std::string_view v;
+  for (const auto& e : edits) {
+    if (!iequals(e.name, name)) continue;
+    v = e.op == plugins::HeaderEdit::Op::remove ? std::string_view{} : std::string_view(e.value);
+  }
+  return v;
+}
+
+// An address in a pool key, as bytes (no formatting per request).
+void appendEndpointKey(std::string& key, const tcp::endpoint& ep) {
+  key.push_back('@');
+  key.append(reinterpret_cast<const char*>(ep.data()), ep.size());
+}
 
 // True when an idle pooled connection was closed by the upstream (EOF, or bytes we never
 // asked for): it must not carry another request.
@@ -437,6 +496,7 @@ struct ProxyWorker::Impl {
     stats.global().record(sample);
     if (route) route->record(sample);
     if (consumer) consumer->record(sample);
+    stats.recordPerConsumer(route, consumer, sample);  // prometheus per_consumer; off: one load
     if (target) target->record(sample);
   }
 
@@ -550,7 +610,7 @@ struct ProxyWorker::Impl {
   // Per-worker picking state of each upstream (round-robin cursor, active connections,
   // latency), by upstream id; it carries over config reloads.
   std::unordered_map<std::string, balancer::WorkerState> balancerStates;
-  std::string poolKey;  // scratch, reused
+  UpstreamTls upstreamTls;  // https services: contexts per TLS setting, sessions per pool
 
   const std::shared_ptr<const Snapshot>& currentSnapshot() {
     auto gen = source.generation();
@@ -579,8 +639,23 @@ struct ProxyWorker::Impl {
           if (s.upstream) s.upstream->socket.cancel(ignored);
         }
       }
+      if (++sweeps % 20 == 0) sweepPools(now);
       if (!sessions.empty() || !draining) startSweeper();
     });
+  }
+
+  // Once a second: pooled connections idle past the keepalive timeout are closed and empty
+  // pools dropped, so pools named after what clients send (https with preserve_host: the SNI)
+  // cannot pile up, and neither can their TLS sessions.
+  std::uint64_t sweeps = 0;
+  void sweepPools(Clock::time_point now) {
+    for (auto it = pool.begin(); it != pool.end();) {
+      std::erase_if(it->second, [&](const std::unique_ptr<UpstreamConn>& c) {
+        return now - c->idleSince > limits.upstreamIdleTimeout;
+      });
+      it = it->second.empty() ? pool.erase(it) : std::next(it);
+    }
+    upstreamTls.trim(limits.upstreamPoolSize);
   }
 
   awaitable<void> acceptLoop(tcp::acceptor* acceptor) {
@@ -687,10 +762,26 @@ struct ProxyWorker::Impl {
     const char* bodyData = nullptr;  // the part of the body already in the client buffer
     std::size_t bodyBuffered = 0;
     bool bodyComplete = true;  // everything of the body is in bodyData
+    // https services: the TLS setting and the name for SNI and the certificate check
+    std::shared_ptr<TlsClient> tls;
+    std::string sni;
     // out
     std::unique_ptr<UpstreamConn> conn;
     bool reused = false;
+    // The pool `conn` came from and goes back to. Kong's pool name: the peer, and with TLS also
+    // the SNI and the TLS setting, so a connection only carries requests it was made for.
+    std::string poolKey;
   };
+
+  static void appendTlsKey(Exchange& x) {
+    if (!x.tls) return;
+    x.poolKey.append("|"sv).append(x.sni).append("|"sv).append(x.tls->id());
+  }
+  static void servicePoolKey(const core::Service& svc, Exchange& x) {
+    x.poolKey.assign(svc.host).append(":"sv);
+    appendNumber(x.poolKey, svc.port);
+    appendTlsKey(x);
+  }
 
   // Sends the forwarded head and the buffered body on x.conn as far as the socket takes them
   // now. True when all went (or `ec` is set); otherwise `bufs` holds the rest for async_write.
@@ -700,8 +791,45 @@ struct ProxyWorker::Impl {
     s.upstream = x.conn.get();
     arm(s, svc.writeTimeout);
     bufs = {asio::buffer(x.head), asio::buffer(x.bodyData, x.bodyBuffered)};
+    if (x.conn->tls) return false;  // TLS records are written by the stream, never half
     std::size_t written = 0;
     return trySend(x.conn->socket, bufs, written, ec) || ec;
+  }
+
+  // TLS over the fresh connection x.conn: SNI, certificate checks, the pool's last session.
+  // A failed handshake (or verification) is a connection failure: 502, retried elsewhere.
+  awaitable<Failure> handshake(Session& s, const core::Service& svc, Exchange& x,
+                               const std::string& host, std::uint16_t port) {
+    UpstreamConn& c = *x.conn;
+    c.tls = std::make_unique<TlsStream>(c.socket, x.tls->context());
+    c.tlsClient = x.tls;
+    SSL* ssl = c.tls->native_handle();
+    x.tls->prepare(ssl, x.sni);
+    upstreamTls.resume(ssl, x.poolKey);
+    s.upstream = &c;
+    arm(s, svc.connectTimeout);
+    const auto th = Clock::now();
+    auto [ec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, kTuple);
+    if (s.rec) s.rec->add(trace::names::kUpstreamConnect, th, Clock::now());
+    s.upstream = nullptr;
+    if (!ec) co_return Failure::none;
+    const bool timedOut = s.timedOut;
+    s.timedOut = false;
+    upstreamTls.forget(x.poolKey);
+    std::string target = host;
+    target.append(":"sv);
+    appendNumber(target, port);
+    const long verified = SSL_get_verify_result(ssl);
+    if (x.tls->verify() && verified != X509_V_OK) {
+      core::log::warn("upstream TLS handshake failed",
+                      {{"upstream", std::move(target)},
+                       {"error", ec.message()},
+                       {"certificate", X509_verify_cert_error_string(verified)}});
+    } else {
+      core::log::warn("upstream TLS handshake failed",
+                      {{"upstream", std::move(target)}, {"error", ec.message()}});
+    }
+    co_return timedOut ? Failure::timeout : Failure::connect;
   }
 
   // The balancer side of one request (Kong: a service whose host names an upstream).
@@ -749,25 +877,46 @@ struct ProxyWorker::Impl {
     std::vector<tcp::endpoint> endpoints;
     const std::string* host = &svc.host;
     std::uint16_t port = svc.port;
-    if (!b.bal) {
-      poolKey.assign(svc.host).append(":"sv);
-      appendNumber(poolKey, svc.port);
-    }
+    if (!b.bal) servicePoolKey(svc, x);
     int endpointsFor = -2;  // the target `endpoints` were resolved for
     while (attemptsLeft > 0 && !draining) {
+      bool addressPicked = false;
       if (b.bal) {
         if (b.current < 0) b.current = b.bal->pick(*b.ws, *b.input, b.tried);
         if (b.current < 0) co_return Failure::noPeer;
         const auto& t = b.bal->target(b.current);
         host = &t.address.host;
         port = t.address.port;
-        poolKey = t.key;
+        x.poolKey.assign(t.key);
+        if (!t.address.isIp) {
+          // Kong: each address the target's name resolves to is an entry of the balancer (an
+          // SRV answer with its own weight and port); its connections have a pool of their own.
+          auto addresses = dnsCache.fresh(*host);
+          if (!addresses) {
+            auto found = co_await dnsCache.lookup(*host);
+            if (found.status == net::DnsStatus::ok) addresses = std::move(found.addresses);
+          }
+          if (!addresses || addresses->empty()) {
+            --attemptsLeft;
+            last = Failure::dns;
+            retryDnsLater(*b.bal, b.current);
+            b.failed(last);
+            continue;
+          }
+          const auto& a = (*addresses)[static_cast<std::size_t>(
+              b.bal->pickAddress(*b.ws, b.current, addresses))];
+          endpoints.assign(1, tcp::endpoint(a.ip, a.port ? a.port : port));
+          endpointsFor = -3;  // not a resolution to reuse for the next try
+          addressPicked = true;
+          appendEndpointKey(x.poolKey, endpoints.front());
+        }
+        appendTlsKey(x);
       }
-      x.conn = takePooled(poolKey);
+      x.conn = takePooled(x.poolKey);
       x.reused = x.conn != nullptr;
       if (!x.conn) {
         --attemptsLeft;
-        if (endpointsFor != b.current || endpoints.empty()) {
+        if (!addressPicked && (endpointsFor != b.current || endpoints.empty())) {
           if (auto f = co_await resolve(*host, port, endpoints); f != Failure::none) {
             if (!b.bal) co_return f;
             last = f;
@@ -793,11 +942,18 @@ struct ProxyWorker::Impl {
         }
         x.conn->socket.set_option(tcp::no_delay(true), cec);
         x.conn->socket.non_blocking(true, cec);  // for trySend
+        if (x.tls) {
+          if (auto hf = co_await handshake(s, svc, x, *host, port); hf != Failure::none) {
+            last = hf;
+            b.failed(last);
+            continue;
+          }
+        }
       }
       std::array<asio::const_buffer, 2> bufs;
       boost::system::error_code wec;
       if (!startSend(s, svc, x, bufs, wec)) {
-        auto [aec, an] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+        auto [aec, an] = co_await upstreamWrite(*x.conn, bufs);
         wec = aec;
       }
       s.upstream = nullptr;
@@ -818,12 +974,13 @@ struct ProxyWorker::Impl {
     co_return last;
   }
 
-  // Relays `remaining` body bytes (or a chunked body, or everything until EOF) from `from`
-  // to `to`, using `buf` (which is empty on entry). Returns false on any I/O error.
+  // Relays `remaining` body bytes (or a chunked body, or everything until EOF) from the client
+  // to the upstream connection, or from it to the client when `toClient`, using `buf` (which is
+  // empty on entry). Returns false on any I/O error.
   enum class Framing { none, length, chunked, untilClose };
-  awaitable<bool> relayBody(Session& s, tcp::socket& from, IoBuffer& buf, tcp::socket& to,
-                            Framing framing, std::uint64_t remaining, http::ChunkedScanner* scanner,
-                            int readTimeoutMs, int writeTimeoutMs) {
+  awaitable<bool> relayBody(Session& s, tcp::socket& client, UpstreamConn& up, bool toClient,
+                            IoBuffer& buf, Framing framing, std::uint64_t remaining,
+                            http::ChunkedScanner* scanner, int readTimeoutMs, int writeTimeoutMs) {
     buf.clear();
     if (framing != Framing::length || remaining > buf.capacity())
       buf.reserveEmpty(kRelayBufferSize);
@@ -835,7 +992,14 @@ struct ProxyWorker::Impl {
       if (framing == Framing::length)
         want = static_cast<std::size_t>(std::min<std::uint64_t>(want, remaining));
       arm(s, readTimeoutMs);
-      auto [rec, n] = co_await from.async_read_some(asio::buffer(buf.space(), want), kTuple);
+      // (No co_await inside ?: : GCC 12 destroys such temporaries twice.)
+      const auto space = asio::buffer(buf.space(), want);
+      IoResult got;
+      if (toClient)
+        got = co_await upstreamRead(up, space);
+      else
+        got = co_await client.async_read_some(space, kTuple);
+      auto [rec, n] = got;
       if (rec) {
         co_return framing == Framing::untilClose&& rec == asio::error::eof && !s.timedOut;
       }
@@ -847,8 +1011,13 @@ struct ProxyWorker::Impl {
         if (scanner->error() || take < n) co_return false;  // bytes past the body: not ours
       }
       arm(s, writeTimeoutMs);
-      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), take), kTuple);
-      if (wec) co_return false;
+      const auto data = asio::buffer(buf.data(), take);
+      IoResult put;
+      if (toClient)
+        put = co_await asio::async_write(client, data, kTuple);
+      else
+        put = co_await upstreamWrite(up, data);
+      if (std::get<0>(put)) co_return false;
     }
   }
 
@@ -1408,6 +1577,26 @@ struct ProxyWorker::Impl {
         }
         x.head.append(name).append(": "sv).append(h.value.in(base)).append("\r\n"sv);
       }
+      // https services: the worker's TLS client for the service's setting, and SNI = the Host
+      // sent upstream (Kong: proxy_ssl_server_name on, the name is the upstream Host).
+      const bool tlsUpstream = svc.protocol.size() == 5 && svc.protocol == "https";
+      if (tlsUpstream) {
+        x.tls = upstreamTls.forService(snap->generation, *snap->config, svc);
+        std::string_view sniHost;
+        if (hostEdited)
+          sniHost = editedValue(pctx.requestEdits, "host");
+        else if (route.preserveHost && req.host >= 0)
+          sniHost = req.headers[req.host].value.in(base);
+        else if (bal.bal && bal.bal->hostHeader())
+          sniHost = *bal.bal->hostHeader();
+        else if (bal.bal && bal.current >= 0)
+          sniHost = bal.bal->target(bal.current).address.host;
+        else
+          sniHost = svc.host;
+        x.sni.assign(hostWithoutPort(sniHost));
+      } else if (x.tls) {
+        x.tls.reset();
+      }
       if ((!route.preserveHost || req.host < 0) && !hostEdited) {
         // Kong: the service host, or with an upstream the picked target's host (or the
         // upstream's host_header); the port unless it is the scheme's default.
@@ -1470,14 +1659,13 @@ struct ProxyWorker::Impl {
         // Fast path, no coroutine frame: a plain service with an idle pooled connection.
         bool sent = false;
         if (!bal.bal) {
-          poolKey.assign(svc.host).append(":"sv);
-          appendNumber(poolKey, svc.port);
-          if ((x.conn = takePooled(poolKey))) {
+          servicePoolKey(svc, x);
+          if ((x.conn = takePooled(x.poolKey))) {
             x.reused = true;
             std::array<asio::const_buffer, 2> bufs;
             boost::system::error_code wec;
             if (!startSend(s, svc, x, bufs, wec)) {
-              auto [aec, an] = co_await asio::async_write(x.conn->socket, bufs, kTuple);
+              auto [aec, an] = co_await upstreamWrite(*x.conn, bufs);
               wec = aec;
             }
             s.upstream = nullptr;
@@ -1499,7 +1687,7 @@ struct ProxyWorker::Impl {
         // The relay reuses (and may regrow) the buffer the head was parsed in.
         if (chain) pctx.detachRequest();
         s.upstream = x.conn.get();
-        bool okBody = co_await relayBody(s, client, in, x.conn->socket, reqFraming, reqRemaining,
+        bool okBody = co_await relayBody(s, client, *x.conn, false, in, reqFraming, reqRemaining,
                                          &reqScanner, clientTimeoutMs, svc.writeTimeout);
         s.upstream = nullptr;
         if (!okBody) {
@@ -1535,8 +1723,8 @@ struct ProxyWorker::Impl {
             rs = http::ParseStatus::error;
             break;
           }
-          auto [rec, n] = co_await c.socket.async_read_some(
-              asio::buffer(c.buffer.space(), c.buffer.spaceSize()), kTuple);
+          auto [rec, n] =
+              co_await upstreamRead(c, asio::buffer(c.buffer.space(), c.buffer.spaceSize()));
           if (rec) {
             rs = http::ParseStatus::error;
             if (s.timedOut) f = Failure::timeout;
@@ -1644,8 +1832,7 @@ struct ProxyWorker::Impl {
           if (resFraming == Framing::length)
             want = static_cast<std::size_t>(std::min<std::uint64_t>(want, resRemaining));
           arm(s, svc.readTimeout);
-          auto [rec, n] =
-              co_await c.socket.async_read_some(asio::buffer(c.buffer.space(), want), kTuple);
+          auto [rec, n] = co_await upstreamRead(c, asio::buffer(c.buffer.space(), want));
           if (rec) break;  // the streaming relay below reports the failure
           const char* fresh = c.buffer.space();
           c.buffer.produced(n);
@@ -1741,7 +1928,7 @@ struct ProxyWorker::Impl {
         // The relay reuses the buffer the response head was parsed in: its headers go.
         if (chain) pctx.bindResponse(nullptr, nullptr);
         s.upstream = &c;
-        bool okBody = co_await relayBody(s, c.socket, c.buffer, client, resFraming, resRemaining,
+        bool okBody = co_await relayBody(s, client, c, true, c.buffer, resFraming, resRemaining,
                                          &resScanner, svc.readTimeout, clientTimeoutMs);
         s.upstream = nullptr;
         c.buffer.clear();
@@ -1758,15 +1945,22 @@ struct ProxyWorker::Impl {
         bal.finish();
       }
       ++c.requests;
-      if (upstreamReusable && c.buffer.size() == 0) {
-        givePooled(poolKey, std::move(x.conn));
-      } else {
-        x.conn.reset();
+      if (c.tls && !c.sessionSaved) {
+        // By now the session tickets of TLS 1.3 have arrived: the next connection resumes.
+        upstreamTls.remember(c.tls->native_handle(), x.poolKey);
+        c.sessionSaved = true;
       }
       if (traced) rec.add(trace::names::kResponseBody, tBody, Clock::now());
       if (chain) {
+        // Before the connection goes: the log phase reads the response head parsed in it.
         finishPlugins(*snap, *chain, pctx, pluginNs, status, usSince(t0), upstreamUs, bytesIn,
                       bytesOut);
+        pctx.bindResponse(nullptr, nullptr);
+      }
+      if (upstreamReusable && c.buffer.size() == 0) {
+        givePooled(x.poolKey, std::move(x.conn));
+      } else {
+        x.conn.reset();
       }
       metrics::RequestSample sample{status, usSince(t0), upstreamUs, bytesIn, bytesOut, proxied};
       recordSample(routeShard, sample, consumerShard(*snap, pctx.consumer), targetShard(bal));
@@ -1799,6 +1993,7 @@ void ProxyWorker::drain() {
     if (!s.busy) s.client->cancel(ec);
   }
   impl_->pool.clear();
+  impl_->upstreamTls.clear();
   impl_->cancelDnsRetries();
   if (impl_->sessions.empty()) impl_->sweeper.cancel();
 }

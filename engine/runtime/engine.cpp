@@ -1,5 +1,6 @@
 #include "runtime/engine.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -7,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -16,16 +18,21 @@
 #include "balancer/health_state.h"
 #include "balancer/upstream_balancer.h"
 #include "config/declarative.h"
+#include "core/config_delta.h"
 #include "core/log.h"
 #include "core/uuid.h"
 #include "net/endpoint.h"
 #include "net/worker_pool.h"
 #include "plugins/chain.h"
 #include "plugins/log/queue.h"
+#include "plugins/prometheus/prometheus.h"
 #include "plugins/rate_limiting/cluster_counters.h"
 #include "proxy/access_log.h"
 #include "proxy/proxy_worker.h"
 #include "runtime/cluster_sync.h"
+#include "runtime/retired_snapshots.h"
+#include "runtime/stats_slots.h"
+#include "runtime/thread_priority.h"
 #include "store/store.h"
 
 namespace archway::runtime {
@@ -87,6 +94,9 @@ class EngineImpl {
  public:
   EngineOptions options;
   proxy::SnapshotSource source;
+  // Replaced snapshots, freed off the workers once unused (destroyed with `source`'s, after
+  // everything declared below).
+  RetiredSnapshots retired;
   std::unique_ptr<net::WorkerPool> pool;
   std::shared_ptr<net::DnsResolver> dns;  // the workers' resolver threads
   std::vector<std::unique_ptr<proxy::ProxyWorker>> workers;
@@ -100,8 +110,7 @@ class EngineImpl {
 
   std::mutex applyMutex;  // serialises snapshot builds
   std::atomic<std::shared_ptr<const core::Config>> config;
-  // route id (or "plugin:<route id>:<name>") -> stats slot (under applyMutex)
-  std::map<std::string, std::uint32_t> slots;
+  StatsSlots slots;  // under applyMutex
   // Plugin state that outlives snapshots (rate-limit counters, log queues, caches).
   plugins::Persistent pluginPersistent;
   trace::Sampler sampler;
@@ -117,6 +126,7 @@ class EngineImpl {
   // Access log subscribers, called on the log thread under accessSubMutex.
   std::mutex accessSubMutex;
   std::map<int, Engine::AccessLogCallback> accessSubs;
+  std::map<int, int> errorLogSubs;  // engine token -> core::log token (under subMutex)
   void updateAccessSink() {  // caller holds accessSubMutex
     if (!accessLog) return;
     if (accessSubs.empty()) {
@@ -162,7 +172,15 @@ class EngineImpl {
 
   // Builds a snapshot off the workers. Caller holds applyMutex.
   core::Result<std::shared_ptr<const proxy::Snapshot>> build(core::Config cfg) {
-    if (auto v = config::validate(cfg); !v) return v.errors();
+    // Against the snapshot in force (validated when it was built), a write of a few entities
+    // is checked, and gets its consumers' stats slots, from what it changed (core/config_delta.h).
+    const auto prev = source.load();
+    std::optional<core::ConfigDelta> delta;
+    if (prev) delta = core::deltaOf(*prev->config, cfg);
+    if (auto v = delta ? config::validateChange(*prev->config, cfg, *delta) : config::validate(cfg);
+        !v) {
+      return v.errors();
+    }
     auto snap = std::make_shared<proxy::Snapshot>();
     snap->config = std::make_shared<const core::Config>(std::move(cfg));
     std::vector<std::uint32_t> routeSlots;
@@ -170,23 +188,27 @@ class EngineImpl {
     std::unordered_map<std::string_view, const core::Service*> servicesById;
     for (const auto& s : snap->config->services) servicesById.emplace(s.id, &s);
     for (const auto& r : snap->config->routes) {
-      auto [it, inserted] = slots.emplace(r.id, static_cast<std::uint32_t>(slots.size()));
-      routeSlots.push_back(it->second);
+      const std::uint32_t slot = slots.route(r.id);
+      routeSlots.push_back(slot);
       const core::Service* s = nullptr;  // validate() made every reference an existing id
       if (r.serviceId)
         if (auto found = servicesById.find(*r.serviceId); found != servicesById.end())
           s = found->second;
       table->routes.push_back(
-          {it->second, r.id, r.name.value_or(""), s ? s->id : "", s ? s->name.value_or("") : ""});
+          {slot, r.id, r.name.value_or(""), s ? s->id : "", s ? s->name.value_or("") : ""});
     }
-    snap->consumerStatsSlots.reserve(snap->config->consumers.size());
+    snap->consumerStatsSlots =
+        slots.consumers(snap->config->consumers, prev ? &prev->consumerStatsSlots : nullptr,
+                        delta ? &delta->consumers : nullptr);
     table->consumers.reserve(snap->config->consumers.size());
-    for (const auto& c : snap->config->consumers) {
-      auto [it, inserted] =
-          slots.emplace("consumer:" + c.id, static_cast<std::uint32_t>(slots.size()));
-      snap->consumerStatsSlots.push_back(it->second);
-      table->consumers.push_back({it->second, c.id, c.username ? *c.username : c.customId.value_or("")});
+    for (std::size_t i = 0; i < snap->config->consumers.size(); ++i) {
+      const auto& c = snap->config->consumers[i];
+      table->consumers.push_back({snap->consumerStatsSlots[i], c.id,
+                                  c.username ? *c.username : c.customId.value_or(""),
+                                  c.username.value_or("")});
     }
+    if (auto groups = plugins::prometheusGroups(*snap->config))
+      table->perConsumer = groups->perConsumer;  // the workers count per consumer only then
     auto router = router::Router::build(*snap->config, routeSlots);
     if (!router) return router.errors();
     snap->router = std::move(router.value());
@@ -195,13 +217,16 @@ class EngineImpl {
     if (!compiled) return compiled.errors();
     if (compiled.value()->any()) {
       snap->plugins = compiled.value();
-      std::map<std::string, std::string> routeNames;
-      for (const auto& r : snap->config->routes) routeNames[r.id] = r.name.value_or("");
+      std::unordered_map<std::string_view, std::string_view> routeNames;
+      for (const auto& r : snap->config->routes)
+        routeNames.emplace(r.id, r.name ? std::string_view(*r.name) : std::string_view());
       for (const auto& ts : snap->plugins->timingSlots()) {
-        auto [it, inserted] = slots.emplace("plugin:" + ts.routeId + ":" + ts.plugin,
-                                            static_cast<std::uint32_t>(slots.size()));
-        snap->pluginStatsSlots.push_back(it->second);
-        table->plugins.push_back({it->second, ts.routeId, routeNames[ts.routeId], ts.plugin});
+        const std::uint32_t slot = slots.plugin(ts.routeId + ":" + ts.plugin);
+        snap->pluginStatsSlots.push_back(slot);
+        const auto name = routeNames.find(ts.routeId);
+        table->plugins.push_back({slot, ts.routeId,
+                                  std::string(name == routeNames.end() ? "" : name->second),
+                                  ts.plugin});
       }
     }
     if (!snap->config->upstreams.empty()) {
@@ -221,10 +246,9 @@ class EngineImpl {
         proxy::Snapshot::ServiceBalancer sb{b.value(), {}};
         for (int t = 0; t < sb.balancer->size(); ++t) {
           const std::string& key = sb.balancer->target(t).key;
-          auto [it, inserted] = slots.emplace("target:" + u.id + ":" + key,
-                                              static_cast<std::uint32_t>(slots.size()));
-          sb.targetStatsSlots.push_back(it->second);
-          table->targets.push_back({it->second, u.id, u.name, key});
+          const std::uint32_t slot = slots.target(u.id + ":" + key);
+          sb.targetStatsSlots.push_back(slot);
+          table->targets.push_back({slot, u.id, u.name, key});
         }
         byName[u.name] = std::move(sb);
       }
@@ -242,7 +266,9 @@ class EngineImpl {
 
   // Swaps a built snapshot in. Caller holds applyMutex.
   void publish(const std::shared_ptr<const proxy::Snapshot>& snap) {
+    auto old = source.load();
     source.publish(snap);
+    retired.retire(std::move(old));  // freed off the workers once they let go of it
     config.store(snap->config);
     if (merger) merger->setEntities(snap->entities);
     if (checkers) checkers->sync(*health);
@@ -287,6 +313,9 @@ class EngineImpl {
   }
 
   void statsLoop() {
+    // Merging is CPU work in bursts (O(routes) per frame): it waits for idle CPU.
+    pthread_setname_np(pthread_self(), "aw-stats");
+    idleThisThread();
     std::unique_lock lock(statsMutex);
     auto next = std::chrono::steady_clock::now() + options.statsInterval;
     while (!statsStop) {
@@ -313,6 +342,7 @@ class EngineImpl {
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
 Engine::~Engine() {
   stop();
+  for (auto& [token, logToken] : impl_->errorLogSubs) core::log::unsubscribe(logToken);
   // Before the subscriber list it may still call into is destroyed.
   impl_->accessLog.reset();
 }
@@ -526,10 +556,14 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   d.control = std::move(control);
   d.proxyPort = firstPort;
   d.adminPorts = adminPorts;
-  d.checkers = std::make_unique<balancer::ActiveCheckers>(d.control->context(0));
+  d.checkers = std::make_unique<balancer::ActiveCheckers>(d.control->context(0), d.dns);
   d.checkers->sync(*d.health);
   d.pool->start("aw-worker");
   d.control->start("aw-control");
+  // The control thread's work (Admin API parsing and rendering, snapshot builds, store writes)
+  // yields the CPU to the workers when both want it: a 10^4-route reload or a write on 10^5
+  // consumers must not take time from requests.
+  asio::post(d.control->context(0), [] { lowerThisThreadsPriority(10); });
   d.statsStop = false;
   d.statsThread = std::thread([&d] { d.statsLoop(); });
   d.running = true;
@@ -613,6 +647,7 @@ void Engine::stop(std::chrono::milliseconds drain) {
   d.pool.reset();
   d.control.reset();
   d.emit(EngineEvent::Kind::stopped, "engine stopped");
+  core::log::flush();  // what the engine logged is in the error log when stop() returns
 }
 
 bool Engine::running() const {
@@ -694,12 +729,40 @@ int Engine::subscribeAccessLog(AccessLogCallback callback) {
   return t;
 }
 
+int Engine::subscribeErrorLog(ErrorLogCallback callback) {
+  std::lock_guard lock(impl_->subMutex);
+  int t = impl_->nextToken++;
+  impl_->errorLogSubs[t] = core::log::subscribe(std::move(callback));
+  return t;
+}
+
+core::log::Level Engine::logLevel() const { return core::log::level(); }
+
+void Engine::setLogLevel(core::log::Level level) {
+  // Noted under whichever of the two levels shows info records, so raising it is seen too.
+  const core::log::Level old = core::log::level();
+  auto note = [&] {
+    core::log::info("log level changed", {{"level", std::string(core::log::levelName(level))},
+                                          {"previous", std::string(core::log::levelName(old))}});
+  };
+  if (old <= core::log::Level::info) note();
+  core::log::setLevel(level);
+  if (old > core::log::Level::info) note();
+}
+
 void Engine::unsubscribe(int token) {
+  int logToken = -1;
   {
     std::lock_guard lock(impl_->subMutex);
     impl_->statsSubs.erase(token);
     impl_->eventSubs.erase(token);
+    if (auto it = impl_->errorLogSubs.find(token); it != impl_->errorLogSubs.end()) {
+      logToken = it->second;
+      impl_->errorLogSubs.erase(it);
+    }
   }
+  // Outside subMutex: this waits for a callback the log thread may be running.
+  if (logToken >= 0) core::log::unsubscribe(logToken);
   std::lock_guard lock(impl_->accessSubMutex);
   if (impl_->accessSubs.erase(token)) impl_->updateAccessSink();
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/entities.h"
+#include "core/log.h"
 #include "core/result.h"
 #include "loadgen/load_generator.h"
 #include "metrics/stats_frame.h"
@@ -136,7 +137,16 @@ class Engine {
   // Every access log line while subscribed (needs options.accessLog or liveAccessLog; without
   // them nothing arrives). Lines reach the callback within ~100 ms of the request's end.
   int subscribeAccessLog(AccessLogCallback callback);
+  // Every error log record (core::log: the same records the error log sink gets) while
+  // subscribed, on the log thread; it must not block nor call unsubscribe(). The error log is
+  // the process's, so records of other engines in the process arrive too, and subscribing works
+  // whether or not this engine runs.
+  using ErrorLogCallback = std::function<void(const core::log::Record& record)>;
+  int subscribeErrorLog(ErrorLogCallback callback);
   void unsubscribe(int token);
+  // The error log's run-time level (process-wide, as PUT /debug/node/log-level sets it).
+  core::log::Level logLevel() const;
+  void setLogLevel(core::log::Level level);
   // The newest stats frame (never null once started).
   std::shared_ptr<const metrics::StatsFrame> latestStats() const;
 

@@ -78,6 +78,13 @@ RowChanges diffRows(const std::vector<T>& before, const std::vector<T>& after, R
   return out;
 }
 
+// diffRows(before, after, rowOf).count() without serialising anything: whether a rewrite is
+// cheaper is known before any row is built.
+template <class T>
+std::size_t changedRows(const std::vector<T>& before, const std::vector<T>& after) {
+  return diffRows(before, after, [](const T& e) { return Row{e.id, {}, {}}; }).count();
+}
+
 // A Row for one entity: its Kong JSON and the columns `columnsOf` gives.
 template <class T, class ColumnsOf>
 Row rowOf(const T& entity, const ColumnsOf& columnsOf) {

@@ -116,8 +116,10 @@ struct EntityKind {
   const char* table;                 // its own table (named like the key), or the shared `entities`
   std::vector<const char*> columns;  // columns besides id/position/entity, as `rows` gives them
   std::function<void(const core::Config&, const RowSink&)> rows;
-  // apply(): this kind's changed rows between two configs, and its entity count.
+  // apply(): this kind's changed rows between two configs, how many (nothing serialised), and
+  // its entity count.
   std::function<RowChanges(const core::Config& before, const core::Config& after)> diff;
+  std::function<std::size_t(const core::Config& before, const core::Config& after)> changed;
   std::function<std::size_t(const core::Config&)> count;
 
   bool shared() const { return std::string_view(table) != key; }
@@ -140,6 +142,9 @@ EntityKind kind(const char* key, std::vector<const char*> columns,
           [member, columnsOf](const core::Config& before, const core::Config& after) {
             return diffRows(before.*member, after.*member,
                             [&](const T& e) { return rowOf(e, columnsOf); });
+          },
+          [member](const core::Config& before, const core::Config& after) {
+            return changedRows(before.*member, after.*member);
           },
           [member](const core::Config& c) { return (c.*member).size(); }};
 }
@@ -406,16 +411,17 @@ class PostgresStore final : public Store {
 
   core::Status apply(const core::Config& before, const core::Config& after) override {
     const auto& kinds = entityKinds();
-    std::vector<RowChanges> changes;
-    changes.reserve(kinds.size());
+    // Counted first: rows are serialised once, by replace() or for the changed rows only.
     std::size_t changed = 0, rows = 0;
     for (const auto& k : kinds) {
-      changes.push_back(k.diff(before, after));
-      changed += changes.back().count();
+      changed += k.changed(before, after);
       rows += k.count(after);
     }
     if (changed == 0) return core::Ok{};
     if (rewriteIsCheaper(changed, rows)) return replace(after);
+    std::vector<RowChanges> changes;
+    changes.reserve(kinds.size());
+    for (const auto& k : kinds) changes.push_back(k.diff(before, after));
     std::lock_guard lock(mutex_);
     std::int64_t version = 0;
     auto s = withConnection([&](PGconn* c) -> core::Status {

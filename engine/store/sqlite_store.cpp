@@ -1,12 +1,12 @@
 #include <sqlite3.h>
 
-#include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <string_view>
+#include <vector>
 
 #include "config/declarative.h"
-#include "config/json_shapes.h"
 #include "core/log.h"
 #include "store/entity_diff.h"
 #include "store/ratelimit_counters.h"
@@ -65,10 +65,10 @@ constexpr const char* kEntityKinds[] = {"consumers", "keyauth_credentials", "bas
                                         "jwt_secrets", "acls", "plugins", "certificates", "snis",
                                         "ca_certificates"};
 
-// ---- Incremental writes (apply()) ------------------------------------------------------------
+// ---- Writes (replace() and apply()) ----------------------------------------------------------
 // Every kind with its table and the columns besides id and entity (rows keep config order by
-// rowid). apply() diffs the kinds listed here; when a kind of kEntityKinds is missing here it
-// rewrites everything, as replace() does, so a new kind is never silently left unwritten.
+// rowid). Both writes go through the kinds listed here; when a kind of kEntityKinds is missing
+// here they fail, so a new kind is never silently left unwritten.
 using Columns = std::vector<std::optional<std::string>>;
 
 struct KindTable {
@@ -76,6 +76,8 @@ struct KindTable {
   const char* table;
   std::vector<const char*> columns;
   std::function<RowChanges(const core::Config& before, const core::Config& after)> diff;
+  // diff(before, after).count(), nothing serialised (changedRows()).
+  std::function<std::size_t(const core::Config& before, const core::Config& after)> changed;
   std::function<std::size_t(const core::Config&)> count;
   // The shared `entities` table is filtered by kind (keys are constants).
   std::string filter() const {
@@ -86,10 +88,15 @@ struct KindTable {
 template <class T, class ColumnsOf>
 KindTable kindTable(const char* key, const char* table, std::vector<const char*> columns,
                     std::vector<T> core::Config::*member, ColumnsOf columnsOf) {
-  return {key, table, std::move(columns),
+  return {key,
+          table,
+          std::move(columns),
           [member, columnsOf](const core::Config& before, const core::Config& after) {
             return diffRows(before.*member, after.*member,
                             [&](const T& e) { return rowOf(e, columnsOf); });
+          },
+          [member](const core::Config& before, const core::Config& after) {
+            return changedRows(before.*member, after.*member);
           },
           [member](const core::Config& c) { return (c.*member).size(); }};
 }
@@ -122,6 +129,15 @@ const std::vector<KindTable>& kindTables() {
       sharedKindTable("ca_certificates", &core::Config::caCertificates),
   };
   return kinds;
+}
+
+// Whether every kind load() reads has a table entry (a new kind must get one to be written).
+bool tablesCoverEveryKind() {
+  const auto& kinds = kindTables();
+  return std::all_of(std::begin(kEntityKinds), std::end(kEntityKinds), [&](const char* key) {
+    return std::any_of(kinds.begin(), kinds.end(),
+                       [&](const KindTable& k) { return std::string_view(k.key) == key; });
+  });
 }
 
 class SqliteStore final : public Store {
@@ -188,14 +204,29 @@ class SqliteStore final : public Store {
     first = true;
     if (auto s = query("SELECT entity FROM targets ORDER BY rowid", append); !s) return s.errors();
     doc += "]";
-    for (const char* kind : kEntityKinds) {
+    // One pass over `entities` in rowid order (per kind, the rows come in config order), each
+    // row to its kind's array: a query per kind would sort by rowid through the (kind, id) key.
+    std::vector<std::string> arrays(std::size(kEntityKinds));
+    auto collect = [&](sqlite3_stmt* st) {
+      auto text = [st](int column) {  // text before bytes, as SQLite asks
+        const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(st, column));
+        return std::string_view(data, static_cast<std::size_t>(sqlite3_column_bytes(st, column)));
+      };
+      const std::string_view kind = text(0);
+      for (std::size_t k = 0; k < arrays.size(); ++k) {
+        if (kind != kEntityKinds[k]) continue;
+        if (!arrays[k].empty()) arrays[k] += ',';
+        arrays[k] += text(1);
+        break;
+      }
+    };
+    if (auto s = query("SELECT kind, entity FROM entities ORDER BY rowid", collect); !s)
+      return s.errors();
+    for (std::size_t k = 0; k < arrays.size(); ++k) {
       doc += ",\"";
-      doc += kind;
+      doc += kEntityKinds[k];
       doc += "\":[";
-      first = true;
-      const std::string sql =
-          std::string("SELECT entity FROM entities WHERE kind = '") + kind + "' ORDER BY rowid";
-      if (auto s = query(sql.c_str(), append); !s) return s.errors();
+      doc += arrays[k];
       doc += "]";
     }
     doc += "}";
@@ -209,89 +240,40 @@ class SqliteStore final : public Store {
   }
 
   core::Status replace(const core::Config& config) override {
+    const auto& kinds = kindTables();
+    if (!tablesCoverEveryKind())
+      return core::Error{"db", "sqlite store: an entity kind has no table to be written to"};
     if (auto s = exec("BEGIN IMMEDIATE; DELETE FROM routes; DELETE FROM services;"
                       "DELETE FROM targets; DELETE FROM upstreams; DELETE FROM entities;");
         !s) {
       return s;
     }
-    auto fail = [&](core::Status s) {
-      exec("ROLLBACK;");
-      return s;
-    };
-    for (const auto& svc : config.services) {
-      std::string json = boost::json::serialize(config::toJson(svc));
-      if (auto s = insert("INSERT INTO services (id, name, entity) VALUES (?, ?, ?)", svc.id,
-                          svc.name, std::nullopt, json);
-          !s) {
-        return fail(s);
-      }
-    }
-    for (const auto& r : config.routes) {
-      std::string json = boost::json::serialize(config::toJson(r));
-      if (auto s = insert("INSERT INTO routes (id, name, service_id, entity) VALUES (?, ?, ?, ?)",
-                          r.id, r.name, r.serviceId, json);
-          !s) {
-        return fail(s);
-      }
-    }
-    for (const auto& u : config.upstreams) {
-      std::string json = boost::json::serialize(config::toJson(u));
-      if (auto s = insert("INSERT INTO upstreams (id, name, entity) VALUES (?, ?, ?)", u.id, u.name,
-                          std::nullopt, json);
-          !s) {
-        return fail(s);
-      }
-    }
-    for (const auto& t : config.targets) {
-      std::string json = boost::json::serialize(config::toJson(t));
-      if (auto s = insert("INSERT INTO targets (id, upstream_id, target, entity) VALUES (?, ?, ?, ?)",
-                          t.id, t.upstreamId, t.target, json);
-          !s) {
-        return fail(s);
-      }
-    }
-    auto put = [&](const char* kind, const std::string& id, const boost::json::object& o) {
-      return insert("INSERT INTO entities (id, kind, ref, entity) VALUES (?, ?, ?, ?)", id, kind,
-                    std::nullopt, boost::json::serialize(o));
-    };
-    for (const auto& c : config.consumers)
-      if (auto s = put("consumers", c.id, config::toJson(c)); !s) return fail(s);
-    for (const auto& k : config.keyauthCredentials)
-      if (auto s = put("keyauth_credentials", k.id, config::toJson(k)); !s) return fail(s);
-    for (const auto& b : config.basicauthCredentials)
-      if (auto s = put("basicauth_credentials", b.id, config::toJson(b)); !s) return fail(s);
-    for (const auto& j : config.jwtSecrets)
-      if (auto s = put("jwt_secrets", j.id, config::toJson(j)); !s) return fail(s);
-    for (const auto& a : config.acls)
-      if (auto s = put("acls", a.id, config::toJson(a)); !s) return fail(s);
-    for (const auto& p : config.plugins)
-      if (auto s = put("plugins", p.id, config::toJson(p)); !s) return fail(s);
-    for (const auto& c : config.certificates)
-      if (auto s = put("certificates", c.id, config::toJson(c)); !s) return fail(s);
-    for (const auto& n : config.snis)
-      if (auto s = put("snis", n.id, config::toJson(n)); !s) return fail(s);
-    for (const auto& c : config.caCertificates)
-      if (auto s = put("ca_certificates", c.id, config::toJson(c)); !s) return fail(s);
-    return exec("COMMIT;");
+    // Every entity as an appended row, written with the statements incremental writes use
+    // (each prepared once, not once per row).
+    const core::Config none;
+    std::vector<RowChanges> rows;
+    rows.reserve(kinds.size());
+    for (const auto& k : kinds) rows.push_back(k.diff(none, config));
+    auto s = writeChanges(kinds, rows);
+    if (s) s = exec("COMMIT;");
+    if (!s) exec("ROLLBACK;");
+    return s;
   }
 
   core::Status apply(const core::Config& before, const core::Config& after) override {
     const auto& kinds = kindTables();
-    for (const char* key : kEntityKinds) {
-      if (std::none_of(kinds.begin(), kinds.end(),
-                       [&](const KindTable& k) { return std::string_view(k.key) == key; }))
-        return replace(after);
-    }
-    std::vector<RowChanges> changes;
-    changes.reserve(kinds.size());
+    if (!tablesCoverEveryKind()) return replace(after);
+    // Counted first: rows are serialised once, by replace() or for the changed rows only.
     std::size_t changed = 0, rows = 0;
     for (const auto& k : kinds) {
-      changes.push_back(k.diff(before, after));
-      changed += changes.back().count();
+      changed += k.changed(before, after);
       rows += k.count(after);
     }
     if (changed == 0) return core::Ok{};
     if (rewriteIsCheaper(changed, rows)) return replace(after);
+    std::vector<RowChanges> changes;
+    changes.reserve(kinds.size());
+    for (const auto& k : kinds) changes.push_back(k.diff(before, after));
     if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
     auto s = writeChanges(kinds, changes);
     if (s) s = exec("COMMIT;");
@@ -405,33 +387,6 @@ class SqliteStore final : public Store {
     }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return core::Error{"db", sqlite3_errmsg(db_)};
-    return core::Ok{};
-  }
-
-  // Binds up to four text parameters (3 fixed + optional middle one) and steps once.
-  core::Status insert(const char* sql, const std::string& id,
-                      const std::optional<std::string>& name, const std::optional<std::string>& ref,
-                      const std::string& json) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
-      return core::Error{"db", sqlite3_errmsg(db_)};
-    }
-    int i = 1;
-    sqlite3_bind_text(st, i++, id.c_str(), -1, SQLITE_TRANSIENT);
-    if (name)
-      sqlite3_bind_text(st, i++, name->c_str(), -1, SQLITE_TRANSIENT);
-    else
-      sqlite3_bind_null(st, i++);
-    if (sqlite3_bind_parameter_count(st) == 4) {
-      if (ref)
-        sqlite3_bind_text(st, i++, ref->c_str(), -1, SQLITE_TRANSIENT);
-      else
-        sqlite3_bind_null(st, i++);
-    }
-    sqlite3_bind_text(st, i, json.c_str(), -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return core::Error{"db", sqlite3_errmsg(db_)};
     return core::Ok{};

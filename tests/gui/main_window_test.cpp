@@ -19,12 +19,14 @@
 
 #include "gui/access_log_page.h"
 #include "gui/dashboard_page.h"
+#include "gui/error_log_page.h"
 #include "gui/main_window.h"
 #include "gui/plugins_page.h"
 #include "gui/trace_waterfall.h"
 #include "gui/traces_page.h"
 #include "gui/traffic_chart.h"
 #include "models/demo_traffic.h"
+#include "models/error_log_model.h"
 #include "models/plugin_stats_model.h"
 #include "models/trace_list_model.h"
 
@@ -161,12 +163,15 @@ class MainWindowTest : public QObject {
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QTabWidget* pages = window.pages();
-    QCOMPARE(pages->count(), 4);
+    QCOMPARE(pages->count(), 6);
     QCOMPARE(pages->tabText(0).remove(u'&'), QStringLiteral("Dashboard"));
     QCOMPARE(pages->tabText(1).remove(u'&'), QStringLiteral("Plugins"));
     QCOMPARE(pages->tabText(2).remove(u'&'), QStringLiteral("Traces"));
     QCOMPARE(pages->tabText(3).remove(u'&'), QStringLiteral("Access log"));
+    QCOMPARE(pages->tabText(4).remove(u'&'), QStringLiteral("Error log"));
     QCOMPARE(pages->currentWidget(), window.dashboard());
+    QVERIFY(window.showPage("errors"));
+    QCOMPARE(pages->currentWidget(), window.errorLogPage());
     QVERIFY(window.showPage("traces"));
     QCOMPARE(pages->currentWidget(), window.tracesPage());
     QVERIFY(window.tracesPage()->refreshTimer().isActive());  // polls only while shown
@@ -225,6 +230,72 @@ class MainWindowTest : public QObject {
     // The dashboard's consumer and target tabs are fed from the same engine.
     QTRY_VERIFY_WITH_TIMEOUT(
         columnOf(window.dashboard()->consumerTable()->model(), 0).contains("demo"), 5000);
+  }
+
+  void errorLogPageShowsEngineRecordsAndItsLevel() {
+    using archway::core::log::Level;
+    using archway::models::ErrorLogModel;
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.showPage("errors"));
+    archway::gui::ErrorLogPage* page = window.errorLogPage();
+    QTableView* table = page->table();
+    QCOMPARE(window.startEngine(options()), QString());
+
+    // The engine's own records, live: its start-up line names the bound proxy port.
+    const QString port = QString::number(window.bridge().proxyPort());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        columnOf(table->model(), ErrorLogModel::kMessageColumn).contains("engine started"), 5000);
+    QVERIFY(columnOf(table->model(), ErrorLogModel::kFieldsColumn)
+                .filter("proxy_port=" + port)
+                .size() == 1);
+    QCOMPARE(page->engineLevel()->currentData().toInt(), int(Level::info));
+
+    // The level box changes the engine's level (and the change is logged).
+    const int warn = page->engineLevel()->findData(int(Level::warn));
+    page->engineLevel()->setCurrentIndex(warn);
+    emit page->engineLevel()->activated(warn);
+    QCOMPARE(window.bridge().engine().logLevel(), Level::warn);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        columnOf(table->model(), ErrorLogModel::kMessageColumn).contains("log level changed"),
+        5000);
+
+    // A change through the Admin API shows in the box.
+    QTcpSocket admin;
+    const QString adminAddress = window.bridge().adminAddress();
+    admin.connectToHost(QHostAddress::LocalHost,
+                        adminAddress.mid(adminAddress.lastIndexOf(u':') + 1).toUShort());
+    QVERIFY(admin.waitForConnected(3000));
+    admin.write("PUT /debug/node/log-level/error HTTP/1.1\r\nHost: localhost\r\n"
+                "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    QByteArray reply;
+    while (admin.waitForReadyRead(5000)) reply += admin.readAll();
+    QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(page->engineLevel()->currentData().toInt(), int(Level::error), 5000);
+
+    // What the table shows: at or above a level, containing a text.
+    page->shownLevel()->setCurrentIndex(page->shownLevel()->findData(int(Level::warn)));
+    QVERIFY(!columnOf(table->model(), ErrorLogModel::kMessageColumn).contains("engine started"));
+    page->shownLevel()->setCurrentIndex(page->shownLevel()->findData(int(Level::debug)));
+    page->filter()->setText("PROXY_PORT");
+    QCOMPARE(columnOf(table->model(), ErrorLogModel::kMessageColumn),
+             QStringList({"engine started"}));
+    page->filter()->clear();
+
+    // Paused, records wait; resumed, they show; cleared, none.
+    page->pauseButton()->click();
+    QVERIFY(window.errorLog().paused());
+    const int shown = table->model()->rowCount();
+    archway::core::log::error("while paused");
+    QTRY_COMPARE_WITH_TIMEOUT(window.errorLog().pendingCount(), 1, 5000);
+    QCOMPARE(table->model()->rowCount(), shown);
+    page->pauseButton()->click();
+    QVERIFY(columnOf(table->model(), ErrorLogModel::kMessageColumn).contains("while paused"));
+    page->clearButton()->click();
+    QCOMPARE(table->model()->rowCount(), 0);
+
+    window.bridge().engine().setLogLevel(Level::info);  // the level is the process's
   }
 
   void demoConfigPluginsAnswerAndShowOnThePluginsPage() {

@@ -1,5 +1,6 @@
 #include "plugins/key_auth/key_auth.h"
 
+#include "core/flat_hash.h"
 #include "http/multipart.h"
 #include "plugins/args.h"
 #include "plugins/anonymous.h"
@@ -11,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace archway::plugins {
@@ -88,19 +88,19 @@ std::optional<std::string> withoutArg(std::string_view args, std::string_view na
 // ------------------------------------------------------------------------ the key index
 
 // keyauth_credentials by key, built once per config snapshot and shared by every key-auth
-// instance of it. Views and pointers refer into the snapshot's core::Config.
+// instance of it. Views and pointers refer into the snapshot's core::Config. Flat tables: with
+// 10^5 credentials the build (on every config change) allocates twice, not 2 x 10^5 times.
 struct KeyIndex {
   struct Entry {
     const core::KeyAuthCredential* credential = nullptr;
     const core::Consumer* consumer = nullptr;
     std::int64_t expiresAt = 0;  // seconds since the epoch; 0: never
   };
-  std::unordered_map<std::string_view, Entry> byKey;
+  core::FlatMap<std::string_view, Entry> byKey;
 };
 
 std::shared_ptr<const KeyIndex> buildIndex(const core::Config& config) {
-  std::unordered_map<std::string_view, const core::Consumer*> consumers;
-  consumers.reserve(config.consumers.size());
+  core::FlatMap<std::string_view, const core::Consumer*> consumers(config.consumers.size());
   for (const auto& c : config.consumers) consumers.emplace(c.id, &c);
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
@@ -108,14 +108,14 @@ std::shared_ptr<const KeyIndex> buildIndex(const core::Config& config) {
   auto index = std::make_shared<KeyIndex>();
   index->byKey.reserve(config.keyauthCredentials.size());
   for (const auto& k : config.keyauthCredentials) {
-    auto it = consumers.find(k.consumerId);
-    if (it == consumers.end() || k.key.empty()) continue;
+    const core::Consumer* const* consumer = consumers.find(k.consumerId);
+    if (!consumer || k.key.empty()) continue;
     std::int64_t expiresAt = 0;
     if (k.ttl && *k.ttl > 0) {
       // A credential without a creation time counts from when this snapshot was built.
       expiresAt = (k.createdAt > 0 ? k.createdAt : now) + *k.ttl;
     }
-    index->byKey.emplace(k.key, KeyIndex::Entry{&k, it->second, expiresAt});
+    index->byKey.emplace(k.key, KeyIndex::Entry{&k, *consumer, expiresAt});
   }
   return index;
 }
@@ -197,10 +197,7 @@ class KeyAuth final : public Instance {
     if (key.kind != Kind::string) return {401, kNoKey};
     // Looked up before hiding: hiding edits the parsed body the value may point into.
     const KeyIndex::Entry* found = nullptr;
-    if (!key.value.empty()) {
-      auto it = index_->byKey.find(key.value);
-      if (it != index_->byKey.end()) found = &it->second;
-    }
+    if (!key.value.empty()) found = index_->byKey.find(key.value);
     // As Kong: a key that was found is hidden even when it is empty or unknown.
     if (s_.hideCredentials) hide(ctx, body, s_.keyNames[keyIndex], s_.hyphenNames[keyIndex]);
     if (key.value.empty()) return {401, kNoKey};

@@ -3,6 +3,7 @@
 // service, status and upstream; global plugins log requests no route matched; an unreachable
 // upstream is logged as Kong's own answer; queued entries survive a config reload.
 #include <QtTest>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <fstream>
 
@@ -98,6 +99,46 @@ class LogProxyTest : public QObject {
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
     QVERIFY(std::llabs(e.at("started_at").to_number<std::int64_t>() - nowMs) < 60000);
+    engine.stop();
+  }
+
+  // An upstream answering `Connection: close`: its connection is not pooled but closed, and the
+  // log phase still reads the response head parsed in it (a use-after-free under ASan before
+  // the connection outlived the log phase).
+  void responseHeadersOfAClosedUpstreamConnectionAreLogged() {
+    ConnectionThreads up([](boost::asio::ip::tcp::socket socket) {
+      std::string in;
+      char buf[4096];
+      boost::system::error_code ec;
+      while (in.find("\r\n\r\n") == std::string::npos) {
+        std::size_t n = socket.read_some(boost::asio::buffer(buf), ec);
+        if (ec) return;
+        in.append(buf, n);
+      }
+      const std::string answer =
+          "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Upstream-Mark: closing-answer\r\n"
+          "Content-Length: 2\r\n\r\nok";
+      boost::asio::write(socket, boost::asio::buffer(answer), ec);
+      socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    });
+    std::string path = dir_.filePath("closed.log").toStdString();
+    runtime::Engine engine;
+    QVERIFY(engine
+                .start(options(), parse("_format_version: '3.0'\nservices:\n" +
+                                        service(up.port(),
+                                                "    - name: file-log\n      config: "
+                                                "{path: " +
+                                                    path + "}\n")))
+                .ok());
+    for (int i = 0; i < 3; ++i) {
+      TestClient client(engine.proxyPort());
+      QCOMPARE(client.get("/api/x").status, 200);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(jsonLines(path).size(), std::size_t(3), 5000);
+    for (const auto& e : jsonLines(path)) {
+      QCOMPARE(s(e.at("response").at("headers").at("x-upstream-mark")),
+               std::string("closing-answer"));
+    }
     engine.stop();
   }
 

@@ -1,0 +1,62 @@
+#include "runtime/retired_snapshots.h"
+
+#include <pthread.h>
+
+#include <chrono>
+
+#include "runtime/thread_priority.h"
+
+namespace archway::runtime {
+
+RetiredSnapshots::~RetiredSnapshots() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RetiredSnapshots::retire(std::shared_ptr<const proxy::Snapshot> snapshot) {
+  if (!snapshot) return;
+  {
+    std::lock_guard lock(mu_);
+    waiting_.push_back(std::move(snapshot));
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+  wake_.notify_all();
+}
+
+std::size_t RetiredSnapshots::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_.size();
+}
+
+void RetiredSnapshots::run() {
+  pthread_setname_np(pthread_self(), "aw-retired");
+  idleThisThread();  // freeing memory can wait for idle CPU
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    // Checked every 20 ms while some are waiting: requests finish, workers move on.
+    if (waiting_.empty())
+      wake_.wait(lock, [&] { return stop_ || !waiting_.empty(); });
+    else
+      wake_.wait_for(lock, std::chrono::milliseconds(20), [&] { return stop_; });
+    // A count of 1 is this list's own reference: nobody else holds the snapshot, and nobody
+    // can take it again (it is no longer published).
+    std::vector<std::shared_ptr<const proxy::Snapshot>> unused;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->use_count() == 1) {
+        unused.push_back(std::move(*it));
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    lock.unlock();
+    unused.clear();  // freed here, outside the lock
+    lock.lock();
+  }
+}
+
+}  // namespace archway::runtime
