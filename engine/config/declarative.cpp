@@ -1593,8 +1593,8 @@ core::Status validate(const core::Config& config) {
   for (std::size_t i = 0; i < config.routes.size(); ++i) {
     const auto& r = config.routes[i];
     if (r.name && !routeNames.insert(*r.name)) {
-      errors.push_back({at("routes", i) + ".name",
-                        "UNIQUE violation detected on '{name=\"" + *r.name + "\"}'"});
+      errors.push_back(
+          {at("routes", i) + ".name", "UNIQUE violation detected on '{name=\"" + *r.name + "\"}'"});
     } else if (!routeIds.insert(r.id)) {
       errors.push_back({at("routes", i) + ".id", "duplicate id " + r.id});
     }
@@ -1671,8 +1671,8 @@ core::Status validate(const core::Config& config) {
                         "UNIQUE violation detected on '{key=\"" + j.key + "\"}'"});
     }
     if (!consumerExists(j.consumerId)) {
-      errors.push_back({at("jwt_secrets", i) + ".consumer",
-                        "could not find consumer '" + j.consumerId + "'"});
+      errors.push_back(
+          {at("jwt_secrets", i) + ".consumer", "could not find consumer '" + j.consumerId + "'"});
     }
   }
   ViewPairSet groups(config.acls.size());
@@ -1783,7 +1783,8 @@ core::Result<core::Config> parseTree(const Node& root) {
 
 core::Result<core::Config> parseDeclarativeUnchecked(std::string_view text) {
   // JSON (what stores, the Admin API and most POST /config bodies hold) is read without the
-  // YAML scanner, to the same entities; anything else, including JSON it refuses, as YAML.
+  // YAML scanner, to the same entities (but a JSON number is no string, see Reader::string);
+  // anything else, including JSON it refuses, as YAML.
   if (auto json = JsonDoc::parse(text)) return parseTree(json->root());
   YAML::Node root;
   try {

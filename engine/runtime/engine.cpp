@@ -32,7 +32,6 @@
 #include "runtime/cluster_sync.h"
 #include "runtime/retired_snapshots.h"
 #include "runtime/stats_slots.h"
-#include "runtime/thread_priority.h"
 #include "store/store.h"
 
 namespace archway::runtime {
@@ -313,9 +312,7 @@ class EngineImpl {
   }
 
   void statsLoop() {
-    // Merging is CPU work in bursts (O(routes) per frame): it waits for idle CPU.
     pthread_setname_np(pthread_self(), "aw-stats");
-    idleThisThread();
     std::unique_lock lock(statsMutex);
     auto next = std::chrono::steady_clock::now() + options.statsInterval;
     while (!statsStop) {
@@ -560,10 +557,6 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   d.checkers->sync(*d.health);
   d.pool->start("aw-worker");
   d.control->start("aw-control");
-  // The control thread's work (Admin API parsing and rendering, snapshot builds, store writes)
-  // yields the CPU to the workers when both want it: a 10^4-route reload or a write on 10^5
-  // consumers must not take time from requests.
-  asio::post(d.control->context(0), [] { lowerThisThreadsPriority(10); });
   d.statsStop = false;
   d.statsThread = std::thread([&d] { d.statsLoop(); });
   d.running = true;

@@ -34,7 +34,7 @@ std::size_t RetiredSnapshots::waiting() const {
 
 void RetiredSnapshots::run() {
   pthread_setname_np(pthread_self(), "aw-retired");
-  idleThisThread();  // freeing memory can wait for idle CPU
+  lowerThisThreadsPriority(19);  // freeing memory can wait for idle CPU
   std::unique_lock lock(mu_);
   while (!stop_) {
     // Checked every 20 ms while some are waiting: requests finish, workers move on.

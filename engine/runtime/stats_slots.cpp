@@ -16,8 +16,7 @@ std::vector<std::uint32_t> StatsSlots::consumers(const std::vector<core::Consume
   out.reserve(consumers.size());
   for (std::size_t i = 0; i < consumers.size(); ++i) {
     const std::size_t before = reuse ? delta->beforeIndex(i) : core::KindDelta::npos;
-    out.push_back(before != core::KindDelta::npos ? (*earlier)[before]
-                                                    : consumer(consumers[i].id));
+    out.push_back(before != core::KindDelta::npos ? (*earlier)[before] : consumer(consumers[i].id));
   }
   return out;
 }
