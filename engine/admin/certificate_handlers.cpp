@@ -373,34 +373,13 @@ class Handler : public HandlerBase {
     if (!errors.empty()) return schemaViolation(errors);
     core::Sni sni = std::move(parsed.value());
     sni.certificateId = *certificateId;
-    const auto now = nowSeconds();
-    if (existing) {
-      sni.id = existing->id;
-      sni.createdAt = existing->createdAt;
-    } else {
-      sni.id = bodyHasId ? sni.id : (method_ == "PUT" && core::isUuid(key) ? key : core::uuid4());
-      sni.createdAt = now;
-    }
-    sni.updatedAt = now;
-    core::Config next = cfg();
-    for (const auto& other : next.snis) {
+    stamp(sni, existing, bodyHasId, key, nowSeconds());
+    for (const auto& other : cfg().snis) {
       if (other.id == sni.id && !existing) return primaryKeyViolationResponse(sni.id);
       if (other.id != sni.id && other.name == sni.name)
         return uniqueViolationResponse("name", sni.name);
     }
-    auto at = std::find_if(next.snis.begin(), next.snis.end(),
-                           [&](const core::Sni& x) { return x.id == sni.id; });
-    if (at != next.snis.end())
-      *at = sni;
-    else
-      next.snis.push_back(sni);
-    const std::string id = sni.id;
-    return commit(std::move(next), method_ == "POST" ? 201 : 200,
-                  [&](const core::Config& now) -> std::optional<json::object> {
-                    for (const auto& x : now.snis)
-                      if (x.id == id) return config::toJson(x);
-                    return std::nullopt;
-                  });
+    return upsert(cfg(), &core::Config::snis, std::move(sni));
   }
 
   // ------------------------------------------------------------------ ca_certificates
@@ -460,34 +439,14 @@ class Handler : public HandlerBase {
     auto parsed = config::caCertificateFromJson(input);
     if (!parsed) return schemaViolation(parsed.errors());
     core::CaCertificate ca = std::move(parsed.value());
-    const auto now = nowSeconds();
-    if (existing) {
-      ca.id = existing->id;
-      ca.createdAt = existing->createdAt;
-    } else {
-      ca.id = bodyHasId ? ca.id : (method_ == "PUT" ? key : core::uuid4());
-      ca.createdAt = now;
-    }
-    ca.updatedAt = now;
-    core::Config next = cfg();
-    for (const auto& other : next.caCertificates) {
+    // (A PUT creating a CA certificate has a UUID key: other keys were refused above.)
+    stamp(ca, existing, bodyHasId, key, nowSeconds());
+    for (const auto& other : cfg().caCertificates) {
       if (other.id == ca.id && !existing) return primaryKeyViolationResponse(ca.id);
       if (other.id != ca.id && other.certDigest == ca.certDigest)
         return uniqueViolationResponse("cert_digest", ca.certDigest);
     }
-    auto at = std::find_if(next.caCertificates.begin(), next.caCertificates.end(),
-                           [&](const core::CaCertificate& x) { return x.id == ca.id; });
-    if (at != next.caCertificates.end())
-      *at = ca;
-    else
-      next.caCertificates.push_back(ca);
-    const std::string id = ca.id;
-    return commit(std::move(next), method_ == "POST" ? 201 : 200,
-                  [&](const core::Config& now) -> std::optional<json::object> {
-                    for (const auto& x : now.caCertificates)
-                      if (x.id == id) return config::toJson(x);
-                    return std::nullopt;
-                  });
+    return upsert(cfg(), &core::Config::caCertificates, std::move(ca));
   }
 
   // ------------------------------------------------------------------ tags

@@ -2,7 +2,9 @@
 // What the Admin API's entity handler classes share (plugin_handlers.cpp,
 // certificate_handlers.cpp): the request, its parsed query, the config it reads and commit(),
 // which applies a changed copy and answers with the entity as the new config holds it.
+#include <algorithm>
 #include <boost/url/params_view.hpp>
+#include <cstdint>
 #include <boost/url/parse.hpp>
 #include <memory>
 #include <string>
@@ -12,6 +14,8 @@
 #include "admin/admin_api.h"
 #include "admin/entity_handlers.h"
 #include "admin/request_body.h"
+#include "config/json_shapes.h"
+#include "core/uuid.h"
 
 namespace archway::admin {
 
@@ -45,6 +49,40 @@ class HandlerBase {
     auto out = render(*now);
     if (!out) return messageResponse(500, "An unexpected error occurred");
     return jsonResponse(status, *out);
+  }
+
+  // An entity's id and timestamps on a write: an existing entity keeps its id and created_at; a
+  // new one takes the body's id, else the PUT key when it is a UUID, else a fresh UUID.
+  template <class E>
+  void stamp(E& e, const E* existing, bool bodyHasId, const std::string& key,
+             std::int64_t now) const {
+    if (existing) {
+      e.id = existing->id;
+      e.createdAt = existing->createdAt;
+    } else {
+      if (!bodyHasId) e.id = method_ == "PUT" && core::isUuid(key) ? key : core::uuid4();
+      e.createdAt = now;
+    }
+    e.updatedAt = now;
+  }
+
+  // Puts `e` in place of the entity of `list` with its id (or appends it), applies, and answers
+  // with the entity as the new config holds it: 201 on POST, 200 otherwise.
+  template <class E>
+  AdminResponse upsert(core::Config next, std::vector<E> core::Config::*list, E e) const {
+    auto& all = next.*list;
+    const std::string id = e.id;
+    auto at = std::find_if(all.begin(), all.end(), [&](const E& x) { return x.id == id; });
+    if (at != all.end())
+      *at = std::move(e);
+    else
+      all.push_back(std::move(e));
+    return commit(std::move(next), method_ == "POST" ? 201 : 200,
+                  [&](const core::Config& now) -> std::optional<boost::json::object> {
+                    for (const auto& x : now.*list)
+                      if (x.id == id) return config::toJson(x);
+                    return std::nullopt;
+                  });
   }
 
   const AdminContext& ctx_;

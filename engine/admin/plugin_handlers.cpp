@@ -249,17 +249,8 @@ class Handler : public HandlerBase {
     auto parsed = parseDoc(json::object{{"consumers", json::array{input}}});
     if (!parsed) return schemaViolation(relative(parsed.errors(), "consumers[0]"));
     core::Consumer c = parsed->consumers.front();
-    const auto now = nowSeconds();
-    if (existing) {
-      c.id = existing->id;
-      c.createdAt = existing->createdAt;
-    } else {
-      c.id = bodyHasId ? c.id : (method_ == "PUT" && core::isUuid(key) ? key : core::uuid4());
-      c.createdAt = now;
-    }
-    c.updatedAt = now;
-    core::Config next = cfg();
-    for (const auto& other : next.consumers) {
+    stamp(c, existing, bodyHasId, key, nowSeconds());
+    for (const auto& other : cfg().consumers) {
       if (other.id == c.id && !existing && method_ == "POST")
         return primaryKeyViolationResponse(c.id);
       if (other.id != c.id && c.username && other.username == c.username)
@@ -267,19 +258,7 @@ class Handler : public HandlerBase {
       if (other.id != c.id && c.customId && other.customId == c.customId)
         return uniqueViolationResponse("custom_id", *c.customId);
     }
-    auto at = std::find_if(next.consumers.begin(), next.consumers.end(),
-                           [&](const core::Consumer& x) { return x.id == c.id; });
-    if (at != next.consumers.end())
-      *at = c;
-    else
-      next.consumers.push_back(c);
-    const std::string id = c.id;
-    return commit(std::move(next), method_ == "POST" ? 201 : 200,
-                  [&](const core::Config& now) -> std::optional<json::object> {
-                    for (const auto& x : now.consumers)
-                      if (x.id == id) return config::toJson(x);
-                    return std::nullopt;
-                  });
+    return upsert(cfg(), &core::Config::consumers, std::move(c));
   }
 
   // ---------------------------------------------------------------- credentials
@@ -555,34 +534,15 @@ class Handler : public HandlerBase {
     auto parsed = parseDoc(json::object{{"plugins", json::array{input}}});
     if (!parsed) return schemaViolation(relative(parsed.errors(), "plugins[0]"));
     core::Plugin p = parsed->plugins.front();
-    const auto now = nowSeconds();
     p.routeId = refs.routeId;
     p.serviceId = refs.serviceId;
     p.consumerId = refs.consumerId;
-    if (existing) {
-      p.id = existing->id;
-      p.createdAt = existing->createdAt;
-    } else {
-      p.id = bodyHasId ? p.id : (method_ == "PUT" && core::isUuid(key) ? key : core::uuid4());
-      p.createdAt = now;
-    }
-    p.updatedAt = now;
-    core::Config next = cfg();
-    auto at = std::find_if(next.plugins.begin(), next.plugins.end(),
-                           [&](const core::Plugin& x) { return x.id == p.id; });
-    if (at != next.plugins.end()) {
-      if (!existing && method_ == "POST") return primaryKeyViolationResponse(p.id);
-      *at = p;
-    } else {
-      next.plugins.push_back(p);
-    }
-    const std::string id = p.id;
-    return commit(std::move(next), method_ == "POST" ? 201 : 200,
-                  [&](const core::Config& now) -> std::optional<json::object> {
-                    for (const auto& x : now.plugins)
-                      if (x.id == id) return config::toJson(x);
-                    return std::nullopt;
-                  });
+    stamp(p, existing, bodyHasId, key, nowSeconds());
+    if (!existing && method_ == "POST" &&
+        std::any_of(cfg().plugins.begin(), cfg().plugins.end(),
+                    [&](const core::Plugin& x) { return x.id == p.id; }))
+      return primaryKeyViolationResponse(p.id);
+    return upsert(cfg(), &core::Config::plugins, std::move(p));
   }
 
   // ---------------------------------------------------------------- proxy-cache
