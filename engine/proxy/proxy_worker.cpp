@@ -29,6 +29,7 @@
 #include "http/head_parser.h"
 #include "http/head_writer.h"
 #include "net/dns_resolver.h"
+#include "net/draining_buffer.h"
 #include "plugins/chain.h"
 #include "plugins/plugin.h"
 #include "proxy/upstream_tls.h"
@@ -280,7 +281,7 @@ struct UpstreamConn {
 using IoResult = std::tuple<boost::system::error_code, std::size_t>;
 awaitable<IoResult> upstreamRead(UpstreamConn& c, asio::mutable_buffer b) {
   if (c.tls) return c.tls->async_read_some(b, kTuple);
-  return c.socket.async_read_some(b, kTuple);
+  return c.socket.async_read_some(net::DrainingBuffer(b.data(), b.size()), kTuple);
 }
 template <class Buffers>
 awaitable<IoResult> upstreamWrite(UpstreamConn& c, const Buffers& b) {
@@ -998,7 +999,8 @@ struct ProxyWorker::Impl {
       if (toClient)
         got = co_await upstreamRead(up, space);
       else
-        got = co_await client.async_read_some(space, kTuple);
+        got = co_await client.async_read_some(net::DrainingBuffer(space.data(), space.size()),
+                                              kTuple);
       auto [rec, n] = got;
       if (rec) {
         co_return framing == Framing::untilClose&& rec == asio::error::eof && !s.timedOut;
@@ -1146,8 +1148,8 @@ struct ProxyWorker::Impl {
           break;
         }
         arm(s, limits.clientTimeout);
-        auto [rec, n] =
-            co_await client.async_read_some(asio::buffer(in.space(), in.spaceSize()), kTuple);
+        auto [rec, n] = co_await client.async_read_some(
+            net::DrainingBuffer(in.space(), in.spaceSize()), kTuple);
         if (rec) {
           clientGone = true;
           break;
@@ -1433,7 +1435,8 @@ struct ProxyWorker::Impl {
           if (reqFraming == Framing::length)
             want = static_cast<std::size_t>(std::min<std::uint64_t>(want, reqRemaining));
           arm(s, clientTimeoutMs);
-          auto [rec, n] = co_await client.async_read_some(asio::buffer(in.space(), want), kTuple);
+          auto [rec, n] =
+              co_await client.async_read_some(net::DrainingBuffer(in.space(), want), kTuple);
           if (rec) {
             clientLost = true;
             break;
