@@ -24,8 +24,8 @@ struct Service {
   std::vector<std::string> tags;
   std::int64_t createdAt = 0;  // seconds
   std::int64_t updatedAt = 0;
-  // TLS towards the upstream (https/tls services only). Stored and validated; the proxy does
-  // not use them yet.
+  // TLS towards the upstream (https services; proxy/upstream_tls.*): the client certificate
+  // presented, whether and how deep the upstream's certificate is verified, and the CAs for it.
   std::optional<std::string> clientCertificate;  // certificate id
   std::optional<bool> tlsVerify;                  // unset: the node's default applies
   std::optional<int> tlsVerifyDepth;              // 0..64
@@ -118,7 +118,8 @@ struct Upstream {
   std::vector<std::string> tags;
   std::int64_t createdAt = 0;
   std::int64_t updatedAt = 0;
-  std::optional<std::string> clientCertificate;  // certificate id; stored, not used yet
+  // certificate id: the client certificate for https targets when the service names none
+  std::optional<std::string> clientCertificate;
 
   bool operator==(const Upstream&) const = default;
 };
