@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Where a proxied request's time goes: CPU µs per request (user, system) of nginx and archwayd
+# proxying the same nginx upstream (plain profile, one worker each), of the upstream behind
+# each and of wrk, plus each proxy's syscalls per request, counted with perf's syscall
+# tracepoints for 3 s in the middle of each run.
+#
+#   syscalls-per-request.sh [--gateway PATH] [--rounds N] [--duration S]
+#
+# Needs nginx, wrk, perf (run as root for the tracepoints) and GNU time. Only loopback is used.
+set -euo pipefail
+gateway=build/bin/archwayd rounds=2 duration=8
+while (($#)); do
+  case $1 in
+    --gateway) gateway=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+for tool in nginx wrk perf /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
+done
+here=$(cd "$(dirname "$0")" && pwd)
+base=$((20000 + RANDOM % 20000)); up_port=$base; np=$((base + 1)); gp=$((base + 2))
+dir=$(mktemp -d); chmod 755 "$dir"
+gpid=
+cleanup() {
+  [[ -n $gpid ]] && kill "$gpid" 2>/dev/null || true
+  for f in px up; do [[ -f $dir/$f.pid ]] && kill "$(cat "$dir/$f.pid")" 2>/dev/null || true; done
+  sleep 0.3; rm -rf "$dir"
+}
+trap cleanup EXIT
+source "$here/lib.sh"
+start_upstream
+cat >"$dir/proxy.conf" <<CONF
+worker_processes 1;
+pid $dir/px.pid;
+error_log $dir/px.err warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream up { server 127.0.0.1:$up_port; keepalive 256; }
+  server {
+    listen 127.0.0.1:$np;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+nginx -c "$dir/proxy.conf"
+cat >"$dir/kong.yml" <<YML
+_format_version: "3.0"
+services:
+  - name: bench
+    url: http://127.0.0.1:$up_port
+    routes:
+      - name: all
+        paths: ["/"]
+YML
+"$gateway" --config "$dir/kong.yml" --proxy-listen "127.0.0.1:$gp" --admin-listen off \
+  --workers 1 >"$dir/gw.log" 2>&1 &
+gpid=$!
+wait_200 "http://127.0.0.1:$gp/"
+wait_200 "http://127.0.0.1:$np/"
+npid=$(pgrep -P "$(cat "$dir/px.pid")" | head -1)
+upid=$(pgrep -P "$(cat "$dir/up.pid")" | head -1)
+events=$(printf 'syscalls:sys_enter_%s,' epoll_wait epoll_ctl recvfrom sendmsg sendto writev \
+  readv read write getsockopt setsockopt futex accept4 close)
+events=${events%,}
+
+# cpu PID -> "user_ticks system_ticks" summed over its threads
+cpu() {
+  local u=0 s=0 a b
+  for t in /proc/"$1"/task/*; do
+    read -r a b < <(awk '{print $14, $15}' "$t/stat")
+    u=$((u + a)) s=$((s + b))
+  done
+  echo "$u $s"
+}
+
+# measure NAME PROXY_PID PORT
+measure() {
+  local u0 s0 uu0 us0 u1 s1 uu1 us1 out n tick
+  tick=$(getconf CLK_TCK)
+  read -r u0 s0 < <(cpu "$2"); read -r uu0 us0 < <(cpu "$upid")
+  (sleep 2; perf stat -x, -e "$events" -p "$2" -o "$dir/sys-$1.txt" -- sleep 3) & local tp=$!
+  out=$(/usr/bin/time -f "WRKCPU %U %S" wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:$3/" 2>&1)
+  wait "$tp"
+  read -r u1 s1 < <(cpu "$2"); read -r uu1 us1 < <(cpu "$upid")
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  awk -v name="$1" -v n="$n" -v tick="$tick" -v u=$((u1 - u0)) -v s=$((s1 - s0)) \
+      -v up=$((uu1 - uu0 + us1 - us0)) -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+      -v wc="$(awk '/WRKCPU/ {print ($2 + $3) * 1e6}' <<<"$out")" 'BEGIN {
+    k = 1e6 / tick / n
+    printf "%-8s rps=%-9.0f proxy user=%.2fus sys=%.2fus | upstream %.2fus | wrk %.2fus\n",
+           name, rps, u * k, s * k, up * k, wc / n }'
+  # Requests in the 3 s window: half the proxy's sends (one to the upstream, one to the client).
+  awk -F, -v name="$1" '$1 ~ /^[0-9]+$/ { c[$3] = $1; if ($3 ~ /sendmsg|writev|sendto/) s += $1 }
+    END { printf "%-8s syscalls per request:", name
+          for (k in c) if (c[k] > 0) { kk = k; sub("syscalls:sys_enter_", "", kk); printf " %s=%.2f", kk, c[k] / (s / 2) }
+          printf "\n" }' "$dir/sys-$1.txt"
+}
+
+for r in $(seq 1 "$rounds"); do
+  measure nginx "$npid" "$np"
+  measure archway "$gpid" "$gp"
+done
