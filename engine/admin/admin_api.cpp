@@ -16,6 +16,7 @@
 #include "admin/paging.h"
 #include "admin/trace_handlers.h"
 #include "admin/plugin_handlers.h"
+#include "balancer/target_address.h"
 #include "config/export.h"
 #include "core/log.h"
 #include "config/json_shapes.h"
@@ -62,6 +63,49 @@ const Entity* findEntity(const std::vector<Entity>& all, std::string_view key) {
     if (e.id == key || (e.name && *e.name == key)) return &e;
   }
   return nullptr;
+}
+
+// GET /upstreams/{u}/health (kong/api/routes/upstreams.lua): each target with its health and,
+// for an IP target, its one address; with ?balancer_health=1 the balancer's own status
+// (kong/runloop/balancer: health, id, details.healthy and details.weight).
+AdminResponse upstreamHealth(const AdminContext& ctx, const core::Upstream& u,
+                             const std::vector<core::Target>& targets,
+                             const boost::urls::params_view& params) {
+  auto healthOf = [&](const core::Target& t) -> std::string {
+    return ctx.health ? ctx.health(u.id, t.target) : "HEALTHCHECKS_OFF";
+  };
+  auto flag = params.find("balancer_health");
+  if (flag != params.end() && (*flag).value != "0" && (*flag).value != "false") {
+    bool checksOff = true;
+    for (const auto& t : targets) checksOff = checksOff && healthOf(t) == "HEALTHCHECKS_OFF";
+    auto b = ctx.balancerHealth ? ctx.balancerHealth(u.id) : std::nullopt;
+    if (!b) b = AdminContext::BalancerHealth{};
+    json::object details{{"healthy", b->healthy},
+                         {"weight", json::object{{"total", b->total},
+                                                 {"available", b->available},
+                                                 {"unavailable", b->unavailable}}}};
+    json::object data{{"health", checksOff ? "HEALTHCHECKS_OFF" : b->healthy ? "HEALTHY" : "UNHEALTHY"},
+                      {"id", u.id},
+                      {"details", std::move(details)}};
+    return respond(200, json::object{{"data", std::move(data)}, {"next", nullptr},
+                                     {"node_id", ctx.nodeId}});
+  }
+  json::array data;
+  for (const auto& t : targets) {
+    json::object o = config::toJson(t);
+    std::string health = healthOf(t);
+    json::array addresses;
+    // A hostname target's addresses are the workers' DNS answers, not listed here.
+    if (auto a = balancer::parseTargetAddress(t.target); a && a->isIp) {
+      addresses.push_back(json::object{
+          {"ip", a->host}, {"port", a->port}, {"health", health}, {"weight", t.weight}});
+    }
+    o["health"] = std::move(health);
+    o["data"] = json::object{{"addresses", std::move(addresses)}};
+    data.push_back(std::move(o));
+  }
+  return respond(200, json::object{{"data", std::move(data)}, {"next", nullptr},
+                                   {"node_id", ctx.nodeId}});
 }
 
 }  // namespace
@@ -243,18 +287,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     for (const auto& t : cfg.targets) {
       if (t.upstreamId == u->id) targets.push_back(t);
     }
-    if (segs[2] == "health") {
-      json::array data;
-      for (const auto& t : targets) {
-        json::object o = config::toJson(t);
-        o["health"] = ctx_.health ? ctx_.health(u->id, t.target) : "HEALTHCHECKS_OFF";
-        o["data"] = json::object{{"addresses", json::array{}}};
-        data.push_back(std::move(o));
-      }
-      return respond(
-          200,
-          json::object{{"data", std::move(data)}, {"next", nullptr}, {"node_id", ctx_.nodeId}});
-    }
+    if (segs[2] == "health") return upstreamHealth(ctx_, *u, targets, url->params());
     if (segs.size() == 3) return page(targets, "upstreams/" + u->id + "/targets", url->params());
     if (segs[3] == "all")
       return page(targets, "upstreams/" + u->id + "/targets/all", url->params());

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,13 @@ struct AdminContext {
   std::function<core::Status(core::Config)> apply;
   // Every target's health, for kong_upstream_target_health.
   std::function<std::vector<metrics::TargetHealthRow>()> targetHealth;
+  // GET /upstreams/{u}/health?balancer_health=1: the upstream's balancer as the workers see it
+  // (weights of usable targets against the healthchecks.threshold). nullopt: no balancer.
+  struct BalancerHealth {
+    bool healthy = false;
+    long long total = 0, available = 0, unavailable = 0;  // target weights
+  };
+  std::function<std::optional<BalancerHealth>(const std::string& upstreamId)> balancerHealth;
   std::string version = "0.1.0";
   std::chrono::milliseconds streamInterval{250};  // one stats event per merge
   std::string nodeId;

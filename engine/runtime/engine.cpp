@@ -525,6 +525,25 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
       return std::string(
           balancer::toString(status.value_or(balancer::TargetStatus::healthchecksOff)));
     };
+    ctx.balancerHealth =
+        [&d](const std::string& upstreamId) -> std::optional<admin::AdminContext::BalancerHealth> {
+      auto snap = d.source.load();
+      std::shared_ptr<const balancer::UpstreamBalancer> b;
+      for (const auto& [service, sb] : snap->serviceBalancers) {
+        if (sb.balancer->upstreamId() == upstreamId) b = sb.balancer;
+      }
+      if (!b) {
+        // No service routes to it: the balancer it would get, over the shared target health.
+        const core::Upstream* u = snap->config->findUpstream(upstreamId);
+        if (!u) return std::nullopt;
+        auto built = balancer::UpstreamBalancer::build(
+            *u, balancer::targetsOf(*snap->config, u->id), d.health->find(u->id));
+        if (!built) return std::nullopt;
+        b = built.value();
+      }
+      const auto h = b->health();
+      return admin::AdminContext::BalancerHealth{h.healthy, h.total, h.available, h.unavailable};
+    };
     ctx.setTargetHealth = [&d](const std::string& upstreamId, const std::string& target,
                                bool healthy) {
       auto state = d.health->find(upstreamId);

@@ -110,6 +110,82 @@ class AdminHttpTest : public QObject {
              404);
     engine.stop(std::chrono::milliseconds(500));
   }
+
+  // GET /upstreams/{u}/health in Kong's shape: an IP target lists its address with health and
+  // weight; ?balancer_health=1 gives the balancer's status against healthchecks.threshold,
+  // also for an upstream no service uses.
+  void upstreamHealthListsAddressesAndBalancerHealth() {
+    auto cfg = config::parseDeclarative(
+        "_format_version: '3.0'\n"
+        "upstreams:\n"
+        "- name: up\n"
+        "  healthchecks: {threshold: 80, passive: {unhealthy: {http_failures: 5}}}\n"
+        "  targets: [{target: '127.0.0.1:9001', weight: 100}, {target: '127.0.0.2:9002', weight: 50}]\n"
+        "- name: lonely\n"
+        "  targets: [{target: '127.0.0.3:9003'}]\n"
+        "services:\n"
+        "- name: s\n"
+        "  host: up\n"
+        "  routes: [{name: r, paths: [/h]}]\n");
+    QVERIFY2(cfg.ok(), cfg.errorText().c_str());
+    runtime::EngineOptions options;
+    options.proxyListen = "127.0.0.1:0";
+    options.adminListen = "127.0.0.1:0";
+    options.workers = 1;
+    runtime::Engine engine;
+    auto started = engine.start(options, std::move(cfg.value()));
+    QVERIFY2(started.ok(), started.errorText().c_str());
+    auto get = [&](const std::string& path) {
+      auto r = exchange(engine.adminPort(), "GET", path);
+      if (r.status != 200) qWarning("%s: %d %s", path.c_str(), r.status, r.body.c_str());
+      return boost::json::parse(r.body).as_object();
+    };
+
+    auto targets = get("/upstreams/up/health")["data"].as_array();
+    QCOMPARE(targets.size(), std::size_t(2));
+    for (const auto& t : targets) {
+      const auto& o = t.as_object();
+      const auto& addresses = o.at("data").as_object().at("addresses").as_array();
+      QCOMPARE(addresses.size(), std::size_t(1));
+      const auto& a = addresses[0].as_object();
+      const bool first = o.at("target").as_string() == "127.0.0.1:9001";
+      QCOMPARE(a.at("ip").as_string(), first ? "127.0.0.1" : "127.0.0.2");
+      QCOMPARE(a.at("port").as_int64(), first ? 9001 : 9002);
+      QCOMPARE(a.at("weight").as_int64(), first ? 100 : 50);
+      QCOMPARE(a.at("health").as_string(), "HEALTHY");
+    }
+
+    auto balancer = get("/upstreams/up/health?balancer_health=1")["data"].as_object();
+    QCOMPARE(balancer["health"].as_string(), "HEALTHY");
+    QCOMPARE(balancer["id"], get("/upstreams/up")["id"]);
+    auto weight = balancer["details"].as_object()["weight"].as_object();
+    QCOMPARE(weight["total"].as_int64(), 150);
+    QCOMPARE(weight["available"].as_int64(), 150);
+
+    // 100 of 150 left is under the 80% threshold: the balancer is unhealthy.
+    QCOMPARE(exchange(engine.adminPort(), "POST", "/upstreams/up/targets/127.0.0.2:9002/unhealthy")
+                 .status,
+             204);
+    balancer = get("/upstreams/up/health?balancer_health=1")["data"].as_object();
+    QCOMPARE(balancer["health"].as_string(), "UNHEALTHY");
+    QCOMPARE(balancer["details"].as_object()["healthy"].as_bool(), false);
+    weight = balancer["details"].as_object()["weight"].as_object();
+    QCOMPARE(weight["available"].as_int64(), 100);
+    QCOMPARE(weight["unavailable"].as_int64(), 50);
+    targets = get("/upstreams/up/health")["data"].as_array();
+    for (const auto& t : targets) {
+      const auto& o = t.as_object();
+      const bool second = o.at("target").as_string() == "127.0.0.2:9002";
+      QCOMPARE(o.at("data").as_object().at("addresses").as_array()[0].as_object().at("health")
+                   .as_string(),
+               second ? "UNHEALTHY" : "HEALTHY");
+    }
+
+    auto lonely = get("/upstreams/lonely/health?balancer_health=1")["data"].as_object();
+    QCOMPARE(lonely["health"].as_string(), "HEALTHCHECKS_OFF");
+    QCOMPARE(lonely["details"].as_object()["weight"].as_object()["total"].as_int64(), 100);
+    engine.stop(std::chrono::milliseconds(500));
+  }
 };
 
 QTEST_GUILESS_MAIN(AdminHttpTest)
