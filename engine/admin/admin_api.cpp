@@ -84,9 +84,8 @@ AdminResponse upstreamHealth(const AdminContext& ctx, const core::Upstream& u,
                          {"weight", json::object{{"total", b->total},
                                                  {"available", b->available},
                                                  {"unavailable", b->unavailable}}}};
-    json::object data{{"health", checksOff ? "HEALTHCHECKS_OFF" : b->healthy ? "HEALTHY" : "UNHEALTHY"},
-                      {"id", u.id},
-                      {"details", std::move(details)}};
+    const char* health = checksOff ? "HEALTHCHECKS_OFF" : b->healthy ? "HEALTHY" : "UNHEALTHY";
+    json::object data{{"health", health}, {"id", u.id}, {"details", std::move(details)}};
     return respond(200, json::object{{"data", std::move(data)}, {"next", nullptr},
                                      {"node_id", ctx.nodeId}});
   }

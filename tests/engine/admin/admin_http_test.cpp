@@ -120,7 +120,8 @@ class AdminHttpTest : public QObject {
         "upstreams:\n"
         "- name: up\n"
         "  healthchecks: {threshold: 80, passive: {unhealthy: {http_failures: 5}}}\n"
-        "  targets: [{target: '127.0.0.1:9001', weight: 100}, {target: '127.0.0.2:9002', weight: 50}]\n"
+        "  targets: [{target: '127.0.0.1:9001', weight: 100},\n"
+        "            {target: '127.0.0.2:9002', weight: 50}]\n"
         "- name: lonely\n"
         "  targets: [{target: '127.0.0.3:9003'}]\n"
         "services:\n"
@@ -163,9 +164,8 @@ class AdminHttpTest : public QObject {
     QCOMPARE(weight["available"].as_int64(), 150);
 
     // 100 of 150 left is under the 80% threshold: the balancer is unhealthy.
-    QCOMPARE(exchange(engine.adminPort(), "POST", "/upstreams/up/targets/127.0.0.2:9002/unhealthy")
-                 .status,
-             204);
+    const std::string down = "/upstreams/up/targets/127.0.0.2:9002/unhealthy";
+    QCOMPARE(exchange(engine.adminPort(), "POST", down).status, 204);
     balancer = get("/upstreams/up/health?balancer_health=1")["data"].as_object();
     QCOMPARE(balancer["health"].as_string(), "UNHEALTHY");
     QCOMPARE(balancer["details"].as_object()["healthy"].as_bool(), false);
