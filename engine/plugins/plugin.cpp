@@ -59,6 +59,17 @@ std::vector<std::string_view> Context::headers(std::string_view name) const {
   return out;
 }
 
+std::string_view Context::header(std::string_view name, std::size_t& count) const {
+  count = 0;
+  std::string_view first;
+  if (!reqHead_) return first;
+  for (const auto& h : reqHead_->headers) {
+    if (!iequals(h.name.in(reqBase_), name)) continue;
+    if (count++ == 0) first = h.value.in(reqBase_);
+  }
+  return first;
+}
+
 void Context::forEachHeader(
     const std::function<void(std::string_view, std::string_view)>& f) const {
   if (!reqHead_) return;
@@ -72,40 +83,87 @@ std::string_view Context::queryArg(std::string_view name) const {
 bool Context::hasQueryArg(std::string_view name) const { return findArg(query, name).second; }
 
 void Context::authenticate(const core::Consumer* c, std::string_view credential,
-                           bool isAnonymous) {
+                           bool isAnonymous, bool checked) {
   consumer = c;
   credentialId.assign(credential);
   anonymous = isAnonymous;
-  setConsumerHeaders(*this, c, credential, isAnonymous);
+  setConsumerHeaders(*this, c, credential, isAnonymous, checked);
 }
 
 void setConsumerHeaders(Context& ctx, const core::Consumer* consumer, std::string_view credential,
-                        bool isAnonymous) {
+                        bool isAnonymous, bool checked) {
   // Kong's set_consumer: the headers are set, or cleared when the value is absent, so a
-  // client cannot smuggle its own X-Consumer-* headers upstream.
+  // client cannot smuggle its own X-Consumer-* headers upstream. The names are constant
+  // tokens, so with `checked` values the edits are trusted.
+  EditList& edits = ctx.requestEdits;
+  using Op = HeaderEdit::Op;
+  auto set = [&](std::string_view name, std::string_view value) {
+    edits.push(Op::set, name, value, checked);
+  };
+  auto remove = [&](std::string_view name) { edits.push(Op::remove, name, {}); };
   if (consumer) {
-    ctx.setRequestHeader("X-Consumer-ID", consumer->id);
+    set("X-Consumer-ID", consumer->id);
     if (consumer->customId)
-      ctx.setRequestHeader("X-Consumer-Custom-ID", *consumer->customId);
+      set("X-Consumer-Custom-ID", *consumer->customId);
     else
-      ctx.removeRequestHeader("X-Consumer-Custom-ID");
+      remove("X-Consumer-Custom-ID");
     if (consumer->username)
-      ctx.setRequestHeader("X-Consumer-Username", *consumer->username);
+      set("X-Consumer-Username", *consumer->username);
     else
-      ctx.removeRequestHeader("X-Consumer-Username");
+      remove("X-Consumer-Username");
   } else {
-    ctx.removeRequestHeader("X-Consumer-ID");
-    ctx.removeRequestHeader("X-Consumer-Custom-ID");
-    ctx.removeRequestHeader("X-Consumer-Username");
+    remove("X-Consumer-ID");
+    remove("X-Consumer-Custom-ID");
+    remove("X-Consumer-Username");
   }
   if (!credential.empty())
-    ctx.setRequestHeader("X-Credential-Identifier", credential);
+    set("X-Credential-Identifier", credential);
   else
-    ctx.removeRequestHeader("X-Credential-Identifier");
+    remove("X-Credential-Identifier");
   if (isAnonymous)
-    ctx.setRequestHeader("X-Anonymous-Consumer", "true");
+    edits.push(Op::set, "X-Anonymous-Consumer", "true", true);
   else
-    ctx.removeRequestHeader("X-Anonymous-Consumer");
+    remove("X-Anonymous-Consumer");
+}
+
+bool safeHeaderValue(std::string_view value) {
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool safeConsumerHeaders(const core::Consumer& consumer, std::string_view credential) {
+  return safeHeaderValue(consumer.id) && safeHeaderValue(credential) &&
+         (!consumer.customId || safeHeaderValue(*consumer.customId)) &&
+         (!consumer.username || safeHeaderValue(*consumer.username));
+}
+
+bool headerNameEquals(std::string_view a, std::string_view b) { return iequals(a, b); }
+
+void EditList::push(HeaderEdit::Op op, std::string_view name, std::string_view value,
+                    bool trusted) {
+  const std::uint32_t key = headerNameKey(name);
+  if (op != HeaderEdit::Op::add) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      HeaderEdit& before = items_[i];
+      if (before.key == key && !before.superseded && iequals(before.name, name))
+        before.superseded = true;
+    }
+    awayFilter_ |= filterBit(key);
+  }
+  if (size_ == items_.size()) items_.emplace_back();
+  HeaderEdit& e = items_[size_++];
+  e.op = op;
+  e.superseded = false;
+  e.trusted = trusted;
+  e.key = key;
+  // clear() + append(): the short path for a string that keeps its capacity.
+  e.name.clear();
+  e.name.append(name.data(), name.size());
+  e.value.clear();
+  e.value.append(value.data(), value.size());
 }
 
 namespace {
@@ -181,6 +239,9 @@ void Context::forEachResponseHeader(
 
 void Context::setResponseHeader(std::string_view name, std::string_view value) {
   pushEdit(responseEdits, HeaderEdit::Op::set, name, value);
+}
+void Context::setTrustedResponseHeader(std::string_view name, std::string_view value) {
+  responseEdits.push(HeaderEdit::Op::set, name, value, true);
 }
 void Context::addResponseHeader(std::string_view name, std::string_view value) {
   pushEdit(responseEdits, HeaderEdit::Op::add, name, value);

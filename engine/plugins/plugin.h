@@ -43,14 +43,34 @@ namespace archway::plugins {
 struct HeaderEdit {
   enum class Op : std::uint8_t { set, add, remove };
   Op op = Op::set;
+  // A later set or remove of the same name drops this edit's line (EditList::push marks it).
+  bool superseded = false;
+  // The plugin vouches that the name is a token and the value holds no control byte (a
+  // constant name, a number it formatted): the proxy writes it without the injection check.
+  bool trusted = false;
+  std::uint32_t key = 0;  // headerNameKey(name)
   std::string name;
   std::string value;
 };
 
+// A case-insensitive fingerprint of a header name (its length and four bytes folded to lower
+// case): equal names ignoring case have equal keys, so a key mismatch skips the comparison.
+// The bytes are the first, the middle and the last two (RateLimit-Limit / RateLimit-Reset
+// differ only near the end).
+inline std::uint32_t headerNameKey(std::string_view name) {
+  if (name.empty()) return 0;
+  auto low = [](char c) { return static_cast<std::uint32_t>(static_cast<unsigned char>(c) | 0x20); };
+  const std::size_t n = name.size();
+  return (static_cast<std::uint32_t>(n & 0xff) << 24) | (low(name.front()) << 16) |
+         (((low(name[n / 2]) * 7) ^ low(name[n - (n > 1 ? 2 : 1)])) & 0xff) << 8 |
+         low(name.back());
+}
+
 // The header edits of one request, in order. A Context lives as long as its connection, so
 // clear() keeps the entries and their strings' capacity: the next request's edits reuse them
 // instead of allocating (names like X-RateLimit-Remaining-Second exceed the small-string
-// buffer).
+// buffer). push() does the bookkeeping the proxy needs to write the edits in one pass: which
+// entries a later set or remove supersedes, and a 64-bit filter of the names set or removed.
 class EditList {
  public:
   using value_type = HeaderEdit;
@@ -60,18 +80,22 @@ class EditList {
   const HeaderEdit& operator[](std::size_t i) const { return items_[i]; }
   const HeaderEdit* begin() const { return items_.data(); }
   const HeaderEdit* end() const { return items_.data() + size_; }
-  void clear() { size_ = 0; }
-  void push(HeaderEdit::Op op, std::string_view name, std::string_view value) {
-    if (size_ == items_.size()) items_.emplace_back();
-    HeaderEdit& e = items_[size_++];
-    e.op = op;
-    e.name.assign(name);
-    e.value.assign(value);
+  void clear() {
+    size_ = 0;
+    awayFilter_ = 0;
   }
+  void push(HeaderEdit::Op op, std::string_view name, std::string_view value,
+            bool trusted = false);
+  // False when no set or remove of this list can have the name of `key` (no false negatives).
+  bool mayReplace(std::uint32_t key) const { return (awayFilter_ & filterBit(key)) != 0; }
 
  private:
+  static std::uint64_t filterBit(std::uint32_t key) {
+    return std::uint64_t{1} << ((key * 0x9e3779b1u) >> 26);
+  }
   std::vector<HeaderEdit> items_;
   std::size_t size_ = 0;
+  std::uint64_t awayFilter_ = 0;
 };
 
 // Per-worker objects that outlive config snapshots: a Redis connection pool, a local cache.
@@ -128,6 +152,8 @@ class Context {
   bool hasHeader(std::string_view name) const;
   // Every value of `name`, in order.
   std::vector<std::string_view> headers(std::string_view name) const;
+  // The first value of `name` and how many headers carry that name (0: absent); no allocation.
+  std::string_view header(std::string_view name, std::size_t& count) const;
   // Every header, in order.
   void forEachHeader(const std::function<void(std::string_view, std::string_view)>& f) const;
   // The raw value of query argument `name` (first occurrence); hasQueryArg for presence.
@@ -146,7 +172,11 @@ class Context {
   // Groups of the authenticated consumer (acl), filled by auth plugins or acl itself.
   std::vector<std::string> groups;
   // Auth plugins call this: sets consumer, credential and Kong's X-Consumer-* headers upstream.
-  void authenticate(const core::Consumer* c, std::string_view credential, bool isAnonymous);
+  // `checked`: the plugin verified (once, when it indexed its credentials) that the consumer's
+  // id, custom_id, username and the credential are safe header values (safeHeaderValue), so
+  // the proxy writes the headers without checking them per request.
+  void authenticate(const core::Consumer* c, std::string_view credential, bool isAnonymous,
+                    bool checked = false);
 
   // -------------------------------------------------------------- request edits (upstream)
   // Applied in order when the proxy writes the upstream head. `set` replaces every header of
@@ -185,6 +215,9 @@ class Context {
       const std::function<void(std::string_view, std::string_view)>& f) const;
   EditList responseEdits;
   void setResponseHeader(std::string_view name, std::string_view value);
+  // setResponseHeader for a name that is a token and a value without control bytes (the
+  // caller guarantees both; rate-limiting's constant names and numbers): no check when written.
+  void setTrustedResponseHeader(std::string_view name, std::string_view value);
   void addResponseHeader(std::string_view name, std::string_view value);
   void removeResponseHeader(std::string_view name);
 
@@ -361,7 +394,15 @@ class Factory {
 // Kong's X-Consumer-* upstream headers for an authenticated consumer (Context::authenticate
 // uses it; exposed for tests).
 void setConsumerHeaders(Context& ctx, const core::Consumer* consumer, std::string_view credential,
-                        bool isAnonymous);
+                        bool isAnonymous, bool checked = false);
+
+// True when `value` may go into a header line as it is: no control byte except HTAB.
+bool safeHeaderValue(std::string_view value);
+// safeHeaderValue of everything setConsumerHeaders writes for this consumer and credential.
+bool safeConsumerHeaders(const core::Consumer& consumer, std::string_view credential);
+
+// ASCII case-insensitive equality, as header names compare.
+bool headerNameEquals(std::string_view a, std::string_view b);
 
 // Escapes a string for a JSON string literal (without the quotes).
 void appendJsonEscaped(std::string& out, std::string_view s);

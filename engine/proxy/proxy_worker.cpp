@@ -1,6 +1,7 @@
 #include "proxy/proxy_worker.h"
 
 #include "proxy/access_log.h"
+#include "proxy/header_edits.h"
 
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -150,29 +151,6 @@ void appendNumber(std::string& out, std::uint64_t v) {
   out.append(buf, r.ptr);
 }
 
-// True when plugin edits replace or remove the headers named `name` (an `add` keeps them).
-bool editedAway(const plugins::EditList& edits, std::string_view name) {
-  for (const auto& e : edits) {
-    if (e.op != plugins::HeaderEdit::Op::add && iequals(e.name, name)) return true;
-  }
-  return false;
-}
-
-// The headers plugin edits leave, in order: a set or add counts unless a later set or remove
-// of the same name supersedes it. appendHeader refuses names and values that could inject a
-// header line.
-void appendEdited(std::string& out, const plugins::EditList& edits) {
-  for (std::size_t i = 0; i < edits.size(); ++i) {
-    const auto& e = edits[i];
-    if (e.op == plugins::HeaderEdit::Op::remove) continue;
-    bool superseded = false;
-    for (std::size_t j = i + 1; j < edits.size() && !superseded; ++j) {
-      superseded = edits[j].op != plugins::HeaderEdit::Op::add && iequals(edits[j].name, e.name);
-    }
-    if (!superseded) http::appendHeader(out, e.name, e.value);
-  }
-}
-
 // Decodes a chunked body the ChunkedScanner accepted (so it is well formed) into `out`.
 void dechunk(const char* p, std::size_t n, std::string& out) {
   out.clear();
@@ -300,16 +278,6 @@ std::string_view hostWithoutPort(std::string_view host) {
   if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos)
     return host.substr(0, colon);
   return host;
-}
-
-// The value a plugin last set (or added) for a header; empty when it removed it.
-std::string_view editedValue(const plugins::EditList& edits, std::string_view name) {
-  std::string_view v;
-  for (const auto& e : edits) {
-    if (!iequals(e.name, name)) continue;
-    v = e.op == plugins::HeaderEdit::Op::remove ? std::string_view{} : std::string_view(e.value);
-  }
-  return v;
 }
 
 // An address in a pool key, as bytes (no formatting per request).
@@ -1880,13 +1848,7 @@ struct ProxyWorker::Impl {
       out.clear();
       http::appendStatusLine(out, rh->status, rh->reason.in(rbase));
       if (chain && (resBodyReplaced || !pctx.responseEdits.empty())) {
-        for (const auto& h : rh->headers) {
-          if (h.hopByHop) continue;
-          if (resBodyReplaced && h.id == http::HeaderId::contentLength) continue;
-          std::string_view name = h.name.in(rbase);
-          if (editedAway(pctx.responseEdits, name)) continue;
-          out.append(name).append(": "sv).append(h.value.in(rbase)).append("\r\n"sv);
-        }
+        appendUnedited(out, rbase, rh->headers, pctx.responseEdits, resBodyReplaced);
         appendEdited(out, pctx.responseEdits);
         if (resBodyReplaced) {
           out.append("Content-Length: "sv);

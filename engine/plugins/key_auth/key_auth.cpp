@@ -95,6 +95,7 @@ struct KeyIndex {
     const core::KeyAuthCredential* credential = nullptr;
     const core::Consumer* consumer = nullptr;
     std::int64_t expiresAt = 0;  // seconds since the epoch; 0: never
+    bool headersChecked = false;  // safeConsumerHeaders: no per-request check upstream
   };
   core::FlatMap<std::string_view, Entry> byKey;
 };
@@ -115,7 +116,8 @@ std::shared_ptr<const KeyIndex> buildIndex(const core::Config& config) {
       // A credential without a creation time counts from when this snapshot was built.
       expiresAt = (k.createdAt > 0 ? k.createdAt : now) + *k.ttl;
     }
-    index->byKey.emplace(k.key, KeyIndex::Entry{&k, *consumer, expiresAt});
+    index->byKey.emplace(k.key, KeyIndex::Entry{&k, *consumer, expiresAt,
+                                                safeConsumerHeaders(**consumer, k.id)});
   }
   return index;
 }
@@ -209,7 +211,7 @@ class KeyAuth final : public Instance {
                            .count();
       if (now >= e.expiresAt) return {401, kUnauthorized};
     }
-    ctx.authenticate(e.consumer, e.credential->id, false);
+    ctx.authenticate(e.consumer, e.credential->id, false, e.headersChecked);
     return {};
   }
 
@@ -217,21 +219,15 @@ class KeyAuth final : public Instance {
     return ctx.upstreamQuerySet ? std::string_view(ctx.upstreamQuery) : ctx.query;
   }
 
+  // The header `name` (or its hyphenated form): a string once, a table when repeated.
   static Found fromHeaders(const Context& ctx, std::string_view name, std::string_view hyphen) {
-    struct State {
-      std::string_view name, hyphen;
-      Found found;
-    } st{name, hyphen, {}};
-    State* p = &st;
-    ctx.forEachHeader([p](std::string_view h, std::string_view value) {
-      if (!iequals(h, p->name) && (p->hyphen.empty() || !iequals(h, p->hyphen))) return;
-      if (p->found.kind == Kind::none) {
-        p->found = {Kind::string, value};
-      } else {
-        p->found.kind = Kind::table;
-      }
-    });
-    return st.found;
+    std::size_t count = 0, hyphenCount = 0;
+    const std::string_view value = ctx.header(name, count);
+    const std::string_view hyphenValue =
+        hyphen.empty() ? std::string_view{} : ctx.header(hyphen, hyphenCount);
+    if (count + hyphenCount == 0) return {};
+    if (count + hyphenCount > 1) return {Kind::table, {}};
+    return {Kind::string, count ? value : hyphenValue};
   }
 
   // `name` among a=1&b=2 arguments; a string value is decoded into `decoded`.

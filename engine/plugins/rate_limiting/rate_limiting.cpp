@@ -48,7 +48,7 @@ std::int64_t floorDiv(std::int64_t a, std::int64_t b) {
 // A header value for a Lua number as Kong prints it: integers without a fraction.
 std::string_view formatNumber(char (&buf)[40], double v) {
   std::to_chars_result r;
-  if (std::floor(v) == v && std::fabs(v) < 1e15)
+  if (std::fabs(v) < 1e15 && static_cast<double>(static_cast<long long>(v)) == v)
     r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
   else
     r = std::to_chars(buf, buf + sizeof buf, v);
@@ -159,6 +159,29 @@ struct SyncState {
   bool running = false;  // a flush is talking to Redis
 };
 
+// The local policy's counter keys of the identifier this thread counted last for a plugin
+// (its seed): consecutive requests of one consumer (or address) do not hash it again.
+struct KeyCache {
+  bool valid = false;
+  std::uint64_t seed = 0;
+  std::string id;  // keeps its capacity: no allocation once it fits the identifiers seen
+  std::array<std::uint64_t, kPeriods> keys{};
+};
+
+const std::array<std::uint64_t, kPeriods>& localKeys(std::uint64_t seed, std::string_view id) {
+  thread_local KeyCache cache;
+  if (cache.valid && cache.seed == seed && cache.id == id) return cache.keys;
+  const std::uint64_t idHash = hashBytes(seed, id.data(), id.size());
+  for (std::size_t p = 0; p < kPeriods; ++p) {
+    const auto tag = static_cast<unsigned char>(p);
+    cache.keys[p] = hashBytes(idHash, &tag, 1);
+  }
+  cache.valid = true;
+  cache.seed = seed;
+  cache.id.assign(id);
+  return cache.keys;
+}
+
 template <class T, class... Args>
 std::shared_ptr<T> workerObject(WorkerEnv& w, const std::string& key, Args&&... args) {
   w.get<T>(key, std::forward<Args>(args)...);
@@ -173,7 +196,11 @@ class RateLimiting final : public Instance {
         clock_(std::move(clock)),
         table_(std::move(table)),
         cluster_(std::move(cluster)) {
-    for (std::size_t p = 0; p < kPeriods; ++p) ttl_[p] = std::to_string(kExpiration[p]);
+    char buf[40];
+    for (std::size_t p = 0; p < kPeriods; ++p) {
+      ttl_[p] = std::to_string(kExpiration[p]);
+      limitText_[p] = formatNumber(buf, s_.limits[p]);
+    }
   }
 
   std::uint8_t phases() const override { return kAccess; }
@@ -185,16 +212,12 @@ class RateLimiting final : public Instance {
       return;
     }
     const std::int64_t now = floorDiv(clock_(), 1000);
-    const auto windows = windowsAt(now);
-    const std::string_view id = identify(ctx);
-    const std::uint64_t idHash = hashBytes(s_.seed, id.data(), id.size());
-    std::array<std::uint64_t, kPeriods> keys{};
+    const auto& windows = windowsOf(now);
+    const auto& keys = localKeys(s_.seed, identify(ctx));
     std::array<bool, kPeriods> taken{};
     Usage u;
     for (std::size_t p = 0; p < kPeriods; ++p) {
       if (s_.limits[p] <= 0) continue;
-      const auto tag = static_cast<unsigned char>(p);
-      keys[p] = hashBytes(idHash, &tag, 1);
       if (u.stop >= 0) {
         u.used[p] = static_cast<double>(table_->peek(keys[p], windows[p].start));
         continue;
@@ -229,7 +252,7 @@ class RateLimiting final : public Instance {
       co_return;
     }
     const std::int64_t now = floorDiv(clock_(), 1000);
-    const auto windows = windowsAt(now);
+    const auto windows = windowsOf(now);  // a copy: kept across the Redis round trip
     const std::string_view id = identify(ctx);
     auto pool = workerObject<redis::Pool>(*ctx.worker, s_.poolKey, *ctx.worker->io, s_.redis);
 
@@ -321,7 +344,7 @@ class RateLimiting final : public Instance {
   // sync thread reads from the database (cluster_counters.h); never waits for the database.
   void accessCluster(Context& ctx) const {
     const std::int64_t now = floorDiv(clock_(), 1000);
-    const auto windows = windowsAt(now);
+    const auto& windows = windowsOf(now);
     const std::string_view id = identify(ctx);
     std::array<ClusterCounters::Key, kPeriods> keys{};
     std::array<bool, kPeriods> taken{};
@@ -409,7 +432,7 @@ class RateLimiting final : public Instance {
               std::int64_t now) const {
     if (!s_.hideHeaders) {
       int best = -1;
-      double bestRemaining = 0, bestLimit = 0;
+      double bestRemaining = 0;
       std::int64_t reset = 1;
       char buf[40];
       for (std::size_t p = 0; p < kPeriods; ++p) {
@@ -423,18 +446,19 @@ class RateLimiting final : public Instance {
              kExpiration[p] > kExpiration[static_cast<std::size_t>(best)])) {
           best = static_cast<int>(p);
           bestRemaining = remaining;
-          bestLimit = limit;
           reset = std::max<std::int64_t>(1, kExpiration[p] - (now - windows[p].start));
         }
-        ctx.setResponseHeader(kLimitHeaders[p], formatNumber(buf, limit));
-        ctx.setResponseHeader(kRemainingHeaders[p], formatNumber(buf, remaining));
+        // Constant names and numbers: nothing for the proxy to check.
+        ctx.setTrustedResponseHeader(kLimitHeaders[p], limitText_[p]);
+        ctx.setTrustedResponseHeader(kRemainingHeaders[p], formatNumber(buf, remaining));
       }
       if (best >= 0) {
-        ctx.setResponseHeader("RateLimit-Limit", formatNumber(buf, bestLimit));
-        ctx.setResponseHeader("RateLimit-Remaining", formatNumber(buf, bestRemaining));
-        ctx.setResponseHeader("RateLimit-Reset", formatNumber(buf, static_cast<double>(reset)));
+        ctx.setTrustedResponseHeader("RateLimit-Limit", limitText_[static_cast<std::size_t>(best)]);
+        ctx.setTrustedResponseHeader("RateLimit-Remaining", formatNumber(buf, bestRemaining));
+        ctx.setTrustedResponseHeader("RateLimit-Reset",
+                                     formatNumber(buf, static_cast<double>(reset)));
         if (u.stop >= 0)
-          ctx.setResponseHeader("Retry-After", formatNumber(buf, static_cast<double>(reset)));
+          ctx.setTrustedResponseHeader("Retry-After", formatNumber(buf, static_cast<double>(reset)));
       }
     }
     if (u.stop >= 0) ctx.exit(s_.errorCode, s_.errorBody);
@@ -487,6 +511,7 @@ class RateLimiting final : public Instance {
   std::shared_ptr<ClusterCounters> cluster_;
   mutable std::atomic<std::int64_t> lastFailLog_{std::numeric_limits<std::int64_t>::min() / 2};
   std::array<std::string, kPeriods> ttl_;
+  std::array<std::string, kPeriods> limitText_;  // the limits as the headers print them
   mutable std::atomic_flag warnFull_;  // the table-full warning is logged once
 };
 

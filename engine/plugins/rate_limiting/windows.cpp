@@ -1,6 +1,7 @@
 #include "plugins/rate_limiting/windows.h"
 
 #include <chrono>
+#include <limits>
 
 namespace archway::plugins::ratelimit {
 
@@ -29,6 +30,16 @@ std::array<Window, kPeriods> windowsAt(std::int64_t nowSec) {
   w[4] = {secs(monthStart), secs(nextMonth)};
   w[5] = {secs(yearStart), secs(nextYear)};
   return w;
+}
+
+const std::array<Window, kPeriods>& windowsOf(std::int64_t nowSec) {
+  thread_local std::int64_t at = std::numeric_limits<std::int64_t>::min();
+  thread_local std::array<Window, kPeriods> windows{};
+  if (nowSec != at) {
+    windows = windowsAt(nowSec);
+    at = nowSec;
+  }
+  return windows;
 }
 
 }  // namespace archway::plugins::ratelimit

@@ -32,5 +32,8 @@ struct Window {
 
 // The window of every period containing `nowSec`.
 std::array<Window, kPeriods> windowsAt(std::int64_t nowSec);
+// windowsAt, computed once per second per thread (the month and year calendar arithmetic is
+// not free per request). Valid until the thread's next call.
+const std::array<Window, kPeriods>& windowsOf(std::int64_t nowSec);
 
 }  // namespace archway::plugins::ratelimit
