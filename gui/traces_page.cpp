@@ -212,18 +212,43 @@ void TracesPage::setRemote(models::RemoteNode* remote) {
     if (isVisible() && live_->isChecked()) refresh();
   });
   remote_->setTracesWanted(isVisible());
+  auto* box = findChild<QGroupBox*>(QStringLiteral("samplingBox"));
+  samplingError_ = new QLabel(box);
+  samplingError_->setObjectName(QStringLiteral("samplingError"));
+  samplingError_->setStyleSheet(QStringLiteral("color: #c62828"));
+  samplingError_->setWordWrap(true);
+  samplingError_->hide();
+  box->layout()->addWidget(samplingError_);
+  connect(remote_, &models::RemoteNode::tracingLoaded, this,
+          [this, box](const trace::SamplingPolicy& policy) {
+            samplingError_->hide();
+            showSampling(policy);
+            box->setEnabled(true);
+          });
+  connect(remote_, &models::RemoteNode::stateChanged, this, [this](models::RemoteNode::State st) {
+    if (st == models::RemoteNode::State::connected) remote_->loadTracing();
+  });
+  connect(remote_, &models::RemoteNode::tracingFailed, this, [this](const QString& message) {
+    samplingError_->setText(message);
+    samplingError_->show();
+  });
   loadSampling();
 }
 
 void TracesPage::loadSampling() {
   if (remote_) {
-    auto* box = findChild<QGroupBox*>(QStringLiteral("samplingBox"));
-    box->setEnabled(false);
-    box->setToolTip(tr("A remote node samples traces by its own settings (archwayd "
-                       "--trace-sample-rate); the console shows what it keeps."));
+    // Enabled once the node answered with its settings.
+    findChild<QGroupBox*>(QStringLiteral("samplingBox"))->setEnabled(false);
+    remote_->loadTracing();
     return;
   }
-  const trace::SamplingPolicy policy = bridge_->tracing();
+  showSampling(bridge_->tracing());
+  // Before a start the engine takes its policy from its options, so edits would be lost.
+  const bool running = bridge_->state() == models::EngineBridge::State::running;
+  findChild<QGroupBox*>(QStringLiteral("samplingBox"))->setEnabled(running);
+}
+
+void TracesPage::showSampling(const trace::SamplingPolicy& policy) {
   loadingSampling_ = true;
   tracing_->setChecked(policy.enabled);
   rate_->setValue(policy.rate * 100.0);
@@ -231,9 +256,6 @@ void TracesPage::loadSampling() {
   keep4xx_->setChecked(policy.keepClientErrors);
   slowMs_->setValue(static_cast<int>(std::min<std::uint32_t>(policy.slowMs, 600000)));
   loadingSampling_ = false;
-  // Before a start the engine takes its policy from its options, so edits would be lost.
-  const bool running = bridge_->state() == models::EngineBridge::State::running;
-  findChild<QGroupBox*>(QStringLiteral("samplingBox"))->setEnabled(running);
   for (QWidget* w : {static_cast<QWidget*>(rate_), static_cast<QWidget*>(keep5xx_),
                      static_cast<QWidget*>(keep4xx_), static_cast<QWidget*>(slowMs_)}) {
     w->setEnabled(policy.enabled);
@@ -242,13 +264,17 @@ void TracesPage::loadSampling() {
 
 void TracesPage::applySampling() {
   if (loadingSampling_) return;
-  trace::SamplingPolicy policy = bridge_->tracing();  // keeps fields the page does not show
+  // Keeps fields the page does not show (a remote node keeps its own).
+  trace::SamplingPolicy policy = remote_ ? trace::SamplingPolicy{} : bridge_->tracing();
   policy.enabled = tracing_->isChecked();
   policy.rate = std::clamp(rate_->value() / 100.0, 0.0, 1.0);
   policy.keepServerErrors = keep5xx_->isChecked();
   policy.keepClientErrors = keep4xx_->isChecked();
   policy.slowMs = static_cast<std::uint32_t>(slowMs_->value());
-  bridge_->setTracing(policy);
+  if (remote_)
+    remote_->setTracing(policy);
+  else
+    bridge_->setTracing(policy);
   for (QWidget* w : {static_cast<QWidget*>(rate_), static_cast<QWidget*>(keep5xx_),
                      static_cast<QWidget*>(keep4xx_), static_cast<QWidget*>(slowMs_)}) {
     w->setEnabled(policy.enabled);

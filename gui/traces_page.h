@@ -22,6 +22,10 @@ class RemoteNode;
 class TraceListModel;
 }  // namespace archway::models
 
+namespace archway::trace {
+struct SamplingPolicy;
+}
+
 namespace archway::gui {
 
 class TraceWaterfall;
@@ -37,7 +41,8 @@ class TracesPage : public QWidget {
   // Reads the traces matching the filters from the engine now.
   void refresh();
   // Shows a remote node's traces (polled from its Admin API while the page is shown) instead of
-  // the embedded engine's; its sampling policy is the node's own and cannot be changed here.
+  // the embedded engine's; its sampling policy is read and changed through the node's
+  // /archway/tracing (an error under the controls when the node refuses).
   void setRemote(models::RemoteNode* remote);
   // Shows the engine's sampling policy in the controls (after a start, which sets it).
   void loadSampling();
@@ -65,6 +70,7 @@ class TracesPage : public QWidget {
   QWidget* makeFilters();
   QWidget* makeSampling();
   void applySampling();
+  void showSampling(const trace::SamplingPolicy& policy);  // into the controls
   void showCurrent();
   void updateTimer();
 
@@ -86,6 +92,7 @@ class TracesPage : public QWidget {
   QSpinBox* slowMs_;
   QTimer timer_;
   bool loadingSampling_ = false;
+  QLabel* samplingError_ = nullptr;  // a remote node's refusal
 };
 
 }  // namespace archway::gui

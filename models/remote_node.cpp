@@ -3,6 +3,9 @@
 #include <QMetaObject>
 #include <algorithm>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "metrics/stats_json.h"
 #include "trace/trace_json_read.h"
 
@@ -80,6 +83,7 @@ void RemoteNode::stop() {
     std::lock_guard lock(mutex_);
     pending_.reset();
     traces_.clear();
+    tracingCall_.reset();
   }
   if (state_ != State::stopped) {
     state_ = State::stopped;
@@ -199,11 +203,16 @@ void RemoteNode::traceLoop() {
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || tracesWanted_; });
+      wake_.wait(lock, [this] { return stopping_ || tracesWanted_ || tracingCall_; });
       if (stopping_) return;
     }
     if (!client) client = newClient();
     if (!client) return;
+    runTracingCall(*client);
+    {
+      std::lock_guard lock(mutex_);
+      if (!tracesWanted_) continue;
+    }
     setActive(kTraceSlot, client.get());
     auto reply = client->request("GET", "/archway/traces?limit=1000");
     setActive(kTraceSlot, nullptr);
@@ -218,9 +227,103 @@ void RemoteNode::traceLoop() {
             this, [this] { emit tracesUpdated(); }, Qt::QueuedConnection);
       }
     }
-    // Failures are the stream's to report; the next poll tries again.
-    if (!sleepFor(options_.tracePoll)) return;
+    // Failures are the stream's to report; the next poll tries again. A tracing call cuts
+    // the wait short.
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, options_.tracePoll, [this] { return stopping_ || tracingCall_; });
+    if (stopping_) return;
   }
+}
+
+namespace {
+
+std::optional<trace::SamplingPolicy> parseTracing(const std::string& body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  trace::SamplingPolicy p;
+  const auto* rate = o.if_contains("sample_rate");
+  const auto* slow = o.if_contains("slow_ms");
+  if (!rate || !rate->is_number() || !slow || !slow->is_number()) return std::nullopt;
+  p.rate = rate->to_number<double>(ec);
+  p.slowMs = slow->to_number<std::uint32_t>(ec);
+  if (ec) return std::nullopt;
+  auto flag = [&](const char* key, bool& out) {
+    if (const auto* b = o.if_contains(key); b && b->is_bool()) out = b->as_bool();
+  };
+  flag("enabled", p.enabled);
+  flag("errors", p.keepServerErrors);
+  flag("client_errors", p.keepClientErrors);
+  flag("respect_parent", p.respectParentSampled);
+  return p;
+}
+
+}  // namespace
+
+void RemoteNode::runTracingCall(apps::AdminClient& client) {
+  std::string call;
+  {
+    std::lock_guard lock(mutex_);
+    if (!tracingCall_) return;
+    call = std::move(*tracingCall_);
+    tracingCall_.reset();
+  }
+  setActive(kTraceSlot, &client);
+  auto reply = call == "GET" ? client.request("GET", "/archway/tracing")
+                             : client.request("PATCH", "/archway/tracing", call);
+  setActive(kTraceSlot, nullptr);
+  QString error;
+  std::optional<trace::SamplingPolicy> policy;
+  if (!reply) {
+    error = tr("No answer from the node: %1")
+                .arg(QString::fromStdString(reply.errors().front().message));
+  } else if (reply->status == 401) {
+    error = tr("The node refused the token (401 Unauthorized).");
+  } else if (reply->status == 404 || reply->status == 405) {
+    error = tr("This node cannot change its trace sampling over the Admin API (HTTP %1); "
+               "it may be an older version.")
+                .arg(reply->status);
+  } else if (reply->status != 200) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(reply->body, ec);
+    const auto* m = !ec && v.is_object() ? v.as_object().if_contains("message") : nullptr;
+    error = tr("The node refused the sampling settings (HTTP %1): %2")
+                .arg(reply->status)
+                .arg(m && m->is_string() ? QString::fromUtf8(m->as_string().c_str())
+                                         : QString::fromStdString(reply->body));
+  } else if (!(policy = parseTracing(reply->body))) {
+    error = tr("The node answered with sampling settings the console cannot read.");
+  }
+  QMetaObject::invokeMethod(
+      this,
+      [this, error, policy] {
+        if (state_ == State::stopped) return;
+        if (policy) emit tracingLoaded(*policy);
+        else emit tracingFailed(error);
+      },
+      Qt::QueuedConnection);
+}
+
+void RemoteNode::loadTracing() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!tracingCall_) tracingCall_ = "GET";
+  }
+  wake_.notify_all();
+}
+
+void RemoteNode::setTracing(const trace::SamplingPolicy& p) {
+  boost::json::object o{{"enabled", p.enabled},
+                        {"sample_rate", p.rate},
+                        {"slow_ms", p.slowMs},
+                        {"errors", p.keepServerErrors},
+                        {"client_errors", p.keepClientErrors}};
+  {
+    std::lock_guard lock(mutex_);
+    tracingCall_ = boost::json::serialize(o);
+  }
+  wake_.notify_all();
 }
 
 void RemoteNode::setTracesWanted(bool wanted) {

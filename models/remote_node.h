@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "apps/admin_client.h"
 #include "metrics/stats_frame.h"
 #include "trace/finished_trace.h"
+#include "trace/sampler.h"
 #include "trace/trace_store.h"
 
 namespace archway::models {
@@ -65,16 +67,26 @@ class RemoteNode : public QObject {
   std::vector<trace::FinishedTrace> recentTraces(const trace::TraceQuery& query) const;
   // Polls GET /archway/traces only while wanted (the Traces page is shown).
   void setTracesWanted(bool wanted);
+  // The node's sampling settings (GET /archway/tracing) and changes to them (PATCH), sent on
+  // the trace thread; the answer comes back as tracingLoaded() (the node's settings after the
+  // call) or tracingFailed() (why not: 401, 404 on an older node, a 400's message, no answer).
+  // A change queued while another waits replaces it.
+  void loadTracing();
+  void setTracing(const trace::SamplingPolicy& policy);
 
  signals:
   // The same contract as EngineBridge::statsUpdated: at most one frame in flight.
   void statsUpdated(std::shared_ptr<const archway::metrics::StatsFrame> frame);
   void stateChanged(archway::models::RemoteNode::State state, const QString& message);
   void tracesUpdated();
+  void tracingLoaded(const archway::trace::SamplingPolicy& policy);
+  void tracingFailed(const QString& message);
 
  private:
   void streamLoop();  // stream thread
   void traceLoop();   // trace thread
+  // Sends the queued tracing call, if any, and reports its answer. Trace thread.
+  void runTracingCall(apps::AdminClient& client);
   // Handles the bytes of the stream; false to end it. Stream thread.
   bool onStreamData(std::string_view data, std::string& pending, bool& connected);
   void post(State state, const QString& message);  // any thread
@@ -97,6 +109,8 @@ class RemoteNode : public QObject {
   std::shared_ptr<const metrics::StatsFrame> pending_;
   bool posted_ = false;
   std::vector<trace::FinishedTrace> traces_;
+  // The tracing call waiting for the trace thread: "GET", or the PATCH body.
+  std::optional<std::string> tracingCall_;
 };
 
 }  // namespace archway::models

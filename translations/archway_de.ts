@@ -678,10 +678,6 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
             <numerusform>%n Traces</numerusform>
         </translation>
     </message>
-    <message>
-        <source>A remote node samples traces by its own settings (archwayd --trace-sample-rate); the console shows what it keeps.</source>
-        <translation>Ein entfernter Knoten wählt Traces nach seinen eigenen Einstellungen aus (archwayd --trace-sample-rate); die Konsole zeigt, was er behält.</translation>
-    </message>
 </context>
 <context>
     <name>archway::models::AccessLogModel</name>
@@ -859,6 +855,26 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
     <message>
         <source>The node at %1 ended the stats stream.</source>
         <translation>Der Knoten unter %1 hat den Statistik-Stream beendet.</translation>
+    </message>
+    <message>
+        <source>No answer from the node: %1</source>
+        <translation>Keine Antwort vom Knoten: %1</translation>
+    </message>
+    <message>
+        <source>The node refused the token (401 Unauthorized).</source>
+        <translation>Der Knoten hat das Token abgelehnt (401 Unauthorized).</translation>
+    </message>
+    <message>
+        <source>This node cannot change its trace sampling over the Admin API (HTTP %1); it may be an older version.</source>
+        <translation>Dieser Knoten kann sein Trace-Sampling nicht über die Admin-API ändern (HTTP %1); möglicherweise ist es eine ältere Version.</translation>
+    </message>
+    <message>
+        <source>The node refused the sampling settings (HTTP %1): %2</source>
+        <translation>Der Knoten hat die Sampling-Einstellungen abgelehnt (HTTP %1): %2</translation>
+    </message>
+    <message>
+        <source>The node answered with sampling settings the console cannot read.</source>
+        <translation>Der Knoten hat mit Sampling-Einstellungen geantwortet, die die Konsole nicht lesen kann.</translation>
     </message>
 </context>
 <context>

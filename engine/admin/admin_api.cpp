@@ -13,6 +13,7 @@
 #include "admin/certificate_handlers.h"
 #include "admin/entity_handlers.h"
 #include "admin/node_handlers.h"
+#include "admin/observability_handlers.h"
 #include "admin/paging.h"
 #include "admin/trace_handlers.h"
 #include "admin/plugin_handlers.h"
@@ -161,6 +162,17 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     auto r = segs.size() == 2 ? handleTraceList(store, url->encoded_query())
                               : handleTraceById(store, segs[2]);
     return AdminResponse{r.status, std::move(r.body)};
+  }
+  if (segs.size() == 2 && segs[0] == "archway" && segs[1] == "tracing") {
+    auto r = handleTracing(ctx_.sampler, req);
+    if (req.method == "HEAD") r.body.clear();
+    return r;
+  }
+  if (segs.size() == 3 && segs[0] == "archway" && segs[1] == "logs" && segs[2] == "error") {
+    if (!get) return message(405, "Method not allowed");
+    auto r = handleErrorLogs(url->encoded_query());
+    if (req.method == "HEAD") r.body.clear();
+    return r;
   }
   if (auto r = handleNode(ctx_, req, segs, config)) {
     if (req.method == "HEAD") r->body.clear();

@@ -19,6 +19,7 @@
 
 namespace archway::trace {
 class TraceStore;
+class Sampler;
 }
 namespace archway::plugins {
 class Persistent;
@@ -64,6 +65,8 @@ struct AdminContext {
   std::function<bool()> databaseReachable;
   // Recent traces for GET /archway/traces (null: tracing off, the list is empty).
   const trace::TraceStore* traces = nullptr;
+  // The workers' sampler for GET/PATCH /archway/tracing (null: those answer 404).
+  trace::Sampler* sampler = nullptr;
   // Plugin state shared by the workers (proxy-cache's caches for DELETE /proxy-cache).
   plugins::Persistent* pluginState = nullptr;
   // POST /status/ready status=draining: readiness answers 503 "draining" from then on (shared by

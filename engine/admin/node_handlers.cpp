@@ -108,6 +108,8 @@ AdminResponse endpoints() {
         "/archway/stats/stream",
         "/archway/traces",
         "/archway/traces/{id}",
+        "/archway/tracing",
+        "/archway/logs/error",
         "/upstreams/{upstreams}/health",
         "/upstreams/{upstreams}/targets/all",
         "/upstreams/{upstreams}/targets/{targets}/healthy",

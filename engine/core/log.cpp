@@ -90,19 +90,41 @@ bool parseLevel(std::string_view text, Level& out) {
   return false;
 }
 
-void write(Level l, std::string_view message, std::initializer_list<Field> fields) {
-  if (l < level() || l == Level::off) return;
-  Record r;
+namespace {
+
+// Stamps and queues a record whose fields are filled in.
+void submit(Level l, std::string_view message, Record& r) {
   r.timeUs = std::chrono::duration_cast<std::chrono::microseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
   r.level = l;
   r.message.assign(message);
-  r.fields.reserve(fields.size());
-  for (const auto& [k, v] : fields) r.fields.emplace_back(std::string(k), v);
   Writer& w = writer();
   w.push(r);
   if (gExiting.load(std::memory_order_relaxed)) w.flush(std::chrono::seconds(2));
+}
+
+}  // namespace
+
+void write(Level l, std::string_view message, std::initializer_list<Field> fields) {
+  if (l < level() || l == Level::off) return;
+  Record r;
+  r.fields.reserve(fields.size());
+  for (const auto& [k, v] : fields) r.fields.emplace_back(std::string(k), v);
+  submit(l, message, r);
+}
+
+void writeFields(Level l, std::string_view message,
+                 std::vector<std::pair<std::string, std::string>> fields) {
+  if (l < level() || l == Level::off) return;
+  Record r;
+  r.fields = std::move(fields);
+  submit(l, message, r);
+}
+
+std::vector<Record> recent(std::size_t limit, Level minLevel) {
+  Writer* w = gWriter.load(std::memory_order_acquire);
+  return w ? w->recent(limit, minLevel) : std::vector<Record>{};
 }
 
 std::string setFile(const std::string& path) { return writer().setFile(path); }

@@ -46,6 +46,16 @@ struct Record {
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
+// write() with fields made at run time (a varying set). Any thread; never blocks.
+void writeFields(Level level, std::string_view message,
+                 std::vector<std::pair<std::string, std::string>> fields);
+
+// The newest records the log thread handled (at most kRecentCapacity are kept, by the log
+// thread, after it wrote them), oldest first: the last `limit` of those at `minLevel` or above.
+// Any thread (a short lock shared only with the log thread). GET /archway/logs/error.
+inline constexpr std::size_t kRecentCapacity = 1000;
+std::vector<Record> recent(std::size_t limit, Level minLevel = Level::debug);
+
 // Where the JSON lines go: "" or "-" for stderr (the default), else a file appended to (Kong's
 // proxy_error_log). What was queued before goes to the previous sink. On error (the file cannot
 // be opened) the sink stays as it was and the error text is returned; "" on success.

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace archway::core::log {
@@ -114,6 +115,22 @@ void Writer::unsubscribe(int token) {
   subs_.erase(token);
 }
 
+std::vector<Record> Writer::recent(std::size_t limit, Level minLevel) const {
+  std::vector<Record> out;
+  std::lock_guard lock(recentMutex_);
+  for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit; ++it) {
+    if (it->level >= minLevel) out.push_back(*it);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void Writer::setRecentCapacity(std::size_t n) {
+  std::lock_guard lock(recentMutex_);
+  recentCapacity_ = n;
+  while (recent_.size() > n) recent_.pop_front();
+}
+
 bool Writer::drainOnce() {
   thread_local std::vector<Record> batch;
   batch.clear();
@@ -145,6 +162,14 @@ bool Writer::drainOnce() {
     std::lock_guard lock(subMutex_);
     for (const Record& rec : batch)
       for (auto& [token, cb] : subs_) cb(rec);
+  }
+  {
+    std::lock_guard lock(recentMutex_);
+    for (Record& rec : batch) {
+      if (recentCapacity_ == 0) break;
+      if (recent_.size() >= recentCapacity_) recent_.pop_front();
+      recent_.push_back(std::move(rec));
+    }
   }
   written_.fetch_add(batch.size(), std::memory_order_relaxed);
   handled_.fetch_add(popped, std::memory_order_release);

@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/log.h"
 #include "core/mpmc_queue.h"
@@ -49,6 +51,9 @@ class Writer {
   // Records written to the sink (and delivered), the "dropped" warnings included.
   std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return queue_.capacity(); }
+  // See core::log::recent. `recentCapacity` records are kept (by the log thread).
+  std::vector<Record> recent(std::size_t limit, Level minLevel) const;
+  void setRecentCapacity(std::size_t n);
 
  private:
   void run();
@@ -67,6 +72,11 @@ class Writer {
   std::mutex sinkMutex_;
   std::FILE* out_ = stderr;
   bool ownsFile_ = false;
+
+  // The newest records handled, a ring filled by the log thread after each batch.
+  mutable std::mutex recentMutex_;
+  std::deque<Record> recent_;
+  std::size_t recentCapacity_ = kRecentCapacity;
 
   std::mutex subMutex_;
   std::map<int, Subscriber> subs_;

@@ -33,6 +33,7 @@
 #include "net/draining_buffer.h"
 #include "plugins/chain.h"
 #include "plugins/plugin.h"
+#include "proxy/upstream_error_log.h"
 #include "proxy/upstream_tls.h"
 #include "router/path.h"
 #include "trace/recorder.h"
@@ -580,6 +581,7 @@ struct ProxyWorker::Impl {
   // latency), by upstream id; it carries over config reloads.
   std::unordered_map<std::string, balancer::WorkerState> balancerStates;
   UpstreamTls upstreamTls;  // https services: contexts per TLS setting, sessions per pool
+  UpstreamErrorLog upstreamErrors;  // failures answered to clients, into the error log
 
   const std::shared_ptr<const Snapshot>& currentSnapshot() {
     auto gen = source.generation();
@@ -837,6 +839,35 @@ struct ProxyWorker::Impl {
     return stats.route((*b.targetSlots)[static_cast<std::size_t>(t)]);
   }
 
+  // One error-log event for a failure answered to the client (upstream_error_log.h).
+  void logUpstreamFailure(Failure f, const core::Route& route, const core::Service& svc,
+                          const Balancing& b, const Exchange& x, std::string_view clientIp,
+                          std::string_view method, std::string_view path, std::string_view host) {
+    UpstreamFailureContext c;
+    c.kind = f == Failure::timeout  ? UpstreamFailure::timeout
+             : f == Failure::invalid ? UpstreamFailure::invalid
+             : f == Failure::dns     ? UpstreamFailure::dns
+             : f == Failure::noPeer  ? UpstreamFailure::noPeer
+                                     : UpstreamFailure::connect;
+    c.clientIp = clientIp;
+    c.method = method;
+    c.path = path;
+    c.host = host;
+    c.routeId = route.id;
+    if (route.name) c.routeName = *route.name;
+    c.serviceName = svc.name ? std::string_view(*svc.name) : std::string_view(svc.id);
+    c.scheme = svc.protocol;
+    c.upstreamHost = svc.host;
+    c.upstreamPort = svc.port;
+    const int t = !b.bal ? -1 : b.current >= 0 ? b.current : b.tried.empty() ? -1 : b.tried.back();
+    if (t >= 0) {
+      c.upstreamHost = b.bal->target(t).address.host;
+      c.upstreamPort = b.bal->target(t).address.port;
+    }
+    c.socket = x.conn ? &x.conn->socket : nullptr;
+    upstreamErrors.report(c);
+  }
+
   // Connects (or takes a pooled connection) and sends the head and the buffered body. Retries
   // connection failures up to service.retries times on a new connection (with a balancer, on
   // another target); a pooled connection found dead on write is replaced for free.
@@ -905,10 +936,13 @@ struct ProxyWorker::Impl {
         s.upstream = nullptr;
         if (cec) {
           last = s.timedOut ? Failure::timeout : Failure::connect;
+          upstreamErrors.connectFailed(cec, endpoints.empty() ? tcp::endpoint() : endpoints.back(),
+                                       s.timedOut);
           s.timedOut = false;
           b.failed(last);
           continue;
         }
+        upstreamErrors.connected();
         x.conn->socket.set_option(tcp::no_delay(true), cec);
         x.conn->socket.non_blocking(true, cec);  // for trySend
         if (x.tls) {
@@ -1723,6 +1757,14 @@ struct ProxyWorker::Impl {
       if (traced) rec.add(trace::names::kUpstreamFirstByte, tu, Clock::now(), rec.upstreamSpanId());
 
       if (f != Failure::none) {
+        if (f != Failure::client) {
+          logUpstreamFailure(f, route, svc, bal, x, clientIp,
+                             x.bodyComplete ? req.method.in(base) : std::string_view(traceMethod),
+                             x.bodyComplete ? req.path.in(base) : std::string_view(tracePath),
+                             !x.bodyComplete || req.host < 0
+                                 ? std::string_view(traceHost)
+                                 : req.headers[static_cast<std::size_t>(req.host)].value.in(base));
+        }
         x.conn.reset();
         if (f == Failure::client)
           bal.finish();

@@ -492,6 +492,7 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.stats = [&d] { return d.latest.load(); };
     ctx.nodeId = d.nodeId;
     ctx.traces = d.traces.get();
+    ctx.sampler = &d.sampler;
     ctx.pluginState = &d.pluginPersistent;
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);

@@ -1,9 +1,10 @@
 // `archway --connect`: a MainWindow managing a real Engine (Admin API and proxy on port 0, the
-// demo upstream behind it) through its Admin API only: stats and traces arrive, the Config page
-// diffs against that node, pages without an Admin API endpoint say so, and a refused token is
-// shown on the dashboard.
+// demo upstream behind it) through its Admin API only: stats and traces arrive, sampling changes
+// reach the node, the Config page diffs against that node, pages without an Admin API endpoint
+// say so, and a refused token is shown on the dashboard.
 #include <QAction>
 #include <QCheckBox>
+#include <QDoubleSpinBox>
 #include <QLabel>
 #include <QTabWidget>
 #include <QTest>
@@ -91,7 +92,13 @@ class RemoteWindowTest : public QObject {
 
     QVERIFY(window.showPage("traces"));
     QTRY_VERIFY_WITH_TIMEOUT(window.tracesPage()->model()->rowCount() > 0, 10000);
-    QVERIFY(!window.tracesPage()->tracingBox()->isEnabled());
+    // The sampling controls show the node's settings and change them on the node.
+    QTRY_VERIFY_WITH_TIMEOUT(window.tracesPage()->tracingBox()->isEnabled(), 10000);
+    QCOMPARE(window.tracesPage()->sampleRateBox()->value(), 100.0);
+    window.tracesPage()->sampleRateBox()->setValue(25);
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->tracing().rate, 0.25, 10000);
+    window.tracesPage()->sampleRateBox()->setValue(100);
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->tracing().rate, 1.0, 10000);
 
     // The Config page works against the remote node.
     QCOMPARE(window.configRunner().target().url, remote("").url);

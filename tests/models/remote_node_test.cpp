@@ -3,6 +3,7 @@
 // unreachable node are reported, and the console reconnects when the node comes back.
 #include <QSignalSpy>
 #include <QtTest>
+#include <optional>
 
 #include "apps/admin_client.h"
 #include "config/declarative.h"
@@ -140,6 +141,61 @@ class RemoteNodeTest : public QObject {
     QVERIFY(engine);
     QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::connected, 10000);
     engine->stop(std::chrono::milliseconds(200));
+  }
+
+  void samplingIsReadAndChangedOnTheNode() {
+    auto engine = startEngine("127.0.0.1:0", "s3cret");
+    QVERIFY(engine);
+    RemoteNode node;
+    std::optional<trace::SamplingPolicy> loaded;
+    QString failed;
+    connect(&node, &RemoteNode::tracingLoaded, &node,
+            [&loaded](const trace::SamplingPolicy& p) { loaded = p; });
+    connect(&node, &RemoteNode::tracingFailed, &node, [&failed](const QString& m) { failed = m; });
+    QCOMPARE(node.start(optionsFor(engine->adminPort(), "s3cret")), QString());
+    node.loadTracing();
+    QTRY_VERIFY_WITH_TIMEOUT(loaded.has_value(), 10000);
+    QCOMPARE(loaded->rate, 1.0);  // startEngine's
+    trace::SamplingPolicy p = *loaded;
+    p.rate = 0.125;
+    p.slowMs = 42;
+    p.keepClientErrors = true;
+    loaded.reset();
+    node.setTracing(p);
+    QTRY_VERIFY_WITH_TIMEOUT(loaded.has_value(), 10000);
+    QCOMPARE(loaded->rate, 0.125);
+    // The node's own sampler changed, and its Admin API says so.
+    QCOMPARE(engine->tracing().rate, 0.125);
+    QCOMPARE(engine->tracing().slowMs, 42u);
+    QCOMPARE(engine->tracing().keepClientErrors, true);
+    auto client = apps::AdminClient::create(
+        "http://127.0.0.1:" + std::to_string(engine->adminPort()), "s3cret");
+    QVERIFY(client);
+    auto r = (*client)->request("GET", "/archway/tracing");
+    QVERIFY(r);
+    QVERIFY2(r->body.find("\"slow_ms\":42") != std::string::npos, r->body.c_str());
+    // An out-of-range rate is refused with the node's message; nothing changes.
+    p.rate = 2;
+    node.setTracing(p);
+    QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 10000);
+    QVERIFY2(failed.contains(QStringLiteral("sample_rate")), qPrintable(failed));
+    QCOMPARE(engine->tracing().rate, 0.125);
+    QVERIFY(failed.contains(QStringLiteral("400")));
+  }
+
+  void samplingRefusedByTheTokenIsAnError() {
+    auto engine = startEngine("127.0.0.1:0", "s3cret");
+    QVERIFY(engine);
+    RemoteNode node;
+    QString failed;
+    connect(&node, &RemoteNode::tracingFailed, &node, [&failed](const QString& m) { failed = m; });
+    QCOMPARE(node.start(optionsFor(engine->adminPort(), "wrong")), QString());
+    trace::SamplingPolicy p;
+    p.rate = 0.5;
+    node.setTracing(p);
+    QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 10000);
+    QVERIFY2(failed.contains(QStringLiteral("401")), qPrintable(failed));
+    QCOMPARE(engine->tracing().rate, 1.0);
   }
 
   void aBadUrlIsAnErrorAndStartsNothing() {

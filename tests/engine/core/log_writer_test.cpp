@@ -74,6 +74,32 @@ class LogWriterTest : public QObject {
     QCOMPARE(w.dropped(), std::uint64_t(0));
   }
 
+  void theLogThreadKeepsTheNewestRecordsForReading() {
+    log::Writer w;
+    QVERIFY(w.setFile(dir_.filePath("recent.log").toStdString()).empty());
+    w.setRecentCapacity(5);
+    for (int i = 0; i < 8; ++i) {
+      auto r = record("r" + std::to_string(i), {},
+                      i % 2 == 0 ? log::Level::warn : log::Level::info);
+      QVERIFY(w.push(r));
+    }
+    QVERIFY(w.flush(std::chrono::seconds(10)));
+    // The last 5 (r3..r7), oldest first; a limit takes the newest.
+    auto all = w.recent(100, log::Level::debug);
+    QCOMPARE(all.size(), std::size_t(5));
+    QCOMPARE(all.front().message, std::string("r3"));
+    QCOMPARE(all.back().message, std::string("r7"));
+    auto two = w.recent(2, log::Level::debug);
+    QCOMPARE(two.size(), std::size_t(2));
+    QCOMPARE(two[0].message, std::string("r6"));
+    QCOMPARE(two[1].message, std::string("r7"));
+    // By level: r4 and r6 are the warnings among them.
+    auto warns = w.recent(100, log::Level::warn);
+    QCOMPARE(warns.size(), std::size_t(2));
+    QCOMPARE(warns[0].message, std::string("r4"));
+    QCOMPARE(warns[1].message, std::string("r6"));
+  }
+
   void aFullQueueDropsCountsAndReportsTheDrops() {
     const QString path = dir_.filePath("drops.log");
     log::Writer w(8, false);  // no log thread yet: nothing drains
