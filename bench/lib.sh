@@ -19,6 +19,19 @@ CONF
   nginx -c "$dir/upstream.conf"
 }
 
+# $dir/kong.yml: one service on the upstream, one route "/", no plugins (the `plain` profile).
+write_plain_config() {
+  cat >"$dir/kong.yml" <<YML
+_format_version: "3.0"
+services:
+  - name: bench
+    url: http://127.0.0.1:$up_port
+    routes:
+      - name: all
+        paths: ["/"]
+YML
+}
+
 # wait_200 URL [curl args...]
 wait_200() {
   local url=$1; shift

@@ -33,15 +33,7 @@ cleanup() {
 trap cleanup EXIT
 source bench/lib.sh
 start_upstream
-cat >"$dir/kong.yml" <<YML
-_format_version: "3.0"
-services:
-  - name: bench
-    url: http://127.0.0.1:$up_port
-    routes:
-      - name: all
-        paths: ["/"]
-YML
+write_plain_config
 "$gateway" --config "$dir/kong.yml" --proxy-listen 127.0.0.1:$on_port --admin-listen off \
   --workers 1 >"$dir/on.log" 2>&1 & pids+=($!)
 "$gateway" --config "$dir/kong.yml" --proxy-listen 127.0.0.1:$off_port --admin-listen off \

@@ -49,15 +49,7 @@ http {
 }
 CONF
 nginx -c "$dir/proxy.conf"
-cat >"$dir/kong.yml" <<YML
-_format_version: "3.0"
-services:
-  - name: bench
-    url: http://127.0.0.1:$up_port
-    routes:
-      - name: all
-        paths: ["/"]
-YML
+write_plain_config
 "$gateway" --config "$dir/kong.yml" --proxy-listen "127.0.0.1:$gp" --admin-listen off \
   --workers 1 >"$dir/gw.log" 2>&1 &
 gpid=$!
