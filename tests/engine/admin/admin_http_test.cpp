@@ -15,6 +15,22 @@ using namespace archway;
 using archway::testing::exchange;
 namespace json = boost::json;
 
+namespace {
+
+// Starts `engine` on a kong.yml with the proxy and the Admin API on free loopback ports;
+// empty, or what went wrong.
+std::string startEngine(runtime::Engine& engine, const std::string& yaml, int workers) {
+  auto cfg = config::parseDeclarative(yaml);
+  if (!cfg.ok()) return cfg.errorText();
+  runtime::EngineOptions options;
+  options.proxyListen = "127.0.0.1:0";
+  options.adminListen = "127.0.0.1:0";
+  options.workers = workers;
+  auto started = engine.start(options, std::move(cfg.value()));
+  return started.ok() ? std::string() : started.errorText();
+}
+
+}  // namespace
 
 class AdminHttpTest : public QObject {
   Q_OBJECT
@@ -71,7 +87,8 @@ class AdminHttpTest : public QObject {
     auto upPort = upstream.start("127.0.0.1", 0);
     QVERIFY2(upPort.ok(), upPort.errorText().c_str());
     const std::string target = "127.0.0.1:" + std::to_string(*upPort);
-    auto cfg = config::parseDeclarative(
+    runtime::Engine engine;
+    const std::string error = startEngine(engine,
         "_format_version: '3.0'\n"
         "upstreams:\n"
         "- name: up\n"
@@ -80,15 +97,9 @@ class AdminHttpTest : public QObject {
         "services:\n"
         "- name: s\n"
         "  host: up\n"
-        "  routes: [{name: r, paths: [/h]}]\n");
-    QVERIFY2(cfg.ok(), cfg.errorText().c_str());
-    runtime::EngineOptions options;
-    options.proxyListen = "127.0.0.1:0";
-    options.adminListen = "127.0.0.1:0";
-    options.workers = 2;
-    runtime::Engine engine;
-    auto started = engine.start(options, std::move(cfg.value()));
-    QVERIFY2(started.ok(), started.errorText().c_str());
+        "  routes: [{name: r, paths: [/h]}]\n",
+                                          2);
+    QVERIFY2(error.empty(), error.c_str());
     QCOMPARE(exchange(engine.proxyPort(), "GET", "/h").status, 200);
 
     auto down = exchange(engine.adminPort(), "POST", "/upstreams/up/targets/" + target + "/unhealthy");
@@ -115,7 +126,8 @@ class AdminHttpTest : public QObject {
   // weight; ?balancer_health=1 gives the balancer's status against healthchecks.threshold,
   // also for an upstream no service uses.
   void upstreamHealthListsAddressesAndBalancerHealth() {
-    auto cfg = config::parseDeclarative(
+    runtime::Engine engine;
+    const std::string error = startEngine(engine,
         "_format_version: '3.0'\n"
         "upstreams:\n"
         "- name: up\n"
@@ -127,15 +139,9 @@ class AdminHttpTest : public QObject {
         "services:\n"
         "- name: s\n"
         "  host: up\n"
-        "  routes: [{name: r, paths: [/h]}]\n");
-    QVERIFY2(cfg.ok(), cfg.errorText().c_str());
-    runtime::EngineOptions options;
-    options.proxyListen = "127.0.0.1:0";
-    options.adminListen = "127.0.0.1:0";
-    options.workers = 1;
-    runtime::Engine engine;
-    auto started = engine.start(options, std::move(cfg.value()));
-    QVERIFY2(started.ok(), started.errorText().c_str());
+        "  routes: [{name: r, paths: [/h]}]\n",
+                                          1);
+    QVERIFY2(error.empty(), error.c_str());
     auto get = [&](const std::string& path) {
       auto r = exchange(engine.adminPort(), "GET", path);
       if (r.status != 200) qWarning("%s: %d %s", path.c_str(), r.status, r.body.c_str());
