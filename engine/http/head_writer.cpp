@@ -35,7 +35,11 @@ bool appendHeader(std::string& out, std::string_view name, std::string_view valu
   // One size check and one copy per piece instead of four appends.
   const std::size_t at = out.size();
   out.resize(at + name.size() + value.size() + 4);
-  char* p = out.data() + at;
+  writeHeaderLine(out.data() + at, name, value);
+  return true;
+}
+
+char* writeHeaderLine(char* p, std::string_view name, std::string_view value) {
   std::memcpy(p, name.data(), name.size());
   p += name.size();
   *p++ = ':';
@@ -43,8 +47,8 @@ bool appendHeader(std::string& out, std::string_view name, std::string_view valu
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
   p += value.size();
   *p++ = '\r';
-  *p = '\n';
-  return true;
+  *p++ = '\n';
+  return p;
 }
 
 void appendEndToEndHeaders(std::string& out, const char* base, std::span<const Header> headers) {

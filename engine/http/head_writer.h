@@ -20,6 +20,9 @@ void appendStatusLine(std::string& out, int status, std::string_view reason);
 // value holds CR, LF, NUL or another control character other than HTAB: a value from a plugin
 // or a config must never be able to inject a header line.
 bool appendHeader(std::string& out, std::string_view name, std::string_view value);
+// Writes "name: value\r\n" at p, which has room for name.size() + value.size() + 4 bytes,
+// without checking either (appendHeader checks first); returns the end.
+char* writeHeaderLine(char* p, std::string_view name, std::string_view value);
 
 // Every header of a parsed head that is not hop-by-hop, as received (already validated).
 void appendEndToEndHeaders(std::string& out, const char* base, std::span<const Header> headers);

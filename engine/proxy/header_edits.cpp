@@ -20,19 +20,6 @@ bool replacedByEdit(const plugins::EditList& edits, std::uint32_t key, std::stri
   return false;
 }
 
-// Copies "name: value\r\n" to p; returns the end.
-char* writeLine(char* p, std::string_view name, std::string_view value) {
-  std::memcpy(p, name.data(), name.size());
-  p += name.size();
-  *p++ = ':';
-  *p++ = ' ';
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  p += value.size();
-  *p++ = '\r';
-  *p++ = '\n';
-  return p;
-}
-
 // An edit whose line goes out: a set or add nothing later supersedes.
 bool kept(const plugins::HeaderEdit& e) {
   return e.op != plugins::HeaderEdit::Op::remove && !e.superseded;
@@ -68,7 +55,7 @@ void appendEdited(std::string& out, const plugins::EditList& edits) {
     out.resize(at + bytes);
     char* p = out.data() + at;
     for (const auto& e : edits) {
-      if (kept(e)) p = writeLine(p, e.name, e.value);
+      if (kept(e)) p = http::writeHeaderLine(p, e.name, e.value);
     }
     return;
   }
@@ -80,7 +67,7 @@ void appendEdited(std::string& out, const plugins::EditList& edits) {
     }
     const std::size_t at = out.size();
     out.resize(at + e.name.size() + e.value.size() + 4);
-    writeLine(out.data() + at, e.name, e.value);
+    http::writeHeaderLine(out.data() + at, e.name, e.value);
   }
 }
 
@@ -105,14 +92,14 @@ void appendUnedited(std::string& out, const char* base, std::span<const http::He
   char* p = out.data() + at;
   for (; staying != 0; staying &= staying - 1) {
     const http::Header& h = headers[static_cast<std::size_t>(std::countr_zero(staying))];
-    p = writeLine(p, h.name.in(base), h.value.in(base));
+    p = http::writeHeaderLine(p, h.name.in(base), h.value.in(base));
   }
   for (std::size_t i = tracked; i < headers.size(); ++i) {  // rare: more than 64 headers
     if (!stays(headers[i])) continue;
     const std::string_view name = headers[i].name.in(base), value = headers[i].value.in(base);
     at = out.size();
     out.resize(at + name.size() + value.size() + 4);
-    writeLine(out.data() + at, name, value);
+    http::writeHeaderLine(out.data() + at, name, value);
   }
 }
 
