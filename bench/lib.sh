@@ -19,6 +19,28 @@ CONF
   nginx -c "$dir/upstream.conf"
 }
 
+# start_nginx_proxy PORT: nginx (one worker, pid in $dir/px.pid) proxying PORT to the upstream
+# with a keep-alive pool, as the proxy-vs-nginx benchmark configures it.
+start_nginx_proxy() {
+  cat >"$dir/proxy.conf" <<CONF
+worker_processes 1;
+pid $dir/px.pid;
+error_log $dir/px.err warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 19000; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream up { server 127.0.0.1:$up_port; keepalive 256; }
+  server {
+    listen 127.0.0.1:$1;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+  nginx -c "$dir/proxy.conf"
+}
+
 # $dir/kong.yml: one service on the upstream, one route "/", no plugins (the `plain` profile).
 write_plain_config() {
   cat >"$dir/kong.yml" <<YML

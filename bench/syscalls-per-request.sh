@@ -33,22 +33,7 @@ cleanup() {
 trap cleanup EXIT
 source "$here/lib.sh"
 start_upstream
-cat >"$dir/proxy.conf" <<CONF
-worker_processes 1;
-pid $dir/px.pid;
-error_log $dir/px.err warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  upstream up { server 127.0.0.1:$up_port; keepalive 256; }
-  server {
-    listen 127.0.0.1:$np;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -c "$dir/proxy.conf"
+start_nginx_proxy "$np"
 write_plain_config
 "$gateway" --config "$dir/kong.yml" --proxy-listen "127.0.0.1:$gp" --admin-listen off \
   --workers 1 >"$dir/gw.log" 2>&1 &

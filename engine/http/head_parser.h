@@ -19,6 +19,7 @@
 //   Limits::acceptBareLf (RFC 9112 2.2 allows it; nginx does it); since the proxy rebuilds the
 //   head it forwards, accepting it never leaks an ambiguous head upstream. Chunked framing (body
 //   bytes relayed verbatim) always requires CRLF, see ChunkedScanner.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -115,7 +116,11 @@ struct MessageHead {
   bool keepAlive = false;  // the connection may carry another message afterwards
   HeadCursor cursor;
 
-  void reserve(const Limits& limits) { headers.reserve(limits.maxHeaders); }
+  // Room for the headers of a typical message (a connection keeps it); a message with more
+  // grows the vector once, up to limits.maxHeaders.
+  void reserve(const Limits& limits) {
+    headers.reserve(std::min<std::size_t>(limits.maxHeaders, 32));
+  }
   // Abandons a message that is half parsed; not needed after `complete` or `error`.
   void reset() { cursor = HeadCursor{}; }
   bool isHopByHop(std::size_t i) const { return headers[i].hopByHop; }

@@ -177,53 +177,11 @@ std::int64_t wallMs() {
       .count();
 }
 
-// A byte buffer with a read and a write position. Grows (never shrinks) up to a bound.
-class IoBuffer {
- public:
-  explicit IoBuffer(std::size_t capacity)
-      : data_(std::make_unique<char[]>(capacity)), cap_(capacity) {}
-  const char* data() const { return data_.get() + begin_; }
-  std::size_t size() const { return end_ - begin_; }
-  char* space() { return data_.get() + end_; }
-  std::size_t spaceSize() const { return cap_ - end_; }
-  std::size_t capacity() const { return cap_; }
-  void produced(std::size_t n) { end_ += n; }
-  void consume(std::size_t n) {
-    begin_ += n;
-    if (begin_ == end_) begin_ = end_ = 0;
-  }
-  void clear() { begin_ = end_ = 0; }
-  // Grows an empty buffer to at least `capacity` (for relaying large bodies in fewer reads).
-  void reserveEmpty(std::size_t capacity) {
-    if (cap_ >= capacity || size() != 0) return;
-    data_ = std::make_unique<char[]>(capacity);
-    cap_ = capacity;
-    begin_ = end_ = 0;
-  }
-  // Makes room at the end: first by moving unread bytes to the front, then by growing.
-  bool makeRoom(std::size_t maxCapacity) {
-    if (begin_ > 0) {
-      std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-      if (end_ < cap_) return true;
-    }
-    if (cap_ >= maxCapacity) return false;
-    std::size_t next = std::min(cap_ * 2, maxCapacity);
-    auto bigger = std::make_unique<char[]>(next);
-    std::memcpy(bigger.get(), data_.get(), end_);
-    data_ = std::move(bigger);
-    cap_ = next;
-    return true;
-  }
-
- private:
-  std::unique_ptr<char[]> data_;
-  std::size_t cap_;
-  std::size_t begin_ = 0, end_ = 0;
-};
+using net::IoBuffer;
 
 constexpr std::size_t kBufferSize = 16 * 1024;
+// Free kBufferSize buffers a worker keeps for its connections (more are freed).
+constexpr std::size_t kPooledBuffers = 256;
 // Bodies larger than what one read brings are relayed with a bigger buffer: fewer read/write
 // pairs per response (nginx's proxy_buffers serve the same purpose).
 constexpr std::size_t kRelayBufferSize = 64 * 1024;
@@ -235,7 +193,8 @@ constexpr std::size_t kResponseBufferBytes = 1024 * 1024;
 using TlsStream = asio::ssl::stream<tcp::socket&>;
 
 struct UpstreamConn {
-  explicit UpstreamConn(asio::io_context& ctx) : socket(ctx), buffer(kBufferSize) {}
+  UpstreamConn(asio::io_context& ctx, std::shared_ptr<net::BufferPool> pool)
+      : socket(ctx), buffer(std::move(pool)) {}
   ~UpstreamConn() {
     // Closed without close_notify (as nginx closes idle or failed upstream connections): told
     // so, OpenSSL keeps the session resumable instead of invalidating it.
@@ -249,7 +208,7 @@ struct UpstreamConn {
   std::unique_ptr<TlsStream> tls;
   std::shared_ptr<TlsClient> tlsClient;  // keeps the ssl::context of `tls` alive
   bool sessionSaved = false;             // its TLS session went to the pool's cache
-  IoBuffer buffer;
+  IoBuffer buffer;  // storage from the worker's pool while in use; none while pooled idle
   http::ResponseHead head;
   std::uint64_t requests = 0;
   Clock::time_point idleSince;
@@ -576,7 +535,21 @@ struct ProxyWorker::Impl {
   std::shared_ptr<const Snapshot> snapshot;
   std::uint64_t generation = ~std::uint64_t{0};
 
+  // kBufferSize buffers for client and upstream connections (shared: see IoBuffer).
+  std::shared_ptr<net::BufferPool> buffers =
+      std::make_shared<net::BufferPool>(kBufferSize, kPooledBuffers);
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>> pool;
+  // Trace recorders (~3 KiB each) of finished requests, for the next traced ones.
+  std::vector<std::unique_ptr<trace::TraceRecorder>> recorders;
+  std::unique_ptr<trace::TraceRecorder> takeRecorder() {
+    if (recorders.empty()) return std::make_unique<trace::TraceRecorder>();
+    auto r = std::move(recorders.back());
+    recorders.pop_back();
+    return r;
+  }
+  void giveRecorder(std::unique_ptr<trace::TraceRecorder> r) {
+    if (recorders.size() < kPooledBuffers) recorders.push_back(std::move(r));
+  }
   // Per-worker picking state of each upstream (round-robin cursor, active connections,
   // latency), by upstream id; it carries over config reloads.
   std::unordered_map<std::string, balancer::WorkerState> balancerStates;
@@ -669,6 +642,7 @@ struct ProxyWorker::Impl {
     auto& v = pool[key];
     if (v.size() >= limits.upstreamPoolSize) return;
     c->idleSince = Clock::now();
+    c->buffer.releaseIfEmpty();
     v.push_back(std::move(c));
   }
 
@@ -811,6 +785,7 @@ struct ProxyWorker::Impl {
     std::vector<int> tried;  // reused per session
     int current = -1;        // target of the attempt in progress, -1: pick one
     bool started = false;    // onStart() called for `current`
+    std::shared_ptr<balancer::TargetHealth> address;  // a hostname target: the picked address
     const std::vector<std::uint32_t>* targetSlots = nullptr;  // stats slot per target
     void finish() {
       if (bal && started) bal->onFinish(*ws, current);
@@ -823,9 +798,12 @@ struct ProxyWorker::Impl {
       if (f == Failure::dns) {
         bal->healthState()->setDnsError(bal->target(current).key, true);
       } else {
-        bal->report(current, f == Failure::timeout ? balancer::Outcome::timeout()
-                                                   : balancer::Outcome::tcpFailure());
+        bal->report(current,
+                    f == Failure::timeout ? balancer::Outcome::timeout()
+                                          : balancer::Outcome::tcpFailure(),
+                    address.get());
       }
+      address.reset();
       tried.push_back(current);
       current = -1;
     }
@@ -903,8 +881,13 @@ struct ProxyWorker::Impl {
             b.failed(last);
             continue;
           }
-          const auto& a = (*addresses)[static_cast<std::size_t>(
-              b.bal->pickAddress(*b.ws, b.current, addresses))];
+          const int k = b.bal->pickAddress(*b.ws, b.current, addresses);
+          if (k < 0) {  // every address of the name is unhealthy: pick() now skips the target
+            b.current = -1;
+            continue;
+          }
+          b.address = b.bal->addressHealth(*b.ws, b.current, k);
+          const auto& a = (*addresses)[static_cast<std::size_t>(k)];
           endpoints.assign(1, tcp::endpoint(a.ip, a.port ? a.port : port));
           endpointsFor = -3;  // not a resolution to reuse for the next try
           addressPicked = true;
@@ -926,7 +909,7 @@ struct ProxyWorker::Impl {
           }
           endpointsFor = b.current;
         }
-        x.conn = std::make_unique<UpstreamConn>(ctx);
+        x.conn = std::make_unique<UpstreamConn>(ctx, buffers);
         x.conn->head.reserve(responseLimits);
         s.upstream = x.conn.get();
         arm(s, svc.connectTimeout);
@@ -984,6 +967,7 @@ struct ProxyWorker::Impl {
   awaitable<bool> relayBody(Session& s, tcp::socket& client, UpstreamConn& up, bool toClient,
                             IoBuffer& buf, Framing framing, std::uint64_t remaining,
                             http::ChunkedScanner* scanner, int readTimeoutMs, int writeTimeoutMs) {
+    buf.ensureStorage();
     buf.clear();
     if (framing != Framing::length || remaining > buf.capacity())
       buf.reserveEmpty(kRelayBufferSize);
@@ -1038,7 +1022,7 @@ struct ProxyWorker::Impl {
     stats.connectionOpened();
     startSweeper();
 
-    IoBuffer in(kBufferSize);
+    IoBuffer in(buffers);  // no storage while the connection waits for a request
     http::RequestHead req;
     req.reserve(parseLimits);
     http::ParseError perr;
@@ -1050,7 +1034,7 @@ struct ProxyWorker::Impl {
     Balancing bal;
     plugins::Context pctx;
     std::vector<std::uint64_t> pluginNs;
-    trace::TraceRecorder rec;
+    std::unique_ptr<trace::TraceRecorder> rec;  // from the worker's pool while a request is traced
     const bool tracingOn = limits.sampler && limits.traces;
     std::string traceMethod, traceHost, tracePath;  // the summary's fields, stable to the end
     const router::CompiledRoute* tracedRoute = nullptr;
@@ -1079,10 +1063,10 @@ struct ProxyWorker::Impl {
         access.consumer.assign(pctx.consumer && pctx.consumer->username
                                    ? std::string_view(*pctx.consumer->username)
                                    : std::string_view{});
-        access.traceId.assign(traced ? rec.traceIdHex() : std::string_view{});
+        access.traceId.assign(traced ? rec->traceIdHex() : std::string_view{});
         limits.accessLog->push(limits.workerIndex, access);
       }
-      if (!traced || !rec.active()) return;
+      if (!traced || !rec->active()) return;
       trace::RequestSummary sum;
       sum.method = traceMethod;
       sum.host = traceHost;
@@ -1098,7 +1082,7 @@ struct ProxyWorker::Impl {
       sum.status = st;
       sum.upstreamStatus = upstreamSt;
       sum.totalUs = usSince(tFirst);
-      rec.finish(sum, *limits.sampler, *limits.traces);
+      rec->finish(sum, *limits.sampler, *limits.traces);
       s.rec = nullptr;
     };
     std::string plainBody;  // a de-chunked body for plugins
@@ -1134,6 +1118,10 @@ struct ProxyWorker::Impl {
       bool clientGone = false;
       std::uint64_t bytesIn = 0;
       s.busy = false;
+      if (rec) {  // an idle connection holds no recorder
+        s.rec = nullptr;
+        giveRecorder(std::move(rec));
+      }
       bool haveFirst = false;
       for (;;) {
         if (in.size() > 0) {
@@ -1144,14 +1132,16 @@ struct ProxyWorker::Impl {
           ps = http::parseRequestHead(in.data(), in.size(), parseLimits, req, perr);
           if (ps != http::ParseStatus::incomplete) break;
         }
-        if (in.spaceSize() == 0 && !in.makeRoom(limits.maxHeaderBytes + kBufferSize)) {
+        if (in.hasStorage() && in.spaceSize() == 0 &&
+            !in.makeRoom(limits.maxHeaderBytes + kBufferSize)) {
           ps = http::ParseStatus::error;
           perr = {431, "Request Header Fields Too Large"};
           break;
         }
+        // Waiting for a request holds no buffer: the read takes one when bytes arrive.
+        in.releaseIfEmpty();
         arm(s, limits.clientTimeout);
-        auto [rec, n] = co_await client.async_read_some(
-            net::DrainingBuffer(in.space(), in.spaceSize()), kTuple);
+        auto [rec, n] = co_await client.async_read_some(net::PooledRead(in, kBufferSize), kTuple);
         if (rec) {
           clientGone = true;
           break;
@@ -1176,12 +1166,13 @@ struct ProxyWorker::Impl {
       traced = tracingOn && limits.sampler->enabled();
       tracedRoute = nullptr;
       if (traced) {
+        if (!rec) rec = takeRecorder();
         int tp = req.find(base, "traceparent");
-        rec.start(tFirst,
+        rec->start(tFirst,
                   tp < 0 ? std::string_view{} : req.headers[static_cast<std::size_t>(tp)].value.in(base),
                   *limits.sampler);
-        rec.add(trace::names::kReadHeaders, tFirst, t0);
-        s.rec = &rec;
+        rec->add(trace::names::kReadHeaders, tFirst, t0);
+        s.rec = rec.get();
       } else {
         s.rec = nullptr;
       }
@@ -1222,7 +1213,7 @@ struct ProxyWorker::Impl {
       router::Match m;
       if (!badPath && !path.empty() && path[0] == '/') m = snap->router->match(view);
       pctx.consumer = nullptr;  // the access log reads it; plugins set it for this request
-      if (traced) rec.add(trace::names::kRoute, t0, Clock::now());
+      if (traced) rec->add(trace::names::kRoute, t0, Clock::now());
       if (traced || accessOn) {
         traceMethod.assign(req.method.in(base));
         traceHost.assign(view.host);
@@ -1262,7 +1253,7 @@ struct ProxyWorker::Impl {
           pctx.worker = &workerEnv;
           pctx.clientIp = clientIp;
           pctx.startedAtMs = wallMs();
-          pctx.trace = traced ? &rec : nullptr;
+          pctx.trace = traced ? rec.get() : nullptr;
           describeRequest(pctx, req, base, path, view.host);
           pctx.status = status;
           pctx.source = plugins::Source::kong;
@@ -1294,6 +1285,7 @@ struct ProxyWorker::Impl {
       bal.targetSlots = nullptr;
       bal.current = -1;
       bal.started = false;
+      bal.address.reset();
       bal.tried.clear();
       Failure early = Failure::none;
       uriCaptures.clear();
@@ -1333,8 +1325,8 @@ struct ProxyWorker::Impl {
       if (chain) {
         pctx.reset();
         pctx.worker = &workerEnv;
-        pctx.trace = traced ? &rec : nullptr;
-        if (traced) pctx.traceId = rec.traceIdHex();
+        pctx.trace = traced ? rec.get() : nullptr;
+        if (traced) pctx.traceId = rec->traceIdHex();
         pctx.route = &route;
         pctx.service = &svc;
         pctx.clientIp = clientIp;
@@ -1648,7 +1640,7 @@ struct ProxyWorker::Impl {
           .append("\r\nVia: "sv)
           .append(kVia)
           .append("\r\n"sv);
-      if (traced) x.head.append("traceparent: "sv).append(rec.upstreamTraceparent()).append("\r\n"sv);
+      if (traced) x.head.append("traceparent: "sv).append(rec->upstreamTraceparent()).append("\r\n"sv);
       if (edits) appendEdited(x.head, pctx.requestEdits);
       x.head.append("\r\n"sv);
       if (chain && (chain->phases & plugins::Instance::kLog)) pctx.upstreamUri = target;
@@ -1754,7 +1746,7 @@ struct ProxyWorker::Impl {
       }
       upstreamUs = usSince(tu);
       proxied = true;
-      if (traced) rec.add(trace::names::kUpstreamFirstByte, tu, Clock::now(), rec.upstreamSpanId());
+      if (traced) rec->add(trace::names::kUpstreamFirstByte, tu, Clock::now(), rec->upstreamSpanId());
 
       if (f != Failure::none) {
         if (f != Failure::client) {
@@ -1948,7 +1940,7 @@ struct ProxyWorker::Impl {
       if (resFraming == Framing::untilClose) upstreamReusable = false;
       if (bal.bal && bal.current >= 0) {
         bal.bal->recordLatency(*bal.ws, bal.current, std::chrono::microseconds(upstreamUs));
-        bal.bal->report(bal.current, balancer::Outcome::http(status));
+        bal.bal->report(bal.current, balancer::Outcome::http(status), bal.address.get());
         bal.finish();
       }
       ++c.requests;
@@ -1957,7 +1949,7 @@ struct ProxyWorker::Impl {
         upstreamTls.remember(c.tls->native_handle(), x.poolKey);
         c.sessionSaved = true;
       }
-      if (traced) rec.add(trace::names::kResponseBody, tBody, Clock::now());
+      if (traced) rec->add(trace::names::kResponseBody, tBody, Clock::now());
       if (chain) {
         // Before the connection goes: the log phase reads the response head parsed in it.
         finishPlugins(*snap, *chain, pctx, pluginNs, status, usSince(t0), upstreamUs, bytesIn,

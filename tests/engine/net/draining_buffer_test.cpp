@@ -1,5 +1,6 @@
 // net::DrainingBuffer: reads that emptied the socket stop Asio's speculative recv until epoll
-// reports the socket again, and no data is ever lost by it. Real loopback TCP sockets; the
+// reports the socket again, and no data is ever lost by it. net::PooledRead: the same, and a
+// read waiting for data holds no buffer from the pool. Real loopback TCP sockets; the
 // recv calls are counted by interposing recv() in this executable (Asio calls ::recv).
 #include <QtTest>
 
@@ -10,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "net/draining_buffer.h"
@@ -59,6 +61,17 @@ void startRead(Pair& p, char* buf, std::size_t size, ReadResult& out, bool plain
     p.server.async_read_some(boost::asio::buffer(buf, size), handler);
   else
     p.server.async_read_some(archway::net::DrainingBuffer(buf, size), handler);
+}
+
+// Starts one PooledRead into `buf`; the handler records what `buf` holds then.
+void startPooledRead(Pair& p, archway::net::IoBuffer& buf, ReadResult& out) {
+  p.server.async_read_some(archway::net::PooledRead(buf, 4096),
+                           [&out, &buf](boost::system::error_code ec, std::size_t n) {
+                             out.done = true;
+                             out.ec = ec;
+                             buf.produced(n);
+                             out.data.assign(buf.data(), buf.size());
+                           });
 }
 
 // Runs the io_context until `r` completes or two seconds pass.
@@ -167,6 +180,86 @@ class DrainingBufferTest : public QObject {
     p.server.cancel();
     QVERIFY(finish(p, r));
     QCOMPARE(r.ec, boost::system::error_code(boost::asio::error::operation_aborted));
+  }
+
+  // An idle keep-alive connection: the read waits for the next request without a buffer, takes
+  // one when the bytes come (one recv, as a DrainingBuffer), and the buffer goes back to the
+  // pool once consumed.
+  void pooledReadTakesItsBufferWhenDataArrives() {
+    auto pool = std::make_shared<archway::net::BufferPool>(4096, 8);
+    archway::net::IoBuffer buf(pool);
+    Pair p;
+    p.send("first");
+    ReadResult r;
+    startPooledRead(p, buf, r);
+    QVERIFY(finish(p, r));
+    QCOMPARE(r.data, std::string("first"));
+    QCOMPARE(pool->inUse(), std::size_t{1});
+    buf.consume(buf.size());
+    buf.releaseIfEmpty();
+    QCOMPARE(pool->inUse(), std::size_t{0});
+    QCOMPARE(pool->freeCount(), std::size_t{1});
+    idle(p);
+    ReadResult next;
+    recvCalls = 0;
+    startPooledRead(p, buf, next);
+    p.io.restart();
+    p.io.poll();
+    QVERIFY(!next.done);
+    QVERIFY(!buf.hasStorage());
+    QCOMPARE(pool->inUse(), std::size_t{0});
+    p.send("second");
+    QVERIFY(finish(p, next));
+    QCOMPARE(next.data, std::string("second"));
+    QCOMPARE(recvCalls, 1);
+    QCOMPARE(pool->inUse(), std::size_t{1});
+  }
+
+  // A speculative recv that finds nothing gives the buffer it took back at once.
+  void pooledReadGivesBackWhatFoundNothing() {
+    auto pool = std::make_shared<archway::net::BufferPool>(4096, 8);
+    archway::net::IoBuffer buf(pool);
+    Pair p;
+    ReadResult r;
+    recvCalls = 0;
+    startPooledRead(p, buf, r);  // a fresh socket: Asio tries the recv at once (EAGAIN)
+    p.io.restart();
+    p.io.poll();
+    QVERIFY(!r.done);
+    QCOMPARE(recvCalls, 1);
+    QVERIFY(!buf.hasStorage());
+    QCOMPARE(pool->inUse(), std::size_t{0});
+    p.send("late");
+    QVERIFY(finish(p, r));
+    QCOMPARE(r.data, std::string("late"));
+  }
+
+  // The peer's close and a cancel complete a pooled read without keeping a buffer.
+  void pooledReadEndsWithoutABuffer() {
+    auto pool = std::make_shared<archway::net::BufferPool>(4096, 8);
+    {
+      archway::net::IoBuffer buf(pool);
+      Pair p;
+      ReadResult r;
+      startPooledRead(p, buf, r);
+      p.io.restart();
+      p.io.poll();
+      p.client.close();
+      QVERIFY(finish(p, r));
+      QCOMPARE(r.ec, boost::system::error_code(boost::asio::error::eof));
+      QVERIFY(!buf.hasStorage());
+    }
+    archway::net::IoBuffer buf(pool);
+    Pair p;
+    ReadResult r;
+    startPooledRead(p, buf, r);
+    p.io.restart();
+    p.io.poll();
+    p.server.cancel();
+    QVERIFY(finish(p, r));
+    QCOMPARE(r.ec, boost::system::error_code(boost::asio::error::operation_aborted));
+    QVERIFY(!buf.hasStorage());
+    QCOMPARE(pool->inUse(), std::size_t{0});
   }
 };
 
