@@ -539,6 +539,9 @@ struct ProxyWorker::Impl {
   std::shared_ptr<net::BufferPool> buffers =
       std::make_shared<net::BufferPool>(kBufferSize, kPooledBuffers);
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>> pool;
+  // The access log entry being written (one at a time: filling it never suspends); a member,
+  // not in each connection's coroutine frame.
+  AccessEntry accessEntry;
   // Trace recorders (~3 KiB each) of finished requests, for the next traced ones.
   std::vector<std::unique_ptr<trace::TraceRecorder>> recorders;
   std::unique_ptr<trace::TraceRecorder> takeRecorder() {
@@ -1041,12 +1044,12 @@ struct ProxyWorker::Impl {
     bool traced = false;
     Clock::time_point tFirst{};
     const bool accessOn = limits.accessLog != nullptr;
-    AccessEntry access;
     // Ends the request: its access log entry, and its trace, which the sampler keeps (head
     // rate, errors, slow) or drops.
     auto endTrace = [&](const metrics::RequestSample& sample, int upstreamSt) {
       const int st = sample.status;
       if (accessOn && limits.accessLog->wanted()) {
+        AccessEntry& access = accessEntry;  // filled and pushed without a suspension
         access.timeMs = wallMs();
         access.totalUs = sample.totalUs;
         access.upstreamUs = sample.upstreamUs;
