@@ -97,6 +97,8 @@ LatencySummary summarizeDense(const std::vector<std::uint32_t>& counts, std::uin
   return s;
 }
 
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
 std::string consumerDisplayName(const EntityTable::ConsumerInfo& c) {
   return c.name.empty() ? c.id : c.name;
 }
@@ -109,7 +111,9 @@ StatsMerger::StatsMerger(std::vector<WorkerStats*> workers, double intervalS, Op
       options_(options),
       window10_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(10.0 / intervalS)))),
       window60_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(60.0 / intervalS)))),
-      consumersSeen_(workers_.size(), 0) {}
+      consumersSeen_(workers_.size(), 0) {
+  total_.born = 1;  // the first merge
+}
 
 void StatsMerger::Rolling::add(const SparseHistogram& h) {
   if (!h.count) return;
@@ -139,6 +143,7 @@ void StatsMerger::setEntities(std::shared_ptr<const EntityTable> table) {
 
 void StatsMerger::Series::push(EntityShard::Delta& d, std::size_t window10,
                                std::size_t window60) {
+  if (!d.requests && recent.empty()) return;  // idle: nothing to count, nothing to slide
   requests += d.requests;
   bytesIn += d.bytesIn;
   bytesOut += d.bytesOut;
@@ -159,6 +164,7 @@ void StatsMerger::Series::push(EntityShard::Delta& d, std::size_t window10,
     for (auto& w : upstream) w.add(iv.upstream);
     for (auto& w : gateway) w.add(iv.gateway);
   }
+  const bool active = iv.requests != 0;
   recent.push_back(std::move(iv));
   // The interval that just slid out of the 10 s window stays in the 60 s one.
   if (recent.size() > window10) {
@@ -176,9 +182,17 @@ void StatsMerger::Series::push(EntityShard::Delta& d, std::size_t window10,
     }
     recent.pop_front();
   }
+  // Every interval left is empty (the windows' sums are back to zero): the series goes idle.
+  idleRun = active ? 0 : idleRun + 1;
+  if (idleRun >= recent.size()) {
+    recent.clear();
+    total = upstream = gateway = {};
+    idleRun = 0;
+  }
 }
 
-void StatsMerger::Series::fill(EntityStats& out, double intervalS) const {
+void StatsMerger::Series::fill(EntityStats& out, double intervalS,
+                               std::uint64_t sequence) const {
   out.requests = requests;
   out.bytesIn = bytesIn;
   out.bytesOut = bytesOut;
@@ -219,7 +233,12 @@ void StatsMerger::Series::fill(EntityStats& out, double intervalS) const {
       lastSecond += iv.requests;
     }
   }
-  double seconds = static_cast<double>(std::min(n, perSecond)) * intervalS;
+  // The rate's window: the last second, or as much of it as the series has existed (an idle
+  // series dropped its empty intervals but they count).
+  const std::uint64_t age = sequence >= born ? sequence - born + 1 : 1;
+  const std::size_t ticks =
+      std::max(n, static_cast<std::size_t>(std::min<std::uint64_t>(age, perSecond)));
+  double seconds = static_cast<double>(std::min(ticks, perSecond)) * intervalS;
   out.rps = seconds > 0 ? static_cast<double>(lastSecond) / seconds : 0;
   out.latency1s = summarizeSparse(t1);
   out.upstreamLatency1s = summarizeSparse(u1);
@@ -240,8 +259,10 @@ void StatsMerger::mergeConsumers(const std::shared_ptr<const EntityTable>& table
   // Slots the workers made shards for since the last merge.
   for (std::size_t w = 0; w < workers_.size(); ++w) {
     const std::uint32_t n = workers_[w]->consumerCount();
-    for (auto i = static_cast<std::uint32_t>(consumersSeen_[w]); i < n; ++i)
-      consumers_.try_emplace(workers_[w]->consumerSlot(i));
+    for (auto i = static_cast<std::uint32_t>(consumersSeen_[w]); i < n; ++i) {
+      auto [it, made] = consumers_.try_emplace(workers_[w]->consumerSlot(i));
+      if (made) it->second.born = sequence_;
+    }
     consumersSeen_[w] = n;
   }
   if (consumerIndexOf_ != table) {
@@ -279,13 +300,13 @@ void StatsMerger::mergeConsumers(const std::shared_ptr<const EntityTable>& table
     EntityStats es;
     es.id = info.id;
     es.name = consumerDisplayName(info);
-    consumers_.at(ranked[i].second).fill(es, intervalS_);
+    consumers_.at(ranked[i].second).fill(es, intervalS_, sequence_);
     frame.consumers.push_back(std::move(es));
   }
   if (consumerOverflow_.requests) {
     EntityStats es;
     es.id = es.name = "(other)";
-    consumerOverflow_.fill(es, intervalS_);
+    consumerOverflow_.fill(es, intervalS_, sequence_);
     frame.consumers.push_back(std::move(es));
   }
 }
@@ -331,6 +352,41 @@ void StatsMerger::mergePerConsumer(const EntityTable& table, StatsFrame& frame) 
   }
 }
 
+StatsMerger::Entry& StatsMerger::entry(std::unordered_map<std::uint32_t, Entry>& map,
+                                       std::uint32_t slot) {
+  auto [it, made] = map.try_emplace(slot);
+  if (made) it->second.born = sequence_;
+  return it->second;
+}
+
+const EntityStats& StatsMerger::update(Entry& e, EntityShard::Delta& d) {
+  // Nothing changed; a series that never had requests fills the zeros `last` starts with.
+  if (!d.requests && (!e.series || e.series->idle())) return e.last;
+  if (!e.series) {
+    e.series = std::make_unique<Series>();
+    e.series->born = e.born;
+  }
+  e.series->push(d, window10_, window60_);
+  e.series->fill(e.last, intervalS_, sequence_);
+  return e.last;
+}
+
+void StatsMerger::indexServices(const EntityTable& table) {
+  std::map<std::string_view, std::string_view> names;  // id -> name, sorted by id
+  for (const auto& r : table.routes)
+    if (!r.serviceId.empty()) names[r.serviceId] = r.serviceName;
+  serviceList_.clear();
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (const auto& [id, name] : names) {
+    index.emplace(id, serviceList_.size());
+    serviceList_.push_back({std::string(id), std::string(name)});
+  }
+  routeService_.clear();
+  routeService_.reserve(table.routes.size());
+  for (const auto& r : table.routes)
+    routeService_.push_back(r.serviceId.empty() ? kNone : index.at(r.serviceId));
+}
+
 std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
   std::shared_ptr<const EntityTable> table;
   {
@@ -351,48 +407,55 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
     frame->totalConnections += w->totalConnections();
   }
   total_.push(global, window10_, window60_);
-  total_.fill(frame->total, intervalS_);
+  total_.fill(frame->total, intervalS_, sequence_);
   frame->total.id = frame->total.name = "total";
 
   if (table) {
-    std::map<std::string, EntityShard::Delta> serviceDeltas;
-    std::map<std::string, std::string> serviceNames;
-    for (const auto& info : table->routes) {
+    if (namedTable_ != table) {
+      namedTable_ = table;
+      ++tableGeneration_;
+      indexServices(*table);
+    }
+    // Only routes with requests since the last merge feed their service's delta.
+    std::vector<EntityShard::Delta> serviceDeltas(serviceList_.size());
+    frame->routes.reserve(table->routes.size());
+    for (std::size_t r = 0; r < table->routes.size(); ++r) {
+      const auto& info = table->routes[r];
       EntityShard::Delta d;
       for (auto* w : workers_) {
         if (auto* shard = w->peekRoute(info.slot)) shard->drainInto(d);
       }
-      if (!info.serviceId.empty()) {  // before push() takes the delta's histograms
-        serviceDeltas[info.serviceId].add(d);
-        serviceNames[info.serviceId] = info.serviceName;
+      if (d.requests && routeService_[r] != kNone)  // before push() takes the histograms
+        serviceDeltas[routeService_[r]].add(d);
+      Entry& e = entry(routes_, info.slot);
+      if (e.names != tableGeneration_) {
+        e.last.id = info.id;
+        e.last.name = info.name.empty() ? info.id : info.name;
+        e.last.service = info.serviceName.empty() ? info.serviceId : info.serviceName;
+        e.names = tableGeneration_;
       }
-      Series& series = routes_[info.slot];
-      series.push(d, window10_, window60_);
-      EntityStats es;
-      es.id = info.id;
-      es.name = info.name.empty() ? info.id : info.name;
-      es.service = info.serviceName.empty() ? info.serviceId : info.serviceName;
-      series.fill(es, intervalS_);
-      frame->routes.push_back(std::move(es));
+      frame->routes.push_back(update(e, d));
     }
-    for (auto& [id, d] : serviceDeltas) {
-      Series& series = services_[id];
-      series.push(d, window10_, window60_);
-      EntityStats es;
-      es.id = id;
-      es.name = serviceNames[id].empty() ? id : serviceNames[id];
-      series.fill(es, intervalS_);
-      frame->services.push_back(std::move(es));
+    frame->services.reserve(serviceList_.size());
+    for (std::size_t i = 0; i < serviceList_.size(); ++i) {
+      const auto& svc = serviceList_[i];
+      auto [it, made] = services_.try_emplace(svc.id);
+      Entry& e = it->second;
+      if (made) e.born = sequence_;
+      if (e.names != tableGeneration_) {
+        e.last.id = svc.id;
+        e.last.name = svc.name.empty() ? svc.id : svc.name;
+        e.names = tableGeneration_;
+      }
+      frame->services.push_back(update(e, serviceDeltas[i]));
     }
+    frame->plugins.reserve(table->plugins.size());
     for (const auto& info : table->plugins) {
       EntityShard::Delta d;
       for (auto* w : workers_) {
         if (auto* shard = w->peekRoute(info.slot)) shard->drainInto(d);
       }
-      Series& series = plugins_[info.slot];
-      series.push(d, window10_, window60_);
-      EntityStats es;
-      series.fill(es, intervalS_);
+      const EntityStats& es = update(entry(plugins_, info.slot), d);
       PluginStats ps;
       ps.routeId = info.routeId;
       ps.route = info.routeName.empty() ? info.routeId : info.routeName;
@@ -405,19 +468,20 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
       ps.sumUs = es.requestLatency.sumMs;
       frame->plugins.push_back(std::move(ps));
     }
+    frame->targets.reserve(table->targets.size());
     for (const auto& info : table->targets) {
       EntityShard::Delta d;
       for (auto* w : workers_) {
         if (auto* shard = w->peekRoute(info.slot)) shard->drainInto(d);
       }
-      Series& series = targets_[info.slot];
-      series.push(d, window10_, window60_);
-      EntityStats es;
-      es.id = info.upstreamId + ":" + info.target;
-      es.name = info.target;
-      es.upstream = info.upstreamName.empty() ? info.upstreamId : info.upstreamName;
-      series.fill(es, intervalS_);
-      frame->targets.push_back(std::move(es));
+      Entry& e = entry(targets_, info.slot);
+      if (e.names != tableGeneration_) {
+        e.last.id = info.upstreamId + ":" + info.target;
+        e.last.name = info.target;
+        e.last.upstream = info.upstreamName.empty() ? info.upstreamId : info.upstreamName;
+        e.names = tableGeneration_;
+      }
+      frame->targets.push_back(update(e, d));
     }
     mergeConsumers(table, *frame);
     if (table->perConsumer) mergePerConsumer(*table, *frame);

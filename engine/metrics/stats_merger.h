@@ -77,8 +77,13 @@ class StatsMerger {
     void add(const SparseHistogram& h);
     void sub(const SparseHistogram& h);
   };
-  // Cumulative counters and the last 60 s of intervals of one entity.
+  // Cumulative counters and the last 60 s of intervals of one entity. A series whose intervals
+  // are all empty drops them (`recent` empty): it is idle, and an idle series with no new
+  // requests is not pushed at all, so a merge costs O(entities with traffic in the last 60 s)
+  // plus one cheap drain check per entity.
   struct Series {
+    std::uint64_t born = 0;  // the merge sequence that made it (for its first second's rate)
+    std::size_t idleRun = 0;  // trailing empty intervals
     std::uint64_t requests = 0, bytesIn = 0, bytesOut = 0;
     std::array<std::uint64_t, 5> status{};
     std::map<int, std::uint64_t> codes;
@@ -90,9 +95,27 @@ class StatsMerger {
     std::deque<Interval> recent;
     // [0]: the last 10 s, [1]: the last 60 s; of total, upstream and gateway time.
     std::array<Rolling, 2> total, upstream, gateway;
+    bool idle() const { return recent.empty(); }
     void push(EntityShard::Delta& d, std::size_t window10, std::size_t window60);
-    void fill(EntityStats& out, double intervalS) const;
+    // Every field of `out` but its names. `sequence`: the merge being built.
+    void fill(EntityStats& out, double intervalS, std::uint64_t sequence) const;
   };
+  // A series and the stats it gave the last frame: an idle series with no new requests gives
+  // the same stats again, copied instead of recomputed (a series that never had requests gives
+  // the zeros `last` starts with, and gets its series with its first requests: 10^4 new routes
+  // do not each make a series). `names`: the table generation the names of `last` are for.
+  struct Entry {
+    std::unique_ptr<Series> series;
+    std::uint64_t born = 0;
+    EntityStats last;
+    std::uint64_t names = 0;
+  };
+  // Pushes `d` (unless idle and empty) and refreshes e.last when anything changed.
+  const EntityStats& update(Entry& e, EntityShard::Delta& d);
+  Entry& entry(std::unordered_map<std::uint32_t, Entry>& map, std::uint32_t slot);
+  // Per table: the distinct services of its routes (sorted by id) and each route's index
+  // among them (npos without a service).
+  void indexServices(const EntityTable& table);
 
   void mergeConsumers(const std::shared_ptr<const EntityTable>& table, StatsFrame& frame);
   // After mergeConsumers (it uses consumerIndex_ for this table).
@@ -106,10 +129,18 @@ class StatsMerger {
   std::shared_ptr<const EntityTable> table_;
   std::uint64_t sequence_ = 0;
   Series total_;
-  std::map<std::uint32_t, Series> routes_;  // by slot
-  std::map<std::string, Series> services_;  // by service id
-  std::map<std::uint32_t, Series> plugins_;  // by slot
-  std::map<std::uint32_t, Series> targets_;  // by slot
+  std::unordered_map<std::uint32_t, Entry> routes_;  // by slot
+  std::map<std::string, Entry> services_;            // by service id
+  std::unordered_map<std::uint32_t, Entry> plugins_;  // by slot
+  std::unordered_map<std::uint32_t, Entry> targets_;  // by slot
+  // The table the names and the service index are for, and its generation (counted up).
+  std::shared_ptr<const EntityTable> namedTable_;
+  std::uint64_t tableGeneration_ = 0;
+  struct ServiceInfo {
+    std::string id, name;
+  };
+  std::vector<ServiceInfo> serviceList_;
+  std::vector<std::size_t> routeService_;
   // Consumers: the slots any worker made a shard for, how far each worker's list was read,
   // and slot -> index in the entity table (rebuilt when the table changes).
   std::unordered_map<std::uint32_t, Series> consumers_;

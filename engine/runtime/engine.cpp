@@ -32,6 +32,7 @@
 #include "runtime/cluster_sync.h"
 #include "runtime/retired_snapshots.h"
 #include "runtime/stats_slots.h"
+#include "runtime/thread_priority.h"
 #include "store/store.h"
 
 namespace archway::runtime {
@@ -313,6 +314,8 @@ class EngineImpl {
 
   void statsLoop() {
     pthread_setname_np(pthread_self(), "aw-stats");
+    // A late frame costs nothing; a worker waiting behind a merge costs its clients latency.
+    lowerThisThreadsPriority(5);
     std::unique_lock lock(statsMutex);
     auto next = std::chrono::steady_clock::now() + options.statsInterval;
     while (!statsStop) {

@@ -53,6 +53,64 @@ class StatsMergerTest : public QObject {
     QVERIFY(std::abs(f->total.rps - 164.0) < 0.001);
   }
 
+  // A merge recomputes only routes with traffic in the last 60 s; idle ones keep their values
+  // (counters since start, empty windows) and a route first seen later gets a one-second rate.
+  void idleRoutesKeepTheirValuesAndTouchedOnesUpdate() {
+    WorkerStats w;
+    StatsMerger merger({&w}, 0.25);
+    auto table = std::make_shared<EntityTable>();
+    table->routes.push_back({0, "r0", "route-0", "s0", "svc"});
+    table->routes.push_back({1, "r1", "route-1", "s0", "svc"});
+    table->routes.push_back({2, "r2", "route-2", "s1", ""});
+    merger.setEntities(table);
+    for (int i = 0; i < 4; ++i) w.route(0)->record(sample(201, 2000));
+    auto f = merger.merge(1);
+    QCOMPARE(f->routes[0].requests, std::uint64_t{4});
+    QCOMPARE(f->routes[0].latency1s.count, std::uint64_t{4});
+    QCOMPARE(f->routes[2].requests, std::uint64_t{0});
+    QCOMPARE(f->services.size(), std::size_t{2});
+    // 300 merges (75 s): r1 busy throughout, r0 idle after the first, r2 only in the last.
+    for (int i = 0; i < 300; ++i) {
+      w.route(1)->record(sample(200, 1000));
+      if (i == 299)
+        for (int k = 0; k < 8; ++k) w.route(2)->record(sample(404, 500));
+      f = merger.merge(2 + i);
+      if (i == 3) {  // 1.25 s after r0's requests: out of the 1 s window, in the 10 s one
+        QCOMPARE(f->routes[0].latency1s.count, std::uint64_t{0});
+        QCOMPARE(f->routes[0].latency10s.count, std::uint64_t{4});
+        QCOMPARE(f->routes[0].rps, 0.0);
+      }
+    }
+    const auto& r0 = f->routes[0];
+    QCOMPARE(r0.name, std::string("route-0"));
+    QCOMPARE(r0.service, std::string("svc"));
+    QCOMPARE(r0.requests, std::uint64_t{4});
+    QCOMPARE(r0.status2xx, std::uint64_t{4});
+    QCOMPARE(r0.statusCodes.size(), std::size_t{1});
+    QCOMPARE(r0.statusCodes[0].first, 201);
+    QCOMPARE(r0.requestLatency.count, std::uint64_t{4});
+    QCOMPARE(r0.latency60s.count, std::uint64_t{0});
+    const auto& r1 = f->routes[1];
+    QCOMPARE(r1.requests, std::uint64_t{300});
+    QVERIFY(std::abs(r1.rps - 4.0) < 0.001);  // one request per 0.25 s
+    QCOMPARE(r1.latency60s.count, std::uint64_t{240});
+    const auto& r2 = f->routes[2];
+    QCOMPARE(r2.requests, std::uint64_t{8});
+    QVERIFY(std::abs(r2.rps - 8.0) < 0.001);  // over the last second, not over 0.25 s
+    QCOMPARE(r2.latency1s.count, std::uint64_t{8});
+    QCOMPARE(r2.service, std::string("s1"));  // unnamed service: its id
+    QCOMPARE(f->services[0].requests, std::uint64_t{304});
+    QCOMPARE(f->services[1].requests, std::uint64_t{8});
+    // A reload renames r0 (same slot): the name follows, its counters stay.
+    auto renamed = std::make_shared<EntityTable>(*table);
+    renamed->routes[0].name = "route-zero";
+    merger.setEntities(renamed);
+    f = merger.merge(400);
+    QCOMPARE(f->routes[0].name, std::string("route-zero"));
+    QCOMPARE(f->routes[0].requests, std::uint64_t{4});
+    QCOMPARE(f->routes[2].latency1s.count, std::uint64_t{8});
+  }
+
   void countersAccumulateAndWindowsSlide() {
     WorkerStats w;
     StatsMerger merger({&w}, 0.25);
