@@ -645,7 +645,9 @@ struct ProxyWorker::Impl {
     auto& v = pool[key];
     if (v.size() >= limits.upstreamPoolSize) return;
     c->idleSince = Clock::now();
-    c->buffer.releaseIfEmpty();
+    // A pool buffer goes back for other connections; one grown for relaying bodies stays (the
+    // next large response would allocate it again).
+    if (c->buffer.capacity() <= kBufferSize) c->buffer.releaseIfEmpty();
     v.push_back(std::move(c));
   }
 
