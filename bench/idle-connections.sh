@@ -21,26 +21,8 @@ for tool in nginx curl python3; do command -v $tool >/dev/null || { echo "missin
 ulimit -n "$(ulimit -Hn)"
 limit=$(( $(ulimit -n) / 2 - 100 ))
 ((conns <= limit)) || { echo "capping --connections at $limit (open-file limit)" >&2; conns=$limit; }
-here=$(cd "$(dirname "$0")" && pwd)
-base=$((20000 + RANDOM % 20000)); up_port=$base; np=$((base + 1)); gp=$((base + 2))
-dir=$(mktemp -d); chmod 755 "$dir"
-gpid=
-cleanup() {
-  [[ -n $gpid ]] && kill "$gpid" 2>/dev/null || true
-  for f in px up; do [[ -f $dir/$f.pid ]] && kill "$(cat "$dir/$f.pid")" 2>/dev/null || true; done
-  sleep 0.3; rm -rf "$dir"
-}
-trap cleanup EXIT
-source "$here/lib.sh"
-start_upstream
-start_nginx_proxy "$np"
-write_plain_config
-"$gateway" --config "$dir/kong.yml" --proxy-listen "127.0.0.1:$gp" --admin-listen off \
-  --workers 1 >"$dir/gw.log" 2>&1 &
-gpid=$!
-wait_200 "http://127.0.0.1:$gp/"
-wait_200 "http://127.0.0.1:$np/"
-npid=$(pgrep -P "$(cat "$dir/px.pid")" | head -1)
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+start_plain_pair "$gateway"
 
 # idle PORT PID -> "rss_before_kib rss_after_kib bytes_per_connection"
 idle() {

@@ -74,3 +74,29 @@ wrk_rps() {
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# start_plain_pair GATEWAY: in a fresh temp $dir (removed on exit, with every process started
+# here), the nginx upstream, nginx proxying it on $np (worker pid $npid) and archwayd with the
+# plain config and one worker on $gp (pid $gpid); both answer 200 when this returns.
+start_plain_pair() {
+  local base=$((20000 + RANDOM % 20000))
+  up_port=$base np=$((base + 1)) gp=$((base + 2))
+  dir=$(mktemp -d); chmod 755 "$dir"
+  gpid=
+  trap 'stop_plain_pair' EXIT
+  start_upstream
+  start_nginx_proxy "$np"
+  write_plain_config
+  "$1" --config "$dir/kong.yml" --proxy-listen "127.0.0.1:$gp" --admin-listen off \
+    --workers 1 >"$dir/gw.log" 2>&1 &
+  gpid=$!
+  wait_200 "http://127.0.0.1:$gp/"
+  wait_200 "http://127.0.0.1:$np/"
+  npid=$(pgrep -P "$(cat "$dir/px.pid")" | head -1)
+}
+
+stop_plain_pair() {
+  [[ -n $gpid ]] && kill "$gpid" 2>/dev/null || true
+  for f in px up; do [[ -f $dir/$f.pid ]] && kill "$(cat "$dir/$f.pid")" 2>/dev/null || true; done
+  sleep 0.3; rm -rf "$dir"
+}
