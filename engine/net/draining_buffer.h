@@ -89,64 +89,67 @@ inline reactor_op::status drainingRecv(socket_type socket, socket_ops::state_typ
   return reactor_op::done;
 }
 
-// The receive operation's perform step for DrainingBuffer reads: as Asio's own (one recv,
-// not_done on EAGAIN), but a short read is `done_and_exhausted`.
-template <>
-class reactive_socket_recv_op_base<archway::net::DrainingBuffer> : public reactor_op {
+// One recv for a DrainingBuffer read.
+inline reactor_op::status performRecv(const archway::net::DrainingBuffer& b, socket_type socket,
+                                      socket_ops::state_type state,
+                                      socket_base::message_flags flags,
+                                      boost::system::error_code& ec, std::size_t& transferred) {
+  return drainingRecv(socket, state, b.buffer().data(), b.buffer().size(), flags, ec,
+                      transferred);
+}
+
+// One recv for a PooledRead: the buffer's storage is taken when the socket is readable, and
+// given back when the recv brought nothing (EAGAIN, an error or EOF).
+inline reactor_op::status performRecv(const archway::net::PooledRead& r, socket_type socket,
+                                      socket_ops::state_type state,
+                                      socket_base::message_flags flags,
+                                      boost::system::error_code& ec, std::size_t& transferred) {
+  archway::net::IoBuffer& b = r.target();
+  b.ensureStorage();
+  const auto st = drainingRecv(socket, state, b.space(), b.spaceSize(), flags, ec, transferred);
+  if (st == reactor_op::not_done || transferred == 0) b.releaseIfEmpty();
+  return st;
+}
+
+// Asio's receive operation with performRecv as its perform step (Asio's own makes one recv,
+// not_done on EAGAIN, and reports the socket emptied only at EOF).
+template <class Buffers>
+class archway_recv_op : public reactor_op {
  public:
-  reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
-                               socket_ops::state_type state,
-                               const archway::net::DrainingBuffer& buffers,
-                               socket_base::message_flags flags, func_type complete_func)
-      : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
+  archway_recv_op(const boost::system::error_code& success_ec, socket_type socket,
+                  socket_ops::state_type state, const Buffers& buffers,
+                  socket_base::message_flags flags, func_type complete_func)
+      : reactor_op(success_ec, &archway_recv_op::do_perform, complete_func),
         socket_(socket),
         state_(state),
-        buffer_(buffers.buffer()),
+        buffers_(buffers),
         flags_(flags) {}
 
   static status do_perform(reactor_op* base) {
-    auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-    return drainingRecv(o->socket_, o->state_, o->buffer_.data(), o->buffer_.size(), o->flags_,
-                        o->ec_, o->bytes_transferred_);
+    auto* o = static_cast<archway_recv_op*>(base);
+    return performRecv(o->buffers_, o->socket_, o->state_, o->flags_, o->ec_,
+                       o->bytes_transferred_);
   }
 
  protected:
   socket_type socket_;
   socket_ops::state_type state_;
-  boost::asio::mutable_buffer buffer_;
+  Buffers buffers_;
   socket_base::message_flags flags_;
 };
 
-// The same for a PooledRead: the buffer's storage is taken when the socket is readable, and
-// given back when the recv brought nothing (EAGAIN, an error or EOF).
 template <>
-class reactive_socket_recv_op_base<archway::net::PooledRead> : public reactor_op {
+class reactive_socket_recv_op_base<archway::net::DrainingBuffer>
+    : public archway_recv_op<archway::net::DrainingBuffer> {
  public:
-  reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
-                               socket_ops::state_type state,
-                               const archway::net::PooledRead& buffers,
-                               socket_base::message_flags flags, func_type complete_func)
-      : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
-        socket_(socket),
-        state_(state),
-        target_(&buffers.target()),
-        flags_(flags) {}
+  using archway_recv_op::archway_recv_op;
+};
 
-  static status do_perform(reactor_op* base) {
-    auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-    archway::net::IoBuffer& b = *o->target_;
-    b.ensureStorage();
-    const status st = drainingRecv(o->socket_, o->state_, b.space(), b.spaceSize(), o->flags_,
-                                   o->ec_, o->bytes_transferred_);
-    if (st == not_done || o->bytes_transferred_ == 0) b.releaseIfEmpty();
-    return st;
-  }
-
- protected:
-  socket_type socket_;
-  socket_ops::state_type state_;
-  archway::net::IoBuffer* target_;
-  socket_base::message_flags flags_;
+template <>
+class reactive_socket_recv_op_base<archway::net::PooledRead>
+    : public archway_recv_op<archway::net::PooledRead> {
+ public:
+  using archway_recv_op::archway_recv_op;
 };
 
 }  // namespace boost::asio::detail
