@@ -580,6 +580,9 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   d.checkers->sync(*d.health);
   d.pool->start("aw-worker");
   d.control->start("aw-control");
+  // Snapshot builds, Admin API answers and probes yield the CPU to the workers when both want it
+  // (on two cores a 10k-route build would otherwise delay requests by its whole duration).
+  asio::post(d.control->context(0), [] { lowerThisThreadsPriority(5); });
   d.statsStop = false;
   d.statsThread = std::thread([&d] { d.statsLoop(); });
   d.running = true;
