@@ -66,8 +66,9 @@ const Entity* findEntity(const std::vector<Entity>& all, std::string_view key) {
   return nullptr;
 }
 
-// GET /upstreams/{u}/health (kong/api/routes/upstreams.lua): each target with its health and,
-// for an IP target, its one address; with ?balancer_health=1 the balancer's own status
+// GET /upstreams/{u}/health (kong/api/routes/upstreams.lua): each target with its health, its
+// addresses (a hostname target: each resolved address with its own health) and weights
+// (kong/runloop/balancer getTargetStatus); with ?balancer_health=1 the balancer's own status
 // (kong/runloop/balancer: health, id, details.healthy and details.weight).
 AdminResponse upstreamHealth(const AdminContext& ctx, const core::Upstream& u,
                              const std::vector<core::Target>& targets,
@@ -93,15 +94,23 @@ AdminResponse upstreamHealth(const AdminContext& ctx, const core::Upstream& u,
   json::array data;
   for (const auto& t : targets) {
     json::object o = config::toJson(t);
-    std::string health = healthOf(t);
-    json::array addresses;
-    // A hostname target's addresses are the workers' DNS answers, not listed here.
-    if (auto a = balancer::parseTargetAddress(t.target); a && a->isIp) {
-      addresses.push_back(json::object{
-          {"ip", a->host}, {"port", a->port}, {"health", health}, {"weight", t.weight}});
+    auto detail = ctx.targetHealthDetail ? ctx.targetHealthDetail(u.id, t.target) : std::nullopt;
+    if (!detail) {  // no health state: an IP target lists itself
+      detail = AdminContext::TargetHealthDetail{healthOf(t), t.weight, t.weight, {}};
+      if (detail->health == "UNHEALTHY" || detail->health == "DNS_ERROR") detail->available = 0;
+      if (auto a = balancer::parseTargetAddress(t.target); a && a->isIp)
+        detail->addresses.push_back({a->host, a->port, detail->health, t.weight});
     }
-    o["health"] = std::move(health);
-    o["data"] = json::object{{"addresses", std::move(addresses)}};
+    json::array addresses;
+    for (const auto& a : detail->addresses) {
+      addresses.push_back(
+          json::object{{"ip", a.ip}, {"port", a.port}, {"health", a.health}, {"weight", a.weight}});
+    }
+    o["health"] = std::move(detail->health);
+    json::object weight{{"total", detail->total},
+                        {"available", detail->available},
+                        {"unavailable", detail->total - detail->available}};
+    o["data"] = json::object{{"addresses", std::move(addresses)}, {"weight", std::move(weight)}};
     data.push_back(std::move(o));
   }
   return respond(200, json::object{{"data", std::move(data)}, {"next", nullptr},

@@ -49,6 +49,32 @@ struct AdminContext {
     long long total = 0, available = 0, unavailable = 0;  // target weights
   };
   std::function<std::optional<BalancerHealth>(const std::string& upstreamId)> balancerHealth;
+  // GET /upstreams/{u}/health: one target's health, weights and addresses (an IP target: itself;
+  // a hostname target: each address its name resolves to, with its own health; none when it
+  // does not resolve). nullopt: unknown target. Absent: `health`, and IP targets list themselves.
+  struct AddressHealth {
+    std::string ip;
+    int port = 0;
+    std::string health;
+    long long weight = 0;
+  };
+  struct TargetHealthDetail {
+    std::string health;
+    long long total = 0, available = 0;  // weights
+    std::vector<AddressHealth> addresses;
+  };
+  std::function<std::optional<TargetHealthDetail>(const std::string& upstreamId,
+                                                  const std::string& target)>
+      targetHealthDetail;
+  // POST /upstreams/{u}/targets/{t}/{address}/healthy|unhealthy: one address of the target.
+  // Errors: no health checks (Kong's message, 400), the target does not resolve to it (404).
+  struct AddressHealthResult {
+    int status = 204;
+    std::string message;
+  };
+  std::function<AddressHealthResult(const std::string& upstreamId, const std::string& target,
+                                    const std::string& address, bool healthy)>
+      setAddressHealth;
   std::string version = "0.1.0";
   std::chrono::milliseconds streamInterval{250};  // one stats event per merge
   std::string nodeId;

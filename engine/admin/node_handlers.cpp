@@ -110,6 +110,7 @@ AdminResponse endpoints() {
         "/archway/traces/{id}",
         "/archway/tracing",
         "/archway/logs/error",
+        "/archway/logs/access",
         "/upstreams/{upstreams}/health",
         "/upstreams/{upstreams}/targets/all",
         "/upstreams/{upstreams}/targets/{targets}/healthy",
@@ -215,8 +216,13 @@ std::optional<AdminResponse> setHealth(const AdminContext& ctx, const AdminReque
   const core::Target* t = nullptr;
   for (const auto& x : cfg.targets)
     if (x.upstreamId == u->id && (x.id == segs[3] || x.target == segs[3])) t = &x;
-  if (!t || !ctx.setTargetHealth ||
-      !ctx.setTargetHealth(u->id, t->target, segs.back() == "healthy"))
+  if (!t) return messageResponse(404, "Not found");
+  if (segs.size() == 6 && ctx.setAddressHealth) {  // one address of the target (Kong)
+    auto r = ctx.setAddressHealth(u->id, t->target, segs[4], segs.back() == "healthy");
+    if (r.status != 204) return messageResponse(r.status, r.message);
+    return AdminResponse{204, ""};
+  }
+  if (!ctx.setTargetHealth || !ctx.setTargetHealth(u->id, t->target, segs.back() == "healthy"))
     return messageResponse(404, "Not found");
   return AdminResponse{204, ""};
 }

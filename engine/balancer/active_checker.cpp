@@ -53,13 +53,14 @@ int parseStatusLine(std::string_view line) {
 
 }  // namespace
 
-// One probe of one target. Keeps its checker alive until it finishes; the checker holds it
+// One probe of one address. Keeps its checker alive until it finishes; the checker holds it
 // weakly so stop() can cancel it.
 class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
  public:
-  ActiveProbe(std::shared_ptr<ActiveChecker> owner, HealthTarget target)
-      : owner_(std::move(owner)), target_(std::move(target)), resolveTimer_(owner_->ctx_) {
+  ActiveProbe(std::shared_ptr<ActiveChecker> owner, ActiveChecker::Job job)
+      : owner_(std::move(owner)), job_(std::move(job)) {
     const auto& c = owner_->config_;
+    const auto& address = job_.target.address;
     timeout_ = std::chrono::seconds(std::max(0, c.timeout));
     if (timeout_.count() == 0) timeout_ = std::chrono::milliseconds(500);
     tcpOnly_ = c.type == "tcp";
@@ -67,11 +68,11 @@ class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
       sslCtx_ = owner_->sslContext();
       tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(owner_->ctx_, *sslCtx_);
       verify_ = c.httpsVerifyCertificate;
-      sni_ = c.httpsSni.value_or(target_.address.isIp ? std::string() : target_.address.host);
+      sni_ = c.httpsSni.value_or(address.isIp ? std::string() : address.host);
     } else {
       plain_ = std::make_unique<beast::tcp_stream>(owner_->ctx_);
     }
-    std::string host = owner_->hostHeader_.value_or(target_.address.host);
+    std::string host = owner_->hostHeader_.value_or(address.host);
     if (!owner_->hostHeader_ && host.find(':') != std::string::npos) host = "[" + host + "]";
     request_ = "GET " + (c.httpPath.empty() ? std::string("/") : c.httpPath) + " HTTP/1.0\r\n";
     for (const auto& [name, values] : c.headers) {
@@ -81,47 +82,21 @@ class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
   }
 
   void run() {
-    if (target_.address.isIp) {
-      error_code ec;
-      auto addr = asio::ip::make_address(target_.address.host, ec);
-      std::vector<tcp::endpoint> one{tcp::endpoint(addr, target_.address.port)};
-      connect(one);
-      return;
-    }
     auto self = shared_from_this();
-    resolving_ = true;
-    resolveTimer_.expires_after(timeout_);
-    resolveTimer_.async_wait([self](error_code ec) {
-      if (ec || !self->resolving_) return;
-      self->resolving_ = false;
-      self->finish(Outcome::timeout());
+    lowest().expires_after(timeout_);
+    lowest().async_connect(tcp::endpoint(job_.ip, job_.port), [self](error_code ec) {
+      if (self->cancelled_) return self->finish(nullptr);
+      if (ec) return self->finish(self->failure(ec));
+      if (self->tcpOnly_) return self->finish(Outcome::success());
+      if (self->tls_) return self->handshake();
+      self->write();
     });
-    // The answer may come after a timeout or a cancel: then it is dropped.
-    asio::co_spawn(owner_->ctx_, owner_->dns().lookup(target_.address.host),
-                   [self](std::exception_ptr e, net::DnsCache::Lookup found) {
-                     if (!self->resolving_) return;
-                     self->resolving_ = false;
-                     self->resolveTimer_.cancel();
-                     if (e || found.status != net::DnsStatus::ok || !found.addresses ||
-                         found.addresses->empty())
-                       return self->finish(Outcome::tcpFailure());
-                     // An SRV answer brings the port (as for the proxy's connections).
-                     std::vector<tcp::endpoint> endpoints;
-                     for (const auto& a : *found.addresses)
-                       endpoints.emplace_back(a.ip, a.port ? a.port : self->target_.address.port);
-                     self->connect(endpoints);
-                   });
   }
 
   void cancel() {
     cancelled_ = true;
-    resolveTimer_.cancel();
     error_code ec;
     lowest().socket().close(ec);
-    if (resolving_) {
-      resolving_ = false;
-      finish(nullptr);
-    }
   }
 
  private:
@@ -131,28 +106,13 @@ class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
     return ec == beast::error::timeout ? Outcome::timeout() : Outcome::tcpFailure();
   }
 
-  // Every resolved address in turn ("localhost" may give ::1 before 127.0.0.1); the timeout
-  // covers the whole sequence.
-  template <class Endpoints>
-  void connect(const Endpoints& endpoints) {
-    auto self = shared_from_this();
-    lowest().expires_after(timeout_);
-    lowest().async_connect(endpoints, [self](error_code ec, const tcp::endpoint&) {
-      if (self->cancelled_) return self->finish(nullptr);
-      if (ec) return self->finish(self->failure(ec));
-      if (self->tcpOnly_) return self->finish(Outcome::success());
-      if (self->tls_) return self->handshake();
-      self->write();
-    });
-  }
-
   void handshake() {
     if (!sni_.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), sni_.c_str());
     error_code ec;
     if (verify_) {
       tls_->set_verify_mode(asio::ssl::verify_peer, ec);
       tls_->set_verify_callback(
-          asio::ssl::host_name_verification(sni_.empty() ? target_.address.host : sni_), ec);
+          asio::ssl::host_name_verification(sni_.empty() ? job_.target.address.host : sni_), ec);
     } else {
       tls_->set_verify_mode(asio::ssl::verify_none, ec);
     }
@@ -203,19 +163,18 @@ class ActiveProbe : public std::enable_shared_from_this<ActiveProbe> {
     finished_ = true;
     error_code ec;
     lowest().socket().close(ec);  // HTTP/1.0 probe: no reuse, no graceful TLS shutdown needed
-    owner_->probeDone(target_.key, target_.health, cancelled_ ? nullptr : o);
+    owner_->probeDone(job_.key, job_.health, cancelled_ ? nullptr : o);
   }
 
   std::shared_ptr<ActiveChecker> owner_;
-  HealthTarget target_;
-  asio::steady_timer resolveTimer_;
+  ActiveChecker::Job job_;
   std::shared_ptr<asio::ssl::context> sslCtx_;
   std::unique_ptr<beast::tcp_stream> plain_;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
   std::chrono::steady_clock::duration timeout_{};
   std::string request_, response_, sni_;
   bool tcpOnly_ = false, verify_ = true;
-  bool cancelled_ = false, finished_ = false, resolving_ = false;
+  bool cancelled_ = false, finished_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -315,20 +274,65 @@ void ActiveChecker::arm(bool healthyHalf, bool immediately) {
 void ActiveChecker::runRound(bool healthyHalf) {
   for (auto& t : state_->targets()) {
     // Kong checks only targets that can carry traffic; a probe still running is not doubled.
-    if (t.weight <= 0 || t.health->healthy() != healthyHalf) continue;
-    if (!pending_.insert(t.key).second) continue;
-    queue_.push_back(std::move(t));
+    if (t.weight <= 0) continue;
+    if (!t.address.isIp) {
+      resolveAndQueue(std::move(t), healthyHalf);
+      continue;
+    }
+    if (t.health->healthy() != healthyHalf) continue;
+    error_code ec;
+    Job job{{}, t.health, asio::ip::make_address(t.address.host, ec), t.address.port, t.key};
+    job.target = std::move(t);
+    enqueue(std::move(job));
   }
   pump();
+}
+
+// The name is looked up (the DnsCache answers within the records' TTL without a query), the
+// answer becomes the target's address set, and the addresses of this half are probed.
+void ActiveChecker::resolveAndQueue(HealthTarget t, bool healthyHalf) {
+  std::string lookupKey = t.key + (healthyHalf ? " resolving healthy" : " resolving unhealthy");
+  if (!pending_.insert(lookupKey).second) return;
+  auto target = std::make_shared<HealthTarget>(std::move(t));
+  asio::co_spawn(ctx_, dns().lookup(target->address.host),
+                 [self = shared_from_this(), target, healthyHalf, lookupKey = std::move(lookupKey)](
+                     std::exception_ptr e, net::DnsCache::Lookup found) {
+                   self->pending_.erase(lookupKey);
+                   if (!self->running_) return;
+                   if (e || found.status != net::DnsStatus::ok || !found.addresses ||
+                       found.addresses->empty()) {
+                     self->state_->setDnsError(target->key, true);
+                     return;
+                   }
+                   const auto& list = *found.addresses;
+                   auto health = self->state_->resolved(target->key, list, true);
+                   for (std::size_t k = 0; k < health.size() && k < list.size(); ++k) {
+                     if (health[k]->healthy() != healthyHalf) continue;
+                     Job job{*target,
+                             health[k],
+                             list[k].ip,
+                             list[k].port ? list[k].port : target->address.port,
+                             {}};
+                     job.key = target->key + " address " +
+                               ResolvedAddress{job.ip, job.port, 0, false, nullptr}.text();
+                     self->enqueue(std::move(job));
+                   }
+                   self->pump();
+                 });
+}
+
+void ActiveChecker::enqueue(Job job) {
+  if (!pending_.insert(job.key).second) return;
+  queue_.push_back(std::move(job));
 }
 
 void ActiveChecker::pump() {
   const int limit = std::max(1, config_.concurrency);
   while (running_ && inFlight_ < limit && !queue_.empty()) {
-    auto target = std::move(queue_.front());
+    auto job = std::move(queue_.front());
     queue_.pop_front();
     ++inFlight_;
-    auto probe = std::make_shared<ActiveProbe>(shared_from_this(), std::move(target));
+    auto probe = std::make_shared<ActiveProbe>(shared_from_this(), std::move(job));
     if (probes_.size() > static_cast<std::size_t>(2 * limit)) {
       std::erase_if(probes_, [](const auto& w) { return w.expired(); });
     }

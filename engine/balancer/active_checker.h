@@ -7,7 +7,9 @@
 // https_sni or the target host, certificate verified when https_verify_certificate). Results go
 // through the same TargetHealth state machine as passive checks, with the active thresholds.
 // Target names are resolved through a DnsCache over the engine's DnsResolver, as the proxy
-// resolves them: the hosts file and the dns_* settings, the records' TTLs, SRV ports.
+// resolves them: the hosts file and the dns_* settings, the records' TTLs, SRV ports. Each
+// address of a name is probed and judged on its own (its health in the HealthState); a name
+// that does not resolve marks the target DNS_ERROR until it does.
 //
 // Threads: everything runs on the io_context given at creation (the engine's control thread,
 // single-threaded). start(), stop() and updateConfig() may be called from any thread: they are
@@ -64,6 +66,14 @@ class ActiveChecker : public std::enable_shared_from_this<ActiveChecker> {
 
  private:
   friend class ActiveProbe;
+  // One probe to run: an IP target, or one address of a hostname target.
+  struct Job {
+    HealthTarget target;
+    std::shared_ptr<TargetHealth> health;  // the target's, or the address's
+    boost::asio::ip::address ip;
+    std::uint16_t port = 0;
+    std::string key;  // in pending_: "host:port", or "host:port address ip:port"
+  };
   ActiveChecker(boost::asio::io_context& ctx, std::shared_ptr<HealthState> state,
                 std::shared_ptr<net::DnsCache> dns);
   void doStart();
@@ -71,6 +81,8 @@ class ActiveChecker : public std::enable_shared_from_this<ActiveChecker> {
   void loadConfig();
   void arm(bool healthyHalf, bool immediately);
   void runRound(bool healthyHalf);
+  void resolveAndQueue(HealthTarget target, bool healthyHalf);
+  void enqueue(Job job);
   void pump();
   void probeDone(const std::string& key, std::shared_ptr<TargetHealth> health,
                  const Outcome* outcome);
@@ -85,8 +97,8 @@ class ActiveChecker : public std::enable_shared_from_this<ActiveChecker> {
   bool running_ = false;
   std::uint64_t generation_[2] = {0, 0};  // [healthy, unhealthy]: stale timer callbacks bail out
   boost::asio::steady_timer timers_[2];
-  std::deque<HealthTarget> queue_;
-  std::set<std::string> pending_;  // queued or in flight
+  std::deque<Job> queue_;
+  std::set<std::string> pending_;  // queued, in flight, or resolving (per half)
   std::vector<std::weak_ptr<ActiveProbe>> probes_;
   int inFlight_ = 0;
   std::uint64_t completed_ = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "net/dns_resolver.h"
+
 namespace archway::balancer {
 
 namespace {
@@ -77,8 +79,19 @@ std::string_view toString(TargetStatus s) {
 // ---------------------------------------------------------------------------------------------
 
 TargetHealth::TargetHealth(std::string upstreamId, std::string key,
-                           std::shared_ptr<const HealthListener> listener)
-    : upstreamId_(std::move(upstreamId)), key_(std::move(key)), listener_(std::move(listener)) {}
+                           std::shared_ptr<const HealthListener> listener,
+                           std::shared_ptr<TargetHealth> parent)
+    : upstreamId_(std::move(upstreamId)),
+      key_(std::move(key)),
+      listener_(std::move(listener)),
+      parent_(std::move(parent)) {}
+
+void TargetHealth::follow(bool healthy) noexcept {
+  auto w = word_.load(std::memory_order_relaxed);
+  if (healthyState(stateOf(w)) == healthy) return;
+  word_.compare_exchange_strong(w, pack(healthy ? State::healthy : State::unhealthy, 0),
+                                std::memory_order_acq_rel);
+}
 
 TargetHealth::Counters TargetHealth::counters() const noexcept {
   auto w = word_.load(std::memory_order_relaxed);
@@ -133,6 +146,9 @@ bool TargetHealth::apply(bool towardsHealthy, int shift, int limit) {
                                     std::memory_order_acquire)) {
       bool flipped = healthyState(cur) != healthyState(next);
       if (flipped) notify(healthyState(next));
+      // One healthy address makes its target healthy; the other way round is settled when the
+      // name is resolved again (HealthState::resolved), as only then all addresses are known.
+      if (flipped && healthyState(next) && parent_) parent_->follow(true);
       return flipped;
     }
   }
@@ -142,10 +158,23 @@ void TargetHealth::set(bool healthy) {
   auto old = word_.exchange(pack(healthy ? State::healthy : State::unhealthy, 0),
                             std::memory_order_acq_rel);
   if (healthyState(stateOf(old)) != healthy) notify(healthy);
+  if (healthy && parent_) parent_->follow(true);
 }
 
 void TargetHealth::notify(bool healthy) const {
   if (listener_ && *listener_) (*listener_)(upstreamId_, key_, healthy);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::string ResolvedAddress::text() const {
+  std::string out = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
+  return out + ":" + std::to_string(port);
+}
+
+int addressWeight(const net::DnsAddress& a, int targetWeight) {
+  if (a.port != 0) return std::max<int>(1, a.weight);
+  return targetWeight;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,36 +225,66 @@ void HealthState::syncLocked(const core::Upstream& upstream,
     std::string key = addr->text();
     HealthTarget entry;
     if (auto it = targets_.find(key); it != targets_.end()) {
-      entry.health = it->second.health;
+      entry = std::move(it->second);
+      targets_.erase(it);
     } else if (auto dup = next.find(key); dup != next.end()) {
-      entry.health = dup->second.health;  // duplicate entry: the last one configured wins
+      entry = std::move(dup->second);  // duplicate entry: the last one configured wins
     } else {
       entry.health = std::make_shared<TargetHealth>(upstreamId_, key, listener_);
     }
     entry.key = key;
     entry.address = std::move(*addr);
     entry.weight = t->weight;
+    for (auto& a : entry.addresses) {
+      if (!a.srv) a.weight = entry.weight;  // an A answer weighs what its target does
+    }
     next[key] = std::move(entry);
   }
   targets_ = std::move(next);
   // Turning checks off discards what they learned, as Kong clears its checker: turning them on
   // again starts from healthy.
   if (wasUsing && !nowUsing) {
-    for (auto& [key, t] : targets_) reset.push_back(t.health);
+    for (auto& [key, t] : targets_) {
+      reset.push_back(t.health);
+      for (const auto& a : t.addresses) reset.push_back(a.health);
+    }
   }
+}
+
+namespace {
+
+// Accepts "host" for "host:8000" and other spellings of the same address.
+template <class Map>
+auto* findTarget(Map& targets, std::string_view target) {
+  auto it = targets.find(target);
+  if (it == targets.end()) {
+    auto addr = parseTargetAddress(target);
+    if (addr) it = targets.find(addr->text());
+  }
+  return it == targets.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+const HealthTarget* HealthState::findLocked(std::string_view target) const {
+  return findTarget(targets_, target);
+}
+
+HealthTarget* HealthState::findLocked(std::string_view target) {
+  return findTarget(targets_, target);
 }
 
 std::shared_ptr<TargetHealth> HealthState::find(std::string_view target) const {
   std::lock_guard lock(mutex_);
-  auto it = targets_.find(target);
-  if (it == targets_.end()) {
-    // Accept "host" for "host:8000" and other spellings of the same address.
-    auto addr = parseTargetAddress(target);
-    if (!addr) return nullptr;
-    it = targets_.find(addr->text());
-    if (it == targets_.end()) return nullptr;
-  }
-  return it->second.health;
+  const HealthTarget* t = findLocked(target);
+  return t ? t->health : nullptr;
+}
+
+std::optional<HealthTarget> HealthState::target(std::string_view target) const {
+  std::lock_guard lock(mutex_);
+  const HealthTarget* t = findLocked(target);
+  if (!t) return std::nullopt;
+  return *t;
 }
 
 std::vector<HealthTarget> HealthState::targets() const {
@@ -236,19 +295,140 @@ std::vector<HealthTarget> HealthState::targets() const {
   return out;
 }
 
+std::vector<std::shared_ptr<TargetHealth>> HealthState::resolved(
+    std::string_view target, const std::vector<net::DnsAddress>& answer, bool replace,
+    std::uint32_t* generation) {
+  std::vector<std::shared_ptr<TargetHealth>> out;
+  std::lock_guard lock(mutex_);
+  HealthTarget* t = findLocked(target);
+  if (!t) return out;
+  std::vector<ResolvedAddress> next;
+  out.reserve(answer.size());
+  for (const auto& a : answer) {
+    ResolvedAddress r{a.ip, a.port ? a.port : t->address.port, addressWeight(a, t->weight),
+                      a.port != 0, nullptr};
+    auto same = [&](const ResolvedAddress& x) { return x.ip == r.ip && x.port == r.port; };
+    if (auto it = std::find_if(next.begin(), next.end(), same); it != next.end()) {
+      out.push_back(it->health);  // listed twice: one address
+      continue;
+    }
+    if (auto it = std::find_if(t->addresses.begin(), t->addresses.end(), same);
+        it != t->addresses.end()) {
+      r.health = it->health;
+    } else {
+      r.health = std::make_shared<TargetHealth>(upstreamId_, t->key + " address " + r.text(),
+                                                listener_, t->health);
+    }
+    out.push_back(r.health);
+    next.push_back(std::move(r));
+  }
+  if (!replace) {
+    for (auto& old : t->addresses) {
+      auto same = [&](const ResolvedAddress& x) { return x.ip == old.ip && x.port == old.port; };
+      if (std::none_of(next.begin(), next.end(), same)) next.push_back(std::move(old));
+    }
+  }
+  auto sameSet = [](const std::vector<ResolvedAddress>& a, const std::vector<ResolvedAddress>& b) {
+    return a.size() == b.size() &&
+           std::is_permutation(a.begin(), a.end(), b.begin(),
+                               [](const auto& x, const auto& y) { return x.health == y.health; });
+  };
+  if (!sameSet(t->addresses, next)) t->health->generation_.fetch_add(1, std::memory_order_acq_rel);
+  t->addresses = std::move(next);
+  t->resolved = true;
+  t->health->setDnsError(false);
+  t->health->follow(std::any_of(t->addresses.begin(), t->addresses.end(),
+                                [](const auto& a) { return a.health->healthy(); }));
+  if (generation) *generation = t->health->addressGeneration();
+  return out;
+}
+
+bool HealthState::needsResolving(std::string_view target) const {
+  std::lock_guard lock(mutex_);
+  const HealthTarget* t = findLocked(target);
+  return t && !t->address.isIp && !t->resolved;
+}
+
 std::optional<TargetStatus> HealthState::status(std::string_view target) const {
-  auto h = find(target);
-  if (!h) return std::nullopt;
-  if (h->dnsError()) return TargetStatus::dnsError;
-  if (!usingHealthchecks()) return TargetStatus::healthchecksOff;
-  return h->healthy() ? TargetStatus::healthy : TargetStatus::unhealthy;
+  std::lock_guard lock(mutex_);
+  const HealthTarget* t = findLocked(target);
+  if (!t) return std::nullopt;
+  if (t->health->dnsError() || (t->resolved && t->addresses.empty())) return TargetStatus::dnsError;
+  if (!using_.load(std::memory_order_relaxed)) return TargetStatus::healthchecksOff;
+  if (!t->resolved) return t->health->healthy() ? TargetStatus::healthy : TargetStatus::unhealthy;
+  for (const auto& a : t->addresses) {
+    if (a.health->healthy()) return TargetStatus::healthy;
+  }
+  return TargetStatus::unhealthy;
+}
+
+TargetWeights HealthState::weights(std::string_view target) const {
+  std::lock_guard lock(mutex_);
+  TargetWeights w;
+  const HealthTarget* t = findLocked(target);
+  if (!t || t->weight <= 0 || t->health->dnsError()) return w;
+  const bool checks = using_.load(std::memory_order_relaxed);
+  if (!t->resolved) {
+    w.total = t->weight;
+    w.available = !checks || t->health->healthy() ? w.total : 0;
+    return w;
+  }
+  for (const auto& a : t->addresses) {
+    w.total += a.weight;
+    if (!checks || a.health->healthy()) w.available += a.weight;
+  }
+  return w;
 }
 
 core::Status HealthState::setHealthy(std::string_view target, bool healthy) {
   if (!usingHealthchecks()) {
     return core::Error{"", "no healthchecker found for " + upstreamName()};
   }
-  auto h = find(target);
+  if (!force(target, healthy)) return core::Error{"", "target not found"};
+  return core::Ok{};
+}
+
+bool HealthState::force(std::string_view target, bool healthy) {
+  std::vector<std::shared_ptr<TargetHealth>> all;
+  {
+    std::lock_guard lock(mutex_);
+    const HealthTarget* t = findLocked(target);
+    if (!t) return false;
+    all.push_back(t->health);
+    for (const auto& a : t->addresses) all.push_back(a.health);
+  }
+  for (auto& h : all) h->set(healthy);  // outside the lock: set() calls the listener
+  return true;
+}
+
+core::Status HealthState::setAddressHealthy(std::string_view target, std::string_view address,
+                                            bool healthy) {
+  if (!usingHealthchecks()) {
+    return core::Error{"", "no healthchecker found for " + upstreamName()};
+  }
+  std::shared_ptr<TargetHealth> h;
+  {
+    std::lock_guard lock(mutex_);
+    const HealthTarget* t = findLocked(target);
+    if (!t) return core::Error{"", "target not found"};
+    auto addr = parseTargetAddress(address);
+    if (!addr || !addr->isIp) return core::Error{"", "invalid address " + std::string(address)};
+    const bool hasPort = address.find(']') != std::string_view::npos
+                             ? address.find("]:") != std::string_view::npos
+                             : std::count(address.begin(), address.end(), ':') == 1;
+    const std::uint16_t port = hasPort ? addr->port : t->address.port;
+    boost::system::error_code ec;
+    const auto ip = boost::asio::ip::make_address(addr->host, ec);
+    if (t->address.isIp) {
+      if (!ec && ip == boost::asio::ip::make_address(t->address.host, ec) &&
+          port == t->address.port)
+        h = t->health;
+    } else {
+      for (const auto& a : t->addresses) {
+        if (a.ip == ip && a.port == port) h = a.health;
+      }
+    }
+  }
   if (!h) return core::Error{"", "target not found"};
   h->set(healthy);
   return core::Ok{};
@@ -270,6 +450,44 @@ void HealthState::report(std::string_view target, const Outcome& outcome) {
     rules = passive_;
   }
   h->report(rules, outcome);
+}
+
+bool resolveIfNeeded(HealthState& state, std::string_view target,
+                     const net::DnsResolver& resolver) {
+  if (!state.needsResolving(target)) return true;
+  auto addr = parseTargetAddress(target);
+  if (!addr) return false;
+  auto answer = resolver.resolveNow(addr->host);
+  if (answer.status != net::DnsStatus::ok || answer.addresses.empty()) return false;
+  state.resolved(target, answer.addresses, true);
+  return true;
+}
+
+std::optional<TargetDescription> describe(HealthState& state, std::string_view target,
+                                          const net::DnsResolver* resolver) {
+  const bool resolves = !resolver || resolveIfNeeded(state, target, *resolver);
+  auto t = state.target(target);
+  auto status = state.status(target);
+  if (!t || !status) return std::nullopt;
+  TargetDescription out;
+  if (!resolves) {
+    out.status = TargetStatus::dnsError;
+    return out;
+  }
+  out.status = *status;
+  out.weights = state.weights(target);
+  const bool checks = state.usingHealthchecks();
+  if (t->address.isIp) {
+    out.addresses.push_back({t->address.host, t->address.port, *status, t->weight});
+  } else if (*status != TargetStatus::dnsError) {
+    for (const auto& a : t->addresses) {
+      const auto s = !checks               ? TargetStatus::healthchecksOff
+                     : a.health->healthy() ? TargetStatus::healthy
+                                           : TargetStatus::unhealthy;
+      out.addresses.push_back({a.ip.to_string(), a.port, s, a.weight});
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

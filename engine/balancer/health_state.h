@@ -9,11 +9,17 @@
 // with healthy.successes = 0 (Kong's default) successes do not clear failures and an unhealthy
 // target only comes back through active checks or a manual setHealthy().
 //
+// A hostname target has one TargetHealth per address its name resolves to (Kong checks and
+// balances each address of a name on its own); its own TargetHealth then only carries the DNS
+// error flag. The target is healthy while one of its addresses is.
+//
 // Threads: TargetHealth is lock-free (one atomic word) and may be used from any thread; workers
 // report passive outcomes through it. HealthState and HealthRegistry take a mutex for structural
-// changes (control thread, Admin API); the request path never touches that mutex.
+// changes (control thread, Admin API, a worker binding a new DNS answer); requests only use the
+// TargetHealth objects their worker already holds.
 #include <atomic>
 #include <bitset>
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,6 +34,11 @@
 #include "balancer/target_address.h"
 #include "core/entities.h"
 #include "core/result.h"
+
+namespace archway::net {
+struct DnsAddress;
+class DnsResolver;
+}  // namespace archway::net
 
 namespace archway::balancer {
 
@@ -81,8 +92,12 @@ class TargetHealth {
     int success = 0, http = 0, tcp = 0, timeout = 0;
   };
 
+  // `parent`: for an address of a hostname target, the target's own TargetHealth, which is
+  // then kept healthy while one of its addresses is (workers that have not resolved the name
+  // yet go by it).
   TargetHealth(std::string upstreamId, std::string key,
-               std::shared_ptr<const HealthListener> listener);
+               std::shared_ptr<const HealthListener> listener,
+               std::shared_ptr<TargetHealth> parent = nullptr);
 
   const std::string& key() const { return key_; }
   // Request path: one relaxed load. mostly_healthy counts as healthy (Kong).
@@ -95,6 +110,11 @@ class TargetHealth {
 
   bool dnsError() const noexcept { return dnsError_.load(std::memory_order_relaxed); }
   void setDnsError(bool e) noexcept { dnsError_.store(e, std::memory_order_relaxed); }
+  // A hostname target: counts the changes of its address set (HealthState::resolved), so a
+  // worker whose view of the addresses is older maps its answer again.
+  std::uint32_t addressGeneration() const noexcept {
+    return generation_.load(std::memory_order_acquire);
+  }
 
   // Runs one report through the state machine; true when it flipped healthy <-> unhealthy (the
   // listener has then been called).
@@ -107,13 +127,33 @@ class TargetHealth {
   static State stateOf(std::uint64_t w) noexcept { return static_cast<State>((w >> 32) & 3); }
   bool apply(bool towardsHealthy, int counterShift, int limit);
   void notify(bool healthy) const;
+  // A hostname target's own state following its addresses: no counters, no listener.
+  void follow(bool healthy) noexcept;
 
   std::atomic<std::uint64_t> word_{0};  // bits 0-31: counters (8 bits each), 32-33: State
   std::atomic<bool> dnsError_{false};
+  std::atomic<std::uint32_t> generation_{0};
+  friend class HealthState;
   std::string upstreamId_;
   std::string key_;
   std::shared_ptr<const HealthListener> listener_;
+  const std::shared_ptr<TargetHealth> parent_;
 };
+
+// One address a hostname target's name resolved to, with its own health.
+struct ResolvedAddress {
+  boost::asio::ip::address ip;
+  std::uint16_t port = 0;  // the SRV record's, else the target's
+  int weight = 0;          // the SRV record's (0 counts as 1), else the target's
+  bool srv = false;
+  std::shared_ptr<TargetHealth> health;
+
+  std::string text() const;  // "ip:port", IPv6 in brackets
+};
+
+// Kong's weight of a resolved address: an SRV record's own (0 counts as 1: such a record should
+// be hit, rarely), else the target's.
+int addressWeight(const net::DnsAddress& a, int targetWeight);
 
 // One target as the health state knows it (config view, refreshed by each sync).
 struct HealthTarget {
@@ -121,6 +161,17 @@ struct HealthTarget {
   TargetAddress address;
   int weight = 100;
   std::shared_ptr<TargetHealth> health;
+  // A hostname target: the addresses of its name's last answer (see HealthState::resolved),
+  // `resolved` once there was one.
+  std::vector<ResolvedAddress> addresses;
+  bool resolved = false;
+};
+
+// A target's weights as Kong's balancer counts them: an IP target's own weight; a hostname
+// target's, the sum over its addresses (available: over the healthy ones). A target whose name
+// does not resolve weighs nothing.
+struct TargetWeights {
+  long long total = 0, available = 0;
 };
 
 // Health of one upstream's targets. Outlives config snapshots: HealthRegistry::sync keeps the
@@ -140,13 +191,35 @@ class HealthState {
   void sync(const core::Upstream& upstream, std::span<const core::Target* const> targets);
 
   std::shared_ptr<TargetHealth> find(std::string_view target) const;
+  std::optional<HealthTarget> target(std::string_view target) const;
   std::vector<HealthTarget> targets() const;  // sorted by key
 
-  // Admin API. nullopt when the target is unknown.
+  // A hostname target's name resolved to `answer` (a worker's or the active checker's DNS
+  // cache; not empty): the health of each of its addresses, in answer order. With `replace` the
+  // answer becomes the target's address set: addresses not seen before start healthy, those no
+  // longer in it are dropped (a holder keeps a detached copy until it maps its answer again).
+  // Without it (a worker mapping an answer it already had) unknown addresses are only added.
+  // Clears the target's DNS error; `generation`: the target's addressGeneration() after this.
+  // Empty when the target is not configured.
+  std::vector<std::shared_ptr<TargetHealth>> resolved(std::string_view target,
+                                                      const std::vector<net::DnsAddress>& answer,
+                                                      bool replace,
+                                                      std::uint32_t* generation = nullptr);
+  // Whether a hostname target has been resolved at all (false for IP and unknown targets).
+  bool needsResolving(std::string_view target) const;
+
+  // Admin API. nullopt when the target is unknown. A hostname target: DNS_ERROR when its name
+  // did not resolve, else HEALTHY while one of its addresses is (Kong).
   std::optional<TargetStatus> status(std::string_view target) const;
+  TargetWeights weights(std::string_view target) const;
   // Kong's POST /upstreams/{u}/targets/{t}/healthy|unhealthy. Fails like Kong when the upstream
   // has no health checks ("no healthchecker found for <name>") or the target is unknown.
   core::Status setHealthy(std::string_view target, bool healthy);
+  // Sets a target and every address of it, checks or not; false when the target is unknown.
+  bool force(std::string_view target, bool healthy);
+  // POST .../targets/{t}/{address}/healthy|unhealthy: one address ("ip" or "ip:port"; without a
+  // port, the target's) of the target. Fails for an address the target does not resolve to.
+  core::Status setAddressHealthy(std::string_view target, std::string_view address, bool healthy);
   void setDnsError(std::string_view target, bool error);
   // Passive report by target key (the balancer's report() is the index-based fast path).
   void report(std::string_view target, const Outcome& outcome);
@@ -154,6 +227,9 @@ class HealthState {
  private:
   void syncLocked(const core::Upstream& upstream, std::span<const core::Target* const> targets,
                   std::vector<std::shared_ptr<TargetHealth>>& reset);
+  // Caller holds mutex_.
+  const HealthTarget* findLocked(std::string_view target) const;
+  HealthTarget* findLocked(std::string_view target);
 
   const std::string upstreamId_;
   std::shared_ptr<const HealthListener> listener_;
@@ -165,6 +241,28 @@ class HealthState {
   CheckRules passive_;
   std::map<std::string, HealthTarget, std::less<>> targets_;
 };
+
+// GET /upstreams/{u}/health: one target and its addresses (an IP target: itself; a hostname
+// target: every address of its name's last answer, none when it does not resolve).
+struct TargetDescription {
+  struct Address {
+    std::string ip;
+    std::uint16_t port = 0;
+    TargetStatus status = TargetStatus::healthchecksOff;
+    int weight = 0;
+  };
+  TargetStatus status = TargetStatus::healthchecksOff;
+  TargetWeights weights;
+  std::vector<Address> addresses;
+};
+// Admin API, before describing or setting a hostname target no worker and no probe has
+// resolved yet: resolves it now (blocking; the hosts file answers at once) and registers the
+// answer. False when the name does not resolve (not recorded: the workers find out themselves).
+bool resolveIfNeeded(HealthState& state, std::string_view target, const net::DnsResolver& resolver);
+// nullopt when the target is unknown. With a resolver, resolveIfNeeded() first (a name that
+// does not resolve is DNS_ERROR).
+std::optional<TargetDescription> describe(HealthState& state, std::string_view target,
+                                          const net::DnsResolver* resolver);
 
 // Every upstream's HealthState, keyed by upstream id. One per engine, owned by the control
 // thread; lookups are thread-safe.

@@ -40,21 +40,6 @@ bool contains(std::span<const int> v, int x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-// Kong's weight of one address of a hostname target: an SRV record's own (0 counts as 1: such
-// a record should be hit, rarely), else the target's.
-std::int64_t addressWeight(const net::DnsAddress& a, int targetWeight) {
-  if (a.port != 0) return std::max<std::int64_t>(1, a.weight);
-  return targetWeight;
-}
-
-// The addresses' smooth round-robin restarts and their weights are summed again.
-void rebindAddresses(WorkerState::Entry& e, int targetWeight) {
-  if (!e.addresses) return;
-  e.addressCurrent.assign(e.addresses->size(), 0);
-  e.addressWeight = 0;
-  for (const auto& a : *e.addresses) e.addressWeight += addressWeight(a, targetWeight);
-}
-
 double decayed(const WorkerState::Entry& e, Clock::TimePoint now) {
   double td = std::chrono::duration<double>(now - e.touched).count();
   if (td < 0) td = 0;
@@ -193,7 +178,32 @@ bool UpstreamBalancer::usable(int index) const {
   if (targets_[i].weight <= 0) return false;
   const TargetHealth& h = *health_[i];
   if (h.dnsError()) return false;
+  if (!targets_[i].address.isIp) return healthState_->weights(targets_[i].key).available > 0;
   return !checksOn_ || h.healthy();
+}
+
+// The weight target `index` can take in this worker: 0 when it takes nothing (weight 0, DNS
+// error, unhealthy); a hostname target whose answer this worker holds weighs its healthy
+// addresses. One not resolved by this worker yet goes by the target's own state (healthy while
+// one of its addresses is, as last known): pickAddress() finds out the rest.
+std::int64_t UpstreamBalancer::availableWeight(const WorkerState& s, int index) const {
+  const auto i = static_cast<std::size_t>(index);
+  const int w = targets_[i].weight;
+  if (w <= 0 || health_[i]->dnsError()) return 0;
+  if (i < s.entries_.size() && !s.entries_[i].addressHealth.empty()) {
+    const auto& e = s.entries_[i];
+    // The address set changed since this worker mapped its answer (another worker or a probe
+    // resolved the name anew): pickAddress() maps it again.
+    if (!checksOn_ || e.addressGeneration != health_[i]->addressGeneration())
+      return e.addressWeight;
+    std::int64_t sum = 0;
+    for (std::size_t k = 0; k < e.addressHealth.size(); ++k) {
+      if (e.addressHealth[k]->healthy()) sum += addressWeight((*e.addresses)[k], w);
+    }
+    return sum;
+  }
+  if (checksOn_ && !health_[i]->healthy()) return 0;  // a name: healthy while one address is
+  return weightOf(s, index);
 }
 
 bool UpstreamBalancer::admits(long long available, long long total) const {
@@ -204,10 +214,16 @@ bool UpstreamBalancer::admits(long long available, long long total) const {
 UpstreamBalancer::Health UpstreamBalancer::health() const {
   Health out;
   for (int i = 0; i < size(); ++i) {
+    const auto& t = targets_[static_cast<std::size_t>(i)];
+    if (!t.address.isIp) {  // its addresses' weights, as the HealthState knows them
+      const auto w = healthState_->weights(t.key);
+      out.total += w.total;
+      out.available += w.available;
+      continue;
+    }
     if (health_[static_cast<std::size_t>(i)]->dnsError()) continue;  // no address: no weight
-    const long long w = targets_[static_cast<std::size_t>(i)].weight;
-    out.total += w;
-    if (usable(i)) out.available += w;
+    out.total += t.weight;
+    if (usable(i)) out.available += t.weight;
   }
   out.unavailable = out.total - out.available;
   out.healthy = admits(out.available, out.total);
@@ -224,7 +240,7 @@ void UpstreamBalancer::bind(WorkerState& state) const {
       if (auto it = old.find(targets_[i].key); it != old.end()) {
         entries[i] = state.entries_[it->second];
         entries[i].current = 0;  // the weights changed: restart the smooth sequence
-        rebindAddresses(entries[i], targets_[i].weight);
+        bindAddresses(entries[i], static_cast<int>(i), false);
       }
     }
   }
@@ -254,9 +270,8 @@ int UpstreamBalancer::pick(WorkerState& state, const HashInput& input,
   long long total = 0, available = 0;
   for (int i = 0; i < size(); ++i) {
     if (health_[static_cast<std::size_t>(i)]->dnsError()) continue;
-    const long long w = weightOf(state, i);
-    total += w;
-    if (usable(i)) available += w;
+    total += weightOf(state, i);
+    available += availableWeight(state, i);
   }
   if (!admits(available, total)) return -1;
 
@@ -287,9 +302,9 @@ int UpstreamBalancer::pickRoundRobin(WorkerState& s, std::span<const int> tried,
   int best = -1;
   std::int64_t total = 0;
   for (int i = 0; i < size(); ++i) {
-    if (!usable(i) || (!allowTried && contains(tried, i))) continue;
+    const std::int64_t w = availableWeight(s, i);
+    if (w <= 0 || (!allowTried && contains(tried, i))) continue;
     auto& e = s.entries_[static_cast<std::size_t>(i)];
-    const std::int64_t w = weightOf(s, i);
     e.current += w;
     total += w;
     if (best < 0 || e.current > s.entries_[static_cast<std::size_t>(best)].current) best = i;
@@ -308,15 +323,15 @@ int UpstreamBalancer::pickLeastConnections(WorkerState& s, std::span<const int> 
   int best = -1;
   for (int k = 0; k < n; ++k) {
     const int i = (start + k) % n;
-    if (!usable(i) || (!allowTried && contains(tried, i))) continue;
+    if (!usable(s, i) || (!allowTried && contains(tried, i))) continue;
     if (best < 0) {
       best = i;
       continue;
     }
     const auto& a = s.entries_[static_cast<std::size_t>(i)];
     const auto& b = s.entries_[static_cast<std::size_t>(best)];
-    const std::int64_t lhs = static_cast<std::int64_t>(a.active + 1) * weightOf(s, best);
-    const std::int64_t rhs = static_cast<std::int64_t>(b.active + 1) * weightOf(s, i);
+    const std::int64_t lhs = static_cast<std::int64_t>(a.active + 1) * availableWeight(s, best);
+    const std::int64_t rhs = static_cast<std::int64_t>(b.active + 1) * availableWeight(s, i);
     if (lhs < rhs) best = i;
   }
   return best;
@@ -334,10 +349,10 @@ int UpstreamBalancer::pickLatency(WorkerState& s, std::span<const int> tried,
   double bestScore = 0;
   for (int k = 0; k < n; ++k) {
     const int i = (start + k) % n;
-    if (!usable(i) || (!allowTried && contains(tried, i))) continue;
+    if (!usable(s, i) || (!allowTried && contains(tried, i))) continue;
     const auto& e = s.entries_[static_cast<std::size_t>(i)];
     int tier = e.sampled ? 1 : (e.active == 0 ? 0 : 2);
-    double score = e.sampled ? decayed(e, now) / static_cast<double>(weightOf(s, i)) : 0;
+    double score = e.sampled ? decayed(e, now) / static_cast<double>(availableWeight(s, i)) : 0;
     bool better = best < 0 || tier < bestTier ||
                   (tier == bestTier && tier == 1 && score < bestScore) ||
                   (tier == bestTier && tier == 2 && e.active < bestActive);
@@ -391,7 +406,7 @@ int UpstreamBalancer::pickHashed(WorkerState& s, const HashInput& in,
     const auto owner = slotOwner_[(slot + k) % slots];
     if (owner == std::numeric_limits<std::uint32_t>::max()) continue;
     const int i = static_cast<int>(owner);
-    if (!usable(i)) continue;
+    if (!usable(s, i)) continue;
     if (!contains(tried, i)) return i;
     if (fallback < 0) fallback = i;
   }
@@ -415,30 +430,70 @@ int UpstreamBalancer::pickAddress(
   const int targetWeight = targets_[static_cast<std::size_t>(index)].weight;
   if (e->addresses != addresses) {
     e->addresses = addresses;
-    rebindAddresses(*e, targetWeight);
+    bindAddresses(*e, index, true);
+  } else if (e->addressGeneration !=
+             health_[static_cast<std::size_t>(index)]->addressGeneration()) {
+    bindAddresses(*e, index, false);
   }
-  if (list.size() <= 1) return 0;
+  auto up = [&](std::size_t k) {
+    return !checksOn_ || k >= e->addressHealth.size() || e->addressHealth[k]->healthy();
+  };
+  if (list.size() <= 1) return up(0) ? 0 : -1;
   if (algorithm_ == Algorithm::consistentHashing && e->addressWeight > 0) {
-    // The key that chose the target chooses the address, in proportion to the weights.
-    auto point =
-        static_cast<std::int64_t>(state.lastHash_ % static_cast<std::uint64_t>(e->addressWeight));
+    // The key that chose the target chooses among its healthy addresses, in proportion to
+    // their weights.
+    std::int64_t healthy = 0;
     for (std::size_t k = 0; k < list.size(); ++k) {
+      if (up(k)) healthy += addressWeight(list[k], targetWeight);
+    }
+    if (healthy <= 0) return -1;
+    auto point = static_cast<std::int64_t>(state.lastHash_ % static_cast<std::uint64_t>(healthy));
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      if (!up(k)) continue;
       point -= addressWeight(list[k], targetWeight);
       if (point < 0) return static_cast<int>(k);
     }
-    return 0;
+    return -1;
   }
   int best = -1;
   std::int64_t total = 0;
   for (std::size_t k = 0; k < list.size(); ++k) {
+    if (!up(k)) continue;
     const std::int64_t w = addressWeight(list[k], targetWeight);
     e->addressCurrent[k] += w;
     total += w;
     if (best < 0 || e->addressCurrent[k] > e->addressCurrent[static_cast<std::size_t>(best)])
       best = static_cast<int>(k);
   }
-  e->addressCurrent[static_cast<std::size_t>(best)] -= total;
+  if (best >= 0) e->addressCurrent[static_cast<std::size_t>(best)] -= total;
   return best;
+}
+
+// The addresses' smooth round-robin restarts, their weights are summed again and their health
+// is looked up (registering a new answer with the HealthState).
+void UpstreamBalancer::bindAddresses(WorkerState::Entry& e, int index, bool replace) const {
+  if (!e.addresses) return;
+  const auto& t = targets_[static_cast<std::size_t>(index)];
+  e.addressCurrent.assign(e.addresses->size(), 0);
+  e.addressWeight = 0;
+  for (const auto& a : *e.addresses) e.addressWeight += addressWeight(a, t.weight);
+  e.addressHealth.clear();
+  if (!t.address.isIp && !e.addresses->empty())
+    e.addressHealth = healthState_->resolved(t.key, *e.addresses, replace, &e.addressGeneration);
+  if (e.addressHealth.size() != e.addresses->size()) {  // not in this HealthState: detached
+    e.addressHealth.clear();
+    e.addressGeneration = health_[static_cast<std::size_t>(index)]->addressGeneration();
+    for (std::size_t k = 0; k < e.addresses->size(); ++k)
+      e.addressHealth.push_back(std::make_shared<TargetHealth>(upstreamId_, t.key, nullptr));
+  }
+}
+
+std::shared_ptr<TargetHealth> UpstreamBalancer::addressHealth(WorkerState& state, int index,
+                                                              int address) const {
+  const WorkerState::Entry* e = entryFor(state, index);
+  if (!e || address < 0 || static_cast<std::size_t>(address) >= e->addressHealth.size())
+    return nullptr;
+  return e->addressHealth[static_cast<std::size_t>(address)];
 }
 
 void UpstreamBalancer::onStart(WorkerState& state, int index) const {
@@ -466,9 +521,9 @@ void UpstreamBalancer::recordLatency(WorkerState& state, int index,
   e->touched = now;
 }
 
-void UpstreamBalancer::report(int index, const Outcome& outcome) const {
+void UpstreamBalancer::report(int index, const Outcome& outcome, TargetHealth* address) const {
   if (!checksOn_ || index < 0 || index >= size()) return;
-  health_[static_cast<std::size_t>(index)]->report(passive_, outcome);
+  (address ? *address : *health_[static_cast<std::size_t>(index)]).report(passive_, outcome);
 }
 
 }  // namespace archway::balancer

@@ -78,9 +78,12 @@ class WorkerState {
     bool sampled = false;      // latency: has a sample
     double ewmaUs = 0;
     Clock::TimePoint touched{};
-    // A hostname target: its addresses as this worker last resolved them, the smooth weighted
-    // round-robin over them, and their summed weight (0: not resolved yet). See pickAddress().
+    // A hostname target: its addresses as this worker last resolved them, their health (shared
+    // with every worker through the HealthState), the smooth weighted round-robin over them, and
+    // their summed weight (0: not resolved yet). See pickAddress().
     std::shared_ptr<const std::vector<net::DnsAddress>> addresses;
+    std::vector<std::shared_ptr<TargetHealth>> addressHealth;
+    std::uint32_t addressGeneration = 0;  // of the target's address set when mapped
     std::vector<std::int64_t> addressCurrent;
     std::int64_t addressWeight = 0;
   };
@@ -143,9 +146,15 @@ class UpstreamBalancer {
   // target's weight. `addresses` is what the worker's DNS cache holds for the name (not
   // empty); returns the index of the one that carries this try: with consistent hashing the
   // request's key chooses, otherwise smooth weighted round-robin. Until the next answer, the
-  // target counts in pick() with the sum of those weights.
+  // target counts in pick() with the sum of those weights (its healthy share: the sum over its
+  // healthy addresses). Unhealthy addresses are skipped while health checks are configured; -1
+  // when none is left (pick again: pick() now skips the target). A new answer is registered
+  // with the HealthState once per worker (that takes its mutex; requests in between do not).
   int pickAddress(WorkerState& state, int index,
                   const std::shared_ptr<const std::vector<net::DnsAddress>>& addresses) const;
+  // The health of address `address` (an index pickAddress() returned) of target `index`, for
+  // report(); null when there is none (an IP target).
+  std::shared_ptr<TargetHealth> addressHealth(WorkerState& state, int index, int address) const;
 
   // Worker thread: the connection to target `index` starts carrying the request / is done with
   // it (every pick that is used must be finished exactly once). Drives least-connections.
@@ -154,11 +163,13 @@ class UpstreamBalancer {
   // Worker thread: connect time + response time of a completed try. Drives latency.
   void recordLatency(WorkerState& state, int index, std::chrono::microseconds rtt) const;
 
-  // Any thread: passive health check report for a try on target `index`. No-op when the
-  // upstream has no health checks (Kong).
-  void report(int index, const Outcome& outcome) const;
+  // Any thread: passive health check report for a try on target `index`, on `address` (from
+  // addressHealth()) when the target is a name. No-op when the upstream has no health checks
+  // (Kong).
+  void report(int index, const Outcome& outcome, TargetHealth* address = nullptr) const;
 
-  // Whether pick() may choose this target right now (weight > 0, no DNS error, healthy).
+  // Whether the target may take traffic (weight > 0, no DNS error, healthy; a hostname target:
+  // one of its addresses healthy, as the HealthState last saw them).
   bool usable(int index) const;
   Health health() const;
 
@@ -168,6 +179,9 @@ class UpstreamBalancer {
   WorkerState::Entry* entryFor(WorkerState& state, int index) const;
   bool admits(long long available, long long total) const;
   std::int64_t weightOf(const WorkerState& s, int index) const;
+  std::int64_t availableWeight(const WorkerState& s, int index) const;
+  bool usable(const WorkerState& s, int index) const { return availableWeight(s, index) > 0; }
+  void bindAddresses(WorkerState::Entry& e, int index, bool replace) const;
   std::string_view hashValue(HashOn on, const std::optional<std::string>& name,
                              const HashInput& in) const;
   int pickRoundRobin(WorkerState& s, std::span<const int> tried, bool allowTried) const;

@@ -545,16 +545,46 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
         if (!built) return std::nullopt;
         b = built.value();
       }
+      if (auto state = d.health->find(upstreamId); state && d.dns) {  // addresses' weights
+        for (const auto& t : state->targets()) balancer::resolveIfNeeded(*state, t.key, *d.dns);
+      }
       const auto h = b->health();
       return admin::AdminContext::BalancerHealth{h.healthy, h.total, h.available, h.unavailable};
     };
     ctx.setTargetHealth = [&d](const std::string& upstreamId, const std::string& target,
                                bool healthy) {
       auto state = d.health->find(upstreamId);
-      auto t = state ? state->find(target) : nullptr;
-      if (!t) return false;
-      t->set(healthy);
-      return true;
+      if (!state) return false;
+      if (d.dns) balancer::resolveIfNeeded(*state, target, *d.dns);
+      return state->force(target, healthy);  // the target and every address of it
+    };
+    ctx.targetHealthDetail =
+        [&d](const std::string& upstreamId,
+             const std::string& target) -> std::optional<admin::AdminContext::TargetHealthDetail> {
+      auto state = d.health->find(upstreamId);
+      auto desc = state ? balancer::describe(*state, target, d.dns.get()) : std::nullopt;
+      if (!desc) return std::nullopt;
+      admin::AdminContext::TargetHealthDetail out{std::string(balancer::toString(desc->status)),
+                                                  desc->weights.total,
+                                                  desc->weights.available,
+                                                  {}};
+      for (const auto& a : desc->addresses) {
+        out.addresses.push_back(
+            {a.ip, a.port, std::string(balancer::toString(a.status)), a.weight});
+      }
+      return out;
+    };
+    ctx.setAddressHealth = [&d](const std::string& upstreamId, const std::string& target,
+                                const std::string& address,
+                                bool healthy) -> admin::AdminContext::AddressHealthResult {
+      auto state = d.health->find(upstreamId);
+      if (!state) return {404, "Not found"};
+      if (d.dns) balancer::resolveIfNeeded(*state, target, *d.dns);
+      auto set = state->setAddressHealthy(target, address, healthy);
+      if (set) return {};
+      const auto& message = set.errors().front().message;
+      return {message.rfind("no healthchecker", 0) == 0 ? 400 : 404,
+              message.rfind("no healthchecker", 0) == 0 ? message : "Not found"};
     };
     d.admin = std::make_unique<admin::AdminServer>(
         control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)));

@@ -42,6 +42,7 @@ struct Fixture {
   std::shared_ptr<int> applied = std::make_shared<int>(0);
   std::shared_ptr<std::vector<std::string>> healthCalls =
       std::make_shared<std::vector<std::string>>();
+  bool addresses = false;  // the engine's per-address setter
 
   admin::AdminApi api() const {
     admin::AdminContext ctx;
@@ -56,6 +57,15 @@ struct Fixture {
       calls->push_back(u + " " + t + (healthy ? " healthy" : " unhealthy"));
       return true;
     };
+    if (addresses) {
+      ctx.setAddressHealth = [calls = healthCalls](const std::string& u, const std::string& t,
+                                                   const std::string& address, bool healthy) {
+        using Result = admin::AdminContext::AddressHealthResult;
+        if (address == "10.0.0.9") return Result{404, "Not found"};
+        calls->push_back(u + " " + t + " " + address + (healthy ? " healthy" : " unhealthy"));
+        return Result{};
+      };
+    }
     ctx.workers = 1;
     ctx.proxyListen = "0.0.0.0:8000";
     ctx.adminListen = "127.0.0.1:8001, 0.0.0.0:8444 ssl";
@@ -183,6 +193,22 @@ class NodeHandlersTest : public QObject {
     QCOMPARE(f.healthCalls->size(), std::size_t{2});
     QVERIFY(f.healthCalls->at(0).ends_with("10.0.0.1:80 unhealthy"));
     QVERIFY(f.healthCalls->at(1).ends_with("10.0.0.1:80 healthy"));
+  }
+
+  // With the per-address setter, .../targets/{t}/{address}/... sets that address only.
+  void oneAddressOfATargetIsSetByHand() {
+    Fixture f;
+    f.addresses = true;
+    auto a = f.api();
+    QCOMPARE(a.handle({"POST", "/upstreams/up/targets/10.0.0.1:80/10.0.0.1/unhealthy", ""}).status,
+             204);
+    auto missing = a.handle({"POST", "/upstreams/up/targets/10.0.0.1:80/10.0.0.9/healthy", ""});
+    QCOMPARE(missing.status, 404);
+    QCOMPARE(body(missing).at("message").as_string(), "Not found");
+    QCOMPARE(a.handle({"POST", "/upstreams/up/targets/10.0.0.1:80/healthy", ""}).status, 204);
+    QCOMPARE(f.healthCalls->size(), std::size_t{2});
+    QVERIFY(f.healthCalls->at(0).ends_with(" 10.0.0.1:80 10.0.0.1 unhealthy"));
+    QVERIFY(f.healthCalls->at(1).ends_with(" 10.0.0.1:80 healthy"));
   }
 
   void readinessCanBeDrained() {

@@ -6,6 +6,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -112,6 +113,11 @@ bool runUntil(asio::io_context& ctx, const std::function<bool()>& done, int ms) 
   return true;
 }
 
+// A target's health as the Admin API reports it (a hostname target: one address healthy).
+bool healthy(const HealthState& state, const std::string& target) {
+  return state.status(target) == TargetStatus::healthy;
+}
+
 struct Events {
   std::vector<std::string> log;
   HealthListener listener() {
@@ -163,14 +169,16 @@ class ActiveCheckerTest : public QObject {
     server.status = 500;
     const int before = server.requests;
     QVERIFY(runUntil(
-        ctx, [&] { return !state->find(target)->healthy(); }, 4000));
+        ctx, [&] { return !healthy(*state, target); }, 4000));
     QCOMPARE(server.requests - before, 2);  // unhealthy.http_failures = 2
     QCOMPARE(toString(*state->status(target)), std::string_view("UNHEALTHY"));
 
     server.status = 200;
     QVERIFY(runUntil(
-        ctx, [&] { return state->find(target)->healthy(); }, 4000));
-    QCOMPARE(events.log, (std::vector<std::string>{target + " unhealthy", target + " healthy"}));
+        ctx, [&] { return healthy(*state, target); }, 4000));
+    // "localhost" is judged by its one address.
+    const std::string address = target + " address 127.0.0.1:" + std::to_string(server.port());
+    QCOMPARE(events.log, (std::vector<std::string>{address + " unhealthy", address + " healthy"}));
     checkers.stop();
     server.close();
     ctx.run_for(std::chrono::milliseconds(50));
@@ -213,7 +221,7 @@ class ActiveCheckerTest : public QObject {
     auto checker = ActiveChecker::create(ctx, state);
     checker->start();
     QVERIFY(runUntil(
-        ctx, [&] { return state->find(target)->healthy(); }, 2000));
+        ctx, [&] { return healthy(*state, target); }, 2000));
     checker->stop();
     server.close();
     ctx.run_for(std::chrono::milliseconds(20));
@@ -234,7 +242,7 @@ class ActiveCheckerTest : public QObject {
     auto checker = ActiveChecker::create(ctx, state);
     checker->start();
     QVERIFY(runUntil(
-        ctx, [&] { return !state->find(target)->healthy(); }, 3000));
+        ctx, [&] { return !healthy(*state, target); }, 3000));
     checker->stop();
     server.close();
     ctx.run_for(std::chrono::milliseconds(20));
@@ -258,12 +266,12 @@ class ActiveCheckerTest : public QObject {
     auto checker = ActiveChecker::create(ctx, state);
     checker->start();
     QVERIFY(runUntil(
-        ctx, [&] { return state->find(target)->healthy(); }, 4000));
+        ctx, [&] { return healthy(*state, target); }, 4000));
     QCOMPARE(up.last().sni, std::string("probe.test"));
     QCOMPARE(up.last().target, std::string("/"));
     up.status = 500;
     QVERIFY(runUntil(
-        ctx, [&] { return !state->find(target)->healthy(); }, 4000));
+        ctx, [&] { return !healthy(*state, target); }, 4000));
     checker->stop();
     ctx.run_for(std::chrono::milliseconds(20));
   }
@@ -284,7 +292,7 @@ class ActiveCheckerTest : public QObject {
     auto checker = ActiveChecker::create(ctx, state);
     checker->start();
     QVERIFY(runUntil(
-        ctx, [&] { return !state->find(target)->healthy(); }, 4000));
+        ctx, [&] { return !healthy(*state, target); }, 4000));
     QCOMPARE(up.requests(), 0);
     QVERIFY(up.failedHandshakes() >= 1);
     checker->stop();
@@ -317,6 +325,47 @@ class ActiveCheckerTest : public QObject {
     ctx.run_for(std::chrono::milliseconds(50));
   }
 
+  // "multi.test" resolves to 127.0.0.1, where the server listens, and 127.0.0.2, where nothing
+  // does: each address is probed, only .2 turns unhealthy, the target stays healthy.
+  void eachResolvedAddressIsProbedAndJudgedOnItsOwn() {
+    DnsTestServer dns;
+    dns.setA("multi.test", {"127.0.0.1", "127.0.0.2"}, 60);
+    asio::io_context ctx;
+    TestServer server(ctx);
+    net::DnsOptions options;
+    options.nameservers = {dns.address()};
+    options.hostsFile = "";
+    HealthRegistry registry;
+    const std::string target = "multi.test:" + std::to_string(server.port());
+    registry.sync(configFor(target, [](core::Upstream& u) {
+      u.healthchecks.active.unhealthyTcpFailures = 1;
+      u.healthchecks.active.healthySuccesses = 1;
+    }));
+    auto state = registry.find("u1");
+    ActiveCheckers checkers(ctx, std::make_shared<net::DnsResolver>(options));
+    checkers.sync(registry);
+    auto byIp = [&] {
+      std::map<std::string, std::string> out;
+      const auto d = describe(*state, target, nullptr);
+      for (const auto& a : d->addresses) out[a.ip] = std::string(toString(a.status));
+      return out;
+    };
+    const std::map<std::string, std::string> expected{{"127.0.0.1", "HEALTHY"},
+                                                      {"127.0.0.2", "UNHEALTHY"}};
+    QVERIFY(runUntil(
+        ctx, [&] { return byIp() == expected; }, 4000));
+    QVERIFY(server.requests >= 1);
+    QVERIFY(server.lastRequest.find("\r\nHost: multi.test\r\n") != std::string::npos);
+    QCOMPARE(toString(*state->status(target)), std::string_view("HEALTHY"));
+    // The server goes away: .1 fails its next probe too, and the target is down.
+    server.close();
+    QVERIFY(runUntil(
+        ctx, [&] { return !healthy(*state, target); }, 4000));
+    QCOMPARE(byIp()["127.0.0.1"], std::string("UNHEALTHY"));
+    checkers.stop();
+    ctx.run_for(std::chrono::milliseconds(50));
+  }
+
   void timeoutCountsAsTimeoutAndStopCancelsPromptly() {
     asio::io_context ctx;
     TestServer server(ctx);
@@ -331,7 +380,7 @@ class ActiveCheckerTest : public QObject {
     auto checker = ActiveChecker::create(ctx, state);
     checker->start();
     QVERIFY(runUntil(
-        ctx, [&] { return !state->find(target)->healthy(); }, 3000));
+        ctx, [&] { return !healthy(*state, target); }, 3000));
     QCOMPARE(state->find(target)->counters().timeout, 0);  // reset by the transition
 
     // A probe is hanging on the silent server (the unhealthy half runs every second); stop()
