@@ -1,6 +1,7 @@
 #include "balancer/health_state.h"
 
 #include <algorithm>
+#include <future>
 #include <unordered_map>
 
 #include "net/dns_resolver.h"
@@ -452,20 +453,29 @@ void HealthState::report(std::string_view target, const Outcome& outcome) {
   h->report(rules, outcome);
 }
 
-bool resolveIfNeeded(HealthState& state, std::string_view target,
-                     const net::DnsResolver& resolver) {
-  if (!state.needsResolving(target)) return true;
+Resolution resolveIfNeeded(HealthState& state, std::string_view target,
+                           net::DnsResolver& resolver) {
+  if (!state.needsResolving(target)) return Resolution::known;
   auto addr = parseTargetAddress(target);
-  if (!addr) return false;
-  auto answer = resolver.resolveNow(addr->host);
-  if (answer.status != net::DnsStatus::ok || answer.addresses.empty()) return false;
+  if (!addr) return Resolution::unresolvable;
+  // The answer may come after the wait: the promise outlives it, and a late answer is dropped
+  // (the next call, a probe or a worker records one).
+  auto answered = std::make_shared<std::promise<net::DnsAnswer>>();
+  auto future = answered->get_future();
+  resolver.submit(addr->host, net::DnsType::last,
+                  [answered](net::DnsAnswer a) { answered->set_value(std::move(a)); });
+  if (future.wait_for(kAdminResolveWait) != std::future_status::ready) return Resolution::pending;
+  const auto answer = future.get();
+  if (answer.status != net::DnsStatus::ok || answer.addresses.empty())
+    return Resolution::unresolvable;
   state.resolved(target, answer.addresses, true);
-  return true;
+  return Resolution::known;
 }
 
 std::optional<TargetDescription> describe(HealthState& state, std::string_view target,
-                                          const net::DnsResolver* resolver) {
-  const bool resolves = !resolver || resolveIfNeeded(state, target, *resolver);
+                                          net::DnsResolver* resolver) {
+  const bool resolves =
+      !resolver || resolveIfNeeded(state, target, *resolver) != Resolution::unresolvable;
   auto t = state.target(target);
   auto status = state.status(target);
   if (!t || !status) return std::nullopt;

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <bitset>
 #include <boost/asio/ip/address.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -256,13 +257,19 @@ struct TargetDescription {
   std::vector<Address> addresses;
 };
 // Admin API, before describing or setting a hostname target no worker and no probe has
-// resolved yet: resolves it now (blocking; the hosts file answers at once) and registers the
-// answer. False when the name does not resolve (not recorded: the workers find out themselves).
-bool resolveIfNeeded(HealthState& state, std::string_view target, const net::DnsResolver& resolver);
+// resolved yet: resolves it on the resolver's threads and registers the answer, waiting at most
+// kAdminResolveWait for it (the hosts file answers at once) so a slow DNS server never holds
+// the control thread for its timeouts. `pending`: no answer yet (the target is described by
+// its own health, without addresses); `unresolvable`: the name does not resolve (not recorded:
+// the workers find out themselves).
+enum class Resolution { known, pending, unresolvable };
+inline constexpr std::chrono::milliseconds kAdminResolveWait{250};
+Resolution resolveIfNeeded(HealthState& state, std::string_view target,
+                           net::DnsResolver& resolver);
 // nullopt when the target is unknown. With a resolver, resolveIfNeeded() first (a name that
 // does not resolve is DNS_ERROR).
 std::optional<TargetDescription> describe(HealthState& state, std::string_view target,
-                                          const net::DnsResolver* resolver);
+                                          net::DnsResolver* resolver);
 
 // Every upstream's HealthState, keyed by upstream id. One per engine, owned by the control
 // thread; lookups are thread-safe.
