@@ -49,6 +49,8 @@ AccessLogPage::AccessLogPage(models::AccessLogModel* log, QWidget* parent)
   top->addWidget(pause_);
   top->addWidget(clear_);
   layout->addLayout(top);
+  notice_ = makeNotice(QStringLiteral("accessLogNotice"));
+  layout->addWidget(notice_);
 
   filtered_ = new QSortFilterProxyModel(this);
   filtered_->setSourceModel(log);
@@ -80,6 +82,21 @@ AccessLogPage::AccessLogPage(models::AccessLogModel* log, QWidget* parent)
   connect(log_, &models::AccessLogModel::pendingChanged, this, &AccessLogPage::updatePaused);
   connect(clear_, &QPushButton::clicked, log_, &models::AccessLogModel::clear);
   updatePaused();
+}
+
+void AccessLogPage::setNotice(const QString& text) {
+  notice_->setText(text);
+  notice_->setVisible(!text.isEmpty());
+}
+
+void AccessLogPage::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  emit shownChanged(true);
+}
+
+void AccessLogPage::hideEvent(QHideEvent* event) {
+  QWidget::hideEvent(event);
+  emit shownChanged(false);
 }
 
 void AccessLogPage::updatePaused() {

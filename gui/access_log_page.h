@@ -1,7 +1,9 @@
 #pragma once
 // The Access log page: every request the gateway answers, live, from the engine's JSON access
 // log (the bridge delivers the lines; the AccessLogModel keeps the newest ones). Filter box,
-// pause/resume and clear; the view follows new rows while scrolled to the bottom.
+// pause/resume and clear; the view follows new rows while scrolled to the bottom. For a remote
+// node the lines are polled while the page is shown (shownChanged()), and a notice line says
+// what the console should know about them (setNotice()).
 #include <QWidget>
 
 class QLabel;
@@ -26,6 +28,16 @@ class AccessLogPage : public QWidget {
   QPushButton* pauseButton() const { return pause_; }
   QPushButton* clearButton() const { return clear_; }
   QSortFilterProxyModel* proxy() const { return filtered_; }
+  QLabel* notice() const { return notice_; }
+  // A line above the table ("" hides it).
+  void setNotice(const QString& text);
+
+ signals:
+  void shownChanged(bool shown);
+
+ protected:
+  void showEvent(QShowEvent* event) override;
+  void hideEvent(QHideEvent* event) override;
 
  private:
   void updatePaused();
@@ -35,6 +47,7 @@ class AccessLogPage : public QWidget {
   QPushButton* pause_;
   QPushButton* clear_;
   QLabel* status_;
+  QLabel* notice_;
   QTableView* table_;
   QSortFilterProxyModel* filtered_;
 };

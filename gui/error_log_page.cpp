@@ -62,8 +62,8 @@ ErrorLogPage::ErrorLogPage(models::ErrorLogModel* log, models::EngineBridge* bri
   engineLevel_->setToolTip(
       tr("What the gateway logs at all, from now on (the whole process; "
          "the Admin API's /debug/node/log-level sets the same)"));
-  auto* engineLabel = new QLabel(tr("&Log level:"));
-  engineLabel->setBuddy(engineLevel_);
+  engineLabel_ = new QLabel(tr("&Log level:"));
+  engineLabel_->setBuddy(engineLevel_);
 
   shownLevel_ = new QComboBox;
   shownLevel_->setObjectName(QStringLiteral("errorLogShownLevel"));
@@ -92,7 +92,7 @@ ErrorLogPage::ErrorLogPage(models::ErrorLogModel* log, models::EngineBridge* bri
   status_->setObjectName(QStringLiteral("errorLogStatus"));
 
   auto* controls = new QHBoxLayout;
-  controls->addWidget(engineLabel);
+  controls->addWidget(engineLabel_);
   controls->addWidget(engineLevel_);
   controls->addSpacing(12);
   controls->addWidget(shownLabel);
@@ -104,6 +104,8 @@ ErrorLogPage::ErrorLogPage(models::ErrorLogModel* log, models::EngineBridge* bri
   controls->addWidget(clear_);
   layout->addWidget(caption);
   layout->addLayout(controls);
+  notice_ = makeNotice(QStringLiteral("errorLogNotice"));
+  layout->addWidget(notice_);
 
   filtered_ = new ColouredFilter(this);
   filtered_->setSourceModel(log);
@@ -157,6 +159,23 @@ void ErrorLogPage::refreshEngineLevel() {
 void ErrorLogPage::showEvent(QShowEvent* event) {
   refreshEngineLevel();
   QWidget::showEvent(event);
+  emit shownChanged(true);
+}
+
+void ErrorLogPage::hideEvent(QHideEvent* event) {
+  QWidget::hideEvent(event);
+  emit shownChanged(false);
+}
+
+void ErrorLogPage::setNotice(const QString& text) {
+  notice_->setText(text);
+  notice_->setVisible(!text.isEmpty());
+}
+
+void ErrorLogPage::hideEngineLevel() {
+  engineLabel_->hide();
+  engineLevel_->hide();
+  levelTimer_->stop();
 }
 
 void ErrorLogPage::updatePaused() {

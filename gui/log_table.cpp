@@ -1,6 +1,7 @@
 #include "gui/log_table.h"
 
 #include <QHeaderView>
+#include <QLabel>
 #include <QScrollBar>
 #include <QTableView>
 #include <memory>
@@ -25,6 +26,15 @@ QTableView* makeLiveLogTable(QAbstractItemModel* model) {
     if (*atBottom) table->scrollToBottom();
   });
   return table;
+}
+
+QLabel* makeNotice(const QString& objectName) {
+  auto* notice = new QLabel;
+  notice->setObjectName(objectName);
+  notice->setWordWrap(true);
+  notice->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  notice->hide();
+  return notice;
 }
 
 }  // namespace archway::gui

@@ -193,7 +193,6 @@ bool MainWindow::showPage(const QString& name) {
   if (name == QLatin1String("errors")) page = errorLogPage_;
   if (name == QLatin1String("config")) page = configPage_;
   if (!page) return false;
-  page = notices_.value(page, page);
   pages_->setCurrentWidget(page);
   return true;
 }

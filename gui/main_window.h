@@ -2,7 +2,6 @@
 // The console's main window. Owns the embedded gateway (through EngineBridge), the models fed
 // from its stats frames, and the demo traffic. Everything here runs on the GUI thread; engine
 // work happens on engine threads and arrives as queued signals.
-#include <QHash>
 #include <QMainWindow>
 #include <memory>
 
@@ -90,7 +89,7 @@ class MainWindow : public QMainWindow {
   // main_window_remote.cpp
   void updateRemoteStatus();
   void onRemoteState(models::RemoteNode::State state, const QString& message);
-  void showUnavailable(QWidget* page, const QString& why);
+  void connectRemoteLogs();
 
   models::TrafficSeries traffic_{120};
   models::EngineBridge* bridge_;
@@ -113,7 +112,6 @@ class MainWindow : public QMainWindow {
   std::string embeddedAdminToken_;
   bool embeddedAdminTls_ = false;
   models::RemoteNode* remote_ = nullptr;
-  QHash<QWidget*, QWidget*> notices_;  // page -> the notice shown in its place (remote node)
   QAction* demoAction_ = nullptr;
   QLabel* proxyLabel_;
   QLabel* adminLabel_;

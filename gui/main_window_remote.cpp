@@ -1,5 +1,5 @@
-// MainWindow managing a remote node (--connect): wiring of the RemoteNode into the pages, the
-// status bar and the notices of pages that only the embedded gateway can fill.
+// MainWindow managing a remote node (--connect): wiring of the RemoteNode into the pages (the
+// log pages poll the node's Admin API while shown) and the status bar.
 #include <QAction>
 #include <QLabel>
 #include <QStatusBar>
@@ -37,12 +37,7 @@ QString MainWindow::connectRemote(const models::RemoteOptions& options) {
   configRunner_->setTarget(target);
   configPage_->setNodeDescription(tr("Compared with the live configuration of %1.").arg(url));
 
-  const QString noEndpoint =
-      tr("Not available for a remote node: %1 has no Admin API endpoint "
-         "for it. Run the console with the gateway embedded (without "
-         "--connect), or read the node's own log files.");
-  showUnavailable(accessLogPage(), noEndpoint.arg(url));
-  showUnavailable(errorLogPage(), noEndpoint.arg(url));
+  connectRemoteLogs();
   demoAction_->setToolTip(
       tr("Demo traffic goes through the embedded gateway; not available "
          "while managing a remote node"));
@@ -50,20 +45,24 @@ QString MainWindow::connectRemote(const models::RemoteOptions& options) {
   return {};
 }
 
-void MainWindow::showUnavailable(QWidget* page, const QString& why) {
-  const int index = pages_->indexOf(page);
-  if (index < 0) return;
-  auto* notice = new QLabel(why);
-  notice->setObjectName(QStringLiteral("unavailableNotice"));
-  notice->setWordWrap(true);
-  notice->setAlignment(Qt::AlignCenter);
-  notice->setMargin(48);
-  const QString title = pages_->tabText(index);
-  pages_->removeTab(index);
-  page->setParent(this);  // kept (its accessors stay valid), never shown
-  page->hide();
-  pages_->insertTab(index, notice, title);
-  notices_.insert(page, notice);
+void MainWindow::connectRemoteLogs() {
+  // The node's lines, polled while their page is shown, instead of this process's.
+  disconnect(bridge_, &models::EngineBridge::accessLogLines, accessLog_, nullptr);
+  disconnect(bridge_, &models::EngineBridge::errorLogRecords, errorLog_, nullptr);
+  accessLog_->clear();
+  errorLog_->clear();
+  connect(remote_, &models::RemoteNode::accessLogLines, accessLog_,
+          &models::AccessLogModel::append);
+  connect(remote_, &models::RemoteNode::errorLogRecords, errorLog_, &models::ErrorLogModel::append);
+  connect(remote_, &models::RemoteNode::accessLogNotice, accessLogPage_, &AccessLogPage::setNotice);
+  connect(remote_, &models::RemoteNode::errorLogNotice, errorLogPage_, &ErrorLogPage::setNotice);
+  connect(accessLogPage_, &AccessLogPage::shownChanged, remote_,
+          &models::RemoteNode::setAccessLogWanted);
+  connect(errorLogPage_, &ErrorLogPage::shownChanged, remote_,
+          &models::RemoteNode::setErrorLogWanted);
+  remote_->setAccessLogWanted(accessLogPage_->isVisible());
+  remote_->setErrorLogWanted(errorLogPage_->isVisible());
+  errorLogPage_->hideEngineLevel();
 }
 
 void MainWindow::onRemoteState(models::RemoteNode::State state, const QString& message) {

@@ -113,9 +113,6 @@ QString EngineBridge::start(const BridgeOptions& options) {
     }
   }
 
-  // The console's live access log: lines without a file, formatted on the engine's log thread.
-  engineOptions.liveAccessLog = true;
-
   // Subscriptions before start so the first frames and the `started` event are not missed.
   statsToken_ = engine_->subscribeStats(
       [this](std::shared_ptr<const metrics::StatsFrame> frame) { onStatsFrame(std::move(frame)); });

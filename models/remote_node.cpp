@@ -1,8 +1,11 @@
 #include "models/remote_node.h"
 
 #include <QMetaObject>
+#include <QTime>
 #include <algorithm>
+#include <cmath>
 
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -14,7 +17,7 @@ namespace archway::models {
 namespace {
 
 constexpr std::size_t kMaxEventBytes = 64 * 1024 * 1024;  // a frame of a very large node
-constexpr int kStreamSlot = 0, kTraceSlot = 1;
+constexpr int kStreamSlot = 0, kPollSlot = 1;
 
 // The payload of one server-sent event: its data lines joined (the "data:" prefix and one
 // following space removed), other fields ignored.
@@ -63,8 +66,12 @@ QString RemoteNode::start(const RemoteOptions& options) {
   state_ = State::connecting;
   message_.clear();
   emit stateChanged(state_, message_);
+  accessSince_ = errorSince_ = 0;
+  accessFrom_.clear();
+  accessNotice_.clear();
+  errorNotice_.clear();
   streamThread_ = std::thread([this] { streamLoop(); });
-  traceThread_ = std::thread([this] { traceLoop(); });
+  pollThread_ = std::thread([this] { pollLoop(); });
   return {};
 }
 
@@ -78,7 +85,7 @@ void RemoteNode::stop() {
   }
   wake_.notify_all();
   if (streamThread_.joinable()) streamThread_.join();
-  if (traceThread_.joinable()) traceThread_.join();
+  if (pollThread_.joinable()) pollThread_.join();
   {
     std::lock_guard lock(mutex_);
     pending_.reset();
@@ -198,41 +205,51 @@ void RemoteNode::streamLoop() {
   }
 }
 
-void RemoteNode::traceLoop() {
+void RemoteNode::pollLoop() {
   std::unique_ptr<apps::AdminClient> client;
   while (true) {
+    bool traces = false, access = false, errors = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || tracesWanted_ || tracingCall_; });
+      wake_.wait(lock, [this] {
+        return stopping_ || tracesWanted_ || accessWanted_ || errorsWanted_ || tracingCall_;
+      });
       if (stopping_) return;
+      traces = tracesWanted_;
+      access = accessWanted_;
+      errors = errorsWanted_;
     }
     if (!client) client = newClient();
     if (!client) return;
     runTracingCall(*client);
-    {
-      std::lock_guard lock(mutex_);
-      if (!tracesWanted_) continue;
-    }
-    setActive(kTraceSlot, client.get());
-    auto reply = client->request("GET", "/archway/traces?limit=1000");
-    setActive(kTraceSlot, nullptr);
-    if (reply && reply->status == 200) {
-      auto traces = trace::parseTraces(reply->body);
-      if (traces) {
-        {
-          std::lock_guard lock(mutex_);
-          traces_ = std::move(*traces);
-        }
-        QMetaObject::invokeMethod(
-            this, [this] { emit tracesUpdated(); }, Qt::QueuedConnection);
-      }
-    }
-    // Failures are the stream's to report; the next poll tries again. A tracing call cuts
-    // the wait short.
+    if (traces) pollTraces(*client);
+    if (access) pollAccessLog(*client);
+    if (errors) pollErrorLog(*client);
+    if (!traces && !access && !errors) continue;  // only a tracing call
+    // Failures are the stream's to report; the next poll tries again. A tracing call, or
+    // something newly wanted (a page just shown), cuts the wait short.
     std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, options_.tracePoll, [this] { return stopping_ || tracingCall_; });
+    wake_.wait_for(lock, options_.poll, [&] {
+      return stopping_ || tracingCall_ || (tracesWanted_ && !traces) ||
+             (accessWanted_ && !access) || (errorsWanted_ && !errors);
+    });
     if (stopping_) return;
   }
+}
+
+void RemoteNode::pollTraces(apps::AdminClient& client) {
+  setActive(kPollSlot, &client);
+  auto reply = client.request("GET", "/archway/traces?limit=1000");
+  setActive(kPollSlot, nullptr);
+  if (!reply || reply->status != 200) return;
+  auto traces = trace::parseTraces(reply->body);
+  if (!traces) return;
+  {
+    std::lock_guard lock(mutex_);
+    traces_ = std::move(*traces);
+  }
+  QMetaObject::invokeMethod(
+      this, [this] { emit tracesUpdated(); }, Qt::QueuedConnection);
 }
 
 namespace {
@@ -269,10 +286,10 @@ void RemoteNode::runTracingCall(apps::AdminClient& client) {
     call = std::move(*tracingCall_);
     tracingCall_.reset();
   }
-  setActive(kTraceSlot, &client);
+  setActive(kPollSlot, &client);
   auto reply = call == "GET" ? client.request("GET", "/archway/tracing")
                              : client.request("PATCH", "/archway/tracing", call);
-  setActive(kTraceSlot, nullptr);
+  setActive(kPollSlot, nullptr);
   QString error;
   std::optional<trace::SamplingPolicy> policy;
   if (!reply) {
@@ -332,6 +349,181 @@ void RemoteNode::setTracesWanted(bool wanted) {
     tracesWanted_ = wanted;
   }
   wake_.notify_all();
+}
+
+void RemoteNode::setAccessLogWanted(bool wanted) {
+  {
+    std::lock_guard lock(mutex_);
+    accessWanted_ = wanted;
+  }
+  wake_.notify_all();
+}
+
+void RemoteNode::setErrorLogWanted(bool wanted) {
+  {
+    std::lock_guard lock(mutex_);
+    errorsWanted_ = wanted;
+  }
+  wake_.notify_all();
+}
+
+namespace {
+
+// The text of each element of the "data" array of a log endpoint's answer, as the node sent it
+// (GET /archway/logs/access writes its lines verbatim: {"data":[line,...],...}). `body` is
+// valid JSON.
+std::vector<std::string_view> dataElements(std::string_view body) {
+  std::vector<std::string_view> out;
+  constexpr std::string_view kStart = "{\"data\":[";
+  if (body.substr(0, kStart.size()) != kStart) return out;
+  int depth = 0;
+  bool inString = false, escaped = false;
+  std::size_t start = kStart.size();
+  for (std::size_t i = start; i < body.size(); ++i) {
+    const char c = body[i];
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == ',' && depth == 0) || ((c == '}' || c == ']') && depth-- == 0)) {
+      if (i > start) out.push_back(body.substr(start, i - start));
+      if (c != ',') break;  // the array's end
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// An error log event of GET /archway/logs/error as the record the node logged.
+std::optional<core::log::Record> toRecord(const boost::json::value& v) {
+  if (!v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  const auto* time = o.if_contains("time");
+  const auto* level = o.if_contains("level");
+  const auto* message = o.if_contains("message");
+  if (!time || !time->is_number() || !level || !level->is_string() || !message ||
+      !message->is_string())
+    return std::nullopt;
+  core::log::Record r;
+  boost::system::error_code ec;
+  r.timeUs = static_cast<std::int64_t>(std::llround(time->to_number<double>(ec) * 1e6));
+  if (ec || !core::log::parseLevel(level->as_string(), r.level)) return std::nullopt;
+  r.message = message->as_string();
+  for (const auto& [key, value] : o) {
+    if (key == "time" || key == "level" || key == "message") continue;
+    r.fields.emplace_back(std::string(key), value.is_string() ? std::string(value.as_string())
+                                                              : boost::json::serialize(value));
+  }
+  return r;
+}
+
+}  // namespace
+
+bool RemoteNode::fetchLog(apps::AdminClient& client, const std::string& target, std::string& body,
+                          boost::json::object& answer, QString& notice) {
+  setActive(kPollSlot, &client);
+  auto reply = client.request("GET", target);
+  setActive(kPollSlot, nullptr);
+  if (!reply) return false;  // the stream reports an unreachable node
+  const QString path = QString::fromStdString(target.substr(0, target.find('?')));
+  if (reply->status == 404) {
+    notice = tr("This node has no Admin API endpoint for this log (GET %1 answered 404); it "
+                "may be an older version.")
+                 .arg(path);
+    return false;
+  }
+  if (reply->status != 200) {
+    if (reply->status != 401)  // a refused token is the stream's to report
+      notice = tr("The node answered HTTP %1 to GET %2.").arg(reply->status).arg(path);
+    return false;
+  }
+  boost::system::error_code ec;
+  auto v = boost::json::parse(reply->body, ec);
+  auto* o = ec ? nullptr : v.if_object();
+  const auto* next = o ? o->if_contains("next_since") : nullptr;
+  const auto* data = o ? o->if_contains("data") : nullptr;
+  if (!next || !next->is_number() || !data || !data->is_array()) {
+    notice = tr("The node answered GET %1 with something the console cannot read.").arg(path);
+    return false;
+  }
+  body = std::move(reply->body);
+  answer = std::move(*o);
+  return true;
+}
+
+void RemoteNode::postNotice(void (RemoteNode::*signal)(const QString&), QString& last,
+                            const QString& notice) {
+  if (notice == last) return;
+  last = notice;
+  QMetaObject::invokeMethod(
+      this,
+      [this, signal, notice] {
+        if (state_ != State::stopped) emit(this->*signal)(notice);
+      },
+      Qt::QueuedConnection);
+}
+
+void RemoteNode::pollAccessLog(apps::AdminClient& client) {
+  std::string body;
+  boost::json::object answer;
+  QString notice;
+  if (!fetchLog(client, "/archway/logs/access?limit=1000&since=" + std::to_string(accessSince_),
+                body, answer, notice)) {
+    postNotice(&RemoteNode::accessLogNotice, accessNotice_, notice);
+    return;
+  }
+  // Without a file the node produces access entries only while they are read: not before the
+  // first read, nor after the page was hidden for a while. Say since when the lines are whole.
+  if (answer.contains("message"))
+    accessFrom_ = QTime::currentTime().toString(QStringLiteral("HH:mm:ss"));
+  if (!accessFrom_.isEmpty())
+    notice = tr("The node keeps no access log of its own (no --access-log file): requests are "
+                "shown from %1 on, while this page is open.")
+                 .arg(accessFrom_);
+  postNotice(&RemoteNode::accessLogNotice, accessNotice_, notice);
+  boost::system::error_code ec;
+  accessSince_ = answer.at("next_since").to_number<std::uint64_t>(ec);
+  QStringList lines;
+  const auto elements = dataElements(body);
+  for (auto it = elements.rbegin(); it != elements.rend(); ++it)  // newest first: reverse
+    lines << QString::fromUtf8(it->data(), static_cast<qsizetype>(it->size()));
+  if (lines.isEmpty()) return;
+  QMetaObject::invokeMethod(
+      this,
+      [this, lines] {
+        if (state_ != State::stopped) emit accessLogLines(lines);
+      },
+      Qt::QueuedConnection);
+}
+
+void RemoteNode::pollErrorLog(apps::AdminClient& client) {
+  std::string body;
+  boost::json::object answer;
+  QString notice;
+  const bool ok =
+      fetchLog(client, "/archway/logs/error?limit=1000&since=" + std::to_string(errorSince_), body,
+               answer, notice);
+  postNotice(&RemoteNode::errorLogNotice, errorNotice_, notice);
+  if (!ok) return;
+  boost::system::error_code ec;
+  errorSince_ = answer.at("next_since").to_number<std::uint64_t>(ec);
+  std::vector<core::log::Record> records;
+  for (const auto& e : answer.at("data").as_array())  // oldest first
+    if (auto r = toRecord(e)) records.push_back(std::move(*r));
+  if (records.empty()) return;
+  QMetaObject::invokeMethod(
+      this,
+      [this, records = std::move(records)] {
+        if (state_ != State::stopped) emit errorLogRecords(records);
+      },
+      Qt::QueuedConnection);
 }
 
 std::vector<trace::FinishedTrace> RemoteNode::recentTraces(const trace::TraceQuery& query) const {

@@ -2,12 +2,15 @@
 // The console's handle on a remote node (`archway --connect ADMIN_URL`), the counterpart of
 // EngineBridge for a node reached only through its Admin API: stats frames from the server-sent
 // events of GET /archway/stats/stream (re-emitted with the same signal as EngineBridge, so the
-// same models take them), recent traces polled from GET /archway/traces, and the connection's
-// state. The network I/O runs on two threads of this object's own (stream, trace poll) with
-// AdminClient; results reach the thread this object lives in (the GUI thread) as queued calls.
+// same models take them), recent traces polled from GET /archway/traces, the newest access and
+// error log lines polled from GET /archway/logs/access and /archway/logs/error (each poll asks
+// only for what is newer than the last), and the connection's state. The network I/O runs on
+// two threads of this object's own (stream; polls one after the other) with AdminClient;
+// results reach the thread this object lives in (the GUI thread) as queued calls.
 // A lost or refused connection is retried with exponential backoff until stop().
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -18,10 +21,15 @@
 #include <vector>
 
 #include "apps/admin_client.h"
+#include "core/log.h"
 #include "metrics/stats_frame.h"
 #include "trace/finished_trace.h"
 #include "trace/sampler.h"
 #include "trace/trace_store.h"
+
+namespace boost::json {
+class object;
+}
 
 namespace archway::models {
 
@@ -31,7 +39,7 @@ struct RemoteOptions {
   apps::TlsOptions tls;
   std::chrono::milliseconds minBackoff{500};    // first wait before a reconnect
   std::chrono::milliseconds maxBackoff{10000};  // doubling up to this
-  std::chrono::milliseconds tracePoll{1000};    // while traces are wanted
+  std::chrono::milliseconds poll{1000};         // between polls while traces or logs are wanted
   std::chrono::milliseconds timeout{10000};     // per step; the stream sends every 250 ms
 };
 
@@ -73,6 +81,11 @@ class RemoteNode : public QObject {
   // A change queued while another waits replaces it.
   void loadTracing();
   void setTracing(const trace::SamplingPolicy& policy);
+  // Polls GET /archway/logs/access (error) only while wanted (its page is shown), asking for
+  // the lines after the newest one already delivered (the first poll: the node's last 1000).
+  // New lines arrive as accessLogLines() (error: errorLogRecords()), oldest first.
+  void setAccessLogWanted(bool wanted);
+  void setErrorLogWanted(bool wanted);
 
  signals:
   // The same contract as EngineBridge::statsUpdated: at most one frame in flight.
@@ -81,12 +94,33 @@ class RemoteNode : public QObject {
   void tracesUpdated();
   void tracingLoaded(const archway::trace::SamplingPolicy& policy);
   void tracingFailed(const QString& message);
+  // The same contracts as EngineBridge's: JSON access log lines (as the node's --access-log
+  // writes them) and error log records, each batch oldest first.
+  void accessLogLines(const QStringList& lines);
+  void errorLogRecords(const std::vector<archway::core::log::Record>& records);
+  // What the console should know about a log page's lines (the node kept no access log before
+  // it was first read; the node has no such endpoint), or "" once it no longer applies.
+  void accessLogNotice(const QString& notice);
+  void errorLogNotice(const QString& notice);
 
  private:
   void streamLoop();  // stream thread
-  void traceLoop();   // trace thread
+  void pollLoop();    // poll thread: traces, tracing calls, logs
   // Sends the queued tracing call, if any, and reports its answer. Trace thread.
   void runTracingCall(apps::AdminClient& client);
+  void pollTraces(apps::AdminClient& client);
+  // Fetches the access (error) log lines newer than the last poll's and delivers them. Poll
+  // thread.
+  void pollAccessLog(apps::AdminClient& client);
+  void pollErrorLog(apps::AdminClient& client);
+  // GETs a log endpoint's `target`: true with its body and the body as an object when it
+  // answered {"data":[...],"next_since":N}; else false, with `notice` saying why when the page
+  // should (not for no answer or a refused token: the stream reports those). Poll thread.
+  bool fetchLog(apps::AdminClient& client, const std::string& target, std::string& body,
+                boost::json::object& answer, QString& notice);
+  // Hands `notice` to `signal` on the GUI thread when it changed since the last time. Poll
+  // thread.
+  void postNotice(void (RemoteNode::*signal)(const QString&), QString& last, const QString& notice);
   // Handles the bytes of the stream; false to end it. Stream thread.
   bool onStreamData(std::string_view data, std::string& pending, bool& connected);
   void post(State state, const QString& message);  // any thread
@@ -99,12 +133,16 @@ class RemoteNode : public QObject {
   RemoteOptions options_;
   State state_ = State::stopped;
   QString message_;
-  std::thread streamThread_, traceThread_;
+  std::thread streamThread_, pollThread_;
+  // The poll thread's cursors (next_since of the last answer) and last notices.
+  std::uint64_t accessSince_ = 0, errorSince_ = 0;
+  QString accessNotice_, errorNotice_;
+  QString accessFrom_;  // since when the node keeps access entries for us ("": always)
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;
   bool stopping_ = false;
-  bool tracesWanted_ = false;
+  bool tracesWanted_ = false, accessWanted_ = false, errorsWanted_ = false;
   apps::AdminClient* active_[2] = {nullptr, nullptr};  // in use by the two threads
   std::shared_ptr<const metrics::StatsFrame> pending_;
   bool posted_ = false;

@@ -462,10 +462,6 @@
         <translation>Verglichen mit der laufenden Konfiguration von %1.</translation>
     </message>
     <message>
-        <source>Not available for a remote node: %1 has no Admin API endpoint for it. Run the console with the gateway embedded (without --connect), or read the node&apos;s own log files.</source>
-        <translation>Für einen entfernten Knoten nicht verfügbar: %1 hat dafür keinen Admin-API-Endpunkt. Die Konsole mit eingebettetem Gateway starten (ohne --connect) oder die Logdateien des Knotens lesen.</translation>
-    </message>
-    <message>
         <source>Demo traffic goes through the embedded gateway; not available while managing a remote node</source>
         <translation>Demo-Verkehr läuft über das eingebettete Gateway; nicht verfügbar, solange ein entfernter Knoten verwaltet wird</translation>
     </message>
@@ -875,6 +871,22 @@ Beginnt bei %2, dauert %3 (%4 % der Anfrage)</translation>
     <message>
         <source>The node answered with sampling settings the console cannot read.</source>
         <translation>Der Knoten hat mit Sampling-Einstellungen geantwortet, die die Konsole nicht lesen kann.</translation>
+    </message>
+    <message>
+        <source>This node has no Admin API endpoint for this log (GET %1 answered 404); it may be an older version.</source>
+        <translation>Dieser Knoten hat keinen Admin-API-Endpunkt für dieses Log (GET %1 antwortete 404); vielleicht ist er eine ältere Version.</translation>
+    </message>
+    <message>
+        <source>The node answered HTTP %1 to GET %2.</source>
+        <translation>Der Knoten antwortete auf GET %2 mit HTTP %1.</translation>
+    </message>
+    <message>
+        <source>The node answered GET %1 with something the console cannot read.</source>
+        <translation>Der Knoten antwortete auf GET %1 mit etwas, das die Konsole nicht lesen kann.</translation>
+    </message>
+    <message>
+        <source>The node keeps no access log of its own (no --access-log file): requests are shown from %1 on, while this page is open.</source>
+        <translation>Der Knoten führt kein eigenes Zugriffslog (keine --access-log-Datei): Anfragen werden ab %1 angezeigt, solange diese Seite offen ist.</translation>
     </message>
 </context>
 <context>

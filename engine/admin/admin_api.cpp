@@ -177,9 +177,11 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
     if (req.method == "HEAD") r.body.clear();
     return r;
   }
-  if (segs.size() == 3 && segs[0] == "archway" && segs[1] == "logs" && segs[2] == "error") {
+  if (segs.size() == 3 && segs[0] == "archway" && segs[1] == "logs" &&
+      (segs[2] == "error" || segs[2] == "access")) {
     if (!get) return message(405, "Method not allowed");
-    auto r = handleErrorLogs(url->encoded_query());
+    auto r = segs[2] == "error" ? handleErrorLogs(url->encoded_query())
+                                : handleAccessLogs(ctx_, url->encoded_query());
     if (req.method == "HEAD") r.body.clear();
     return r;
   }

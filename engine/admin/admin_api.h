@@ -27,6 +27,23 @@ class Persistent;
 
 namespace archway::admin {
 
+// One line the access log keeps, for GET /archway/logs/access.
+struct AccessLine {
+  std::uint64_t seq = 0;  // 1, 2, ... in log order (restarts with the engine)
+  int status = 0;
+  std::string_view route;  // the route's name, else its id, as in the line
+  std::string_view line;   // the JSON line, without its newline
+};
+struct AccessLogRead {
+  bool produced = false;     // whether entries were produced before this read (else it started)
+  std::uint64_t newest = 0;  // the newest kept line's seq; 0: none yet
+  int leaseSeconds = 0;      // how long after a read entries are still produced without a file
+};
+// Notes a reader (so entries are produced for a while) and visits the kept lines whose seq is
+// above `since`, newest first, until `visit` returns false.
+using AccessLogReader = std::function<AccessLogRead(
+    std::uint64_t since, const std::function<bool(const AccessLine&)>& visit)>;
+
 struct AdminContext {
   std::function<std::shared_ptr<const core::Config>()> config;
   std::function<std::shared_ptr<const metrics::StatsFrame>()> stats;
@@ -93,6 +110,8 @@ struct AdminContext {
   const trace::TraceStore* traces = nullptr;
   // The workers' sampler for GET/PATCH /archway/tracing (null: those answer 404).
   trace::Sampler* sampler = nullptr;
+  // The access log's kept lines for GET /archway/logs/access (absent: it answers 404).
+  AccessLogReader accessLog;
   // Plugin state shared by the workers (proxy-cache's caches for DELETE /proxy-cache).
   plugins::Persistent* pluginState = nullptr;
   // POST /status/ready status=draining: readiness answers 503 "draining" from then on (shared by

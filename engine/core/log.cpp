@@ -127,6 +127,13 @@ std::vector<Record> recent(std::size_t limit, Level minLevel) {
   return w ? w->recent(limit, minLevel) : std::vector<Record>{};
 }
 
+std::vector<Record> recentSince(std::size_t limit, Level minLevel, std::uint64_t since,
+                                std::uint64_t& newest) {
+  newest = 0;
+  Writer* w = gWriter.load(std::memory_order_acquire);
+  return w ? w->recent(limit, minLevel, since, &newest) : std::vector<Record>{};
+}
+
 std::string setFile(const std::string& path) { return writer().setFile(path); }
 bool flush(std::chrono::milliseconds timeout) {
   Writer* w = gWriter.load(std::memory_order_acquire);

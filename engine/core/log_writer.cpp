@@ -115,10 +115,14 @@ void Writer::unsubscribe(int token) {
   subs_.erase(token);
 }
 
-std::vector<Record> Writer::recent(std::size_t limit, Level minLevel) const {
+std::vector<Record> Writer::recent(std::size_t limit, Level minLevel, std::uint64_t since,
+                                   std::uint64_t* newest) const {
   std::vector<Record> out;
   std::lock_guard lock(recentMutex_);
-  for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit; ++it) {
+  if (newest) *newest = recentSeq_;
+  std::uint64_t seq = recentSeq_;
+  for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit && seq > since;
+       ++it, --seq) {
     if (it->level >= minLevel) out.push_back(*it);
   }
   std::reverse(out.begin(), out.end());
@@ -169,6 +173,7 @@ bool Writer::drainOnce() {
       if (recentCapacity_ == 0) break;
       if (recent_.size() >= recentCapacity_) recent_.pop_front();
       recent_.push_back(std::move(rec));
+      ++recentSeq_;
     }
   }
   written_.fetch_add(batch.size(), std::memory_order_relaxed);

@@ -28,6 +28,12 @@ namespace archway::core::log {
 // One record as a JSON line with its newline: {"time":<s.ms>,"level":...,"message":...,<fields>}.
 std::string formatJson(const Record& record);
 
+// core::log::recent, counting: the log thread numbers the records it keeps 1, 2, ...; only
+// those numbered above `since` are looked at, and `newest` receives the newest kept record's
+// number (0: none yet). GET /archway/logs/error?since=.
+std::vector<Record> recentSince(std::size_t limit, Level minLevel, std::uint64_t since,
+                                std::uint64_t& newest);
+
 class Writer {
  public:
   static constexpr std::size_t kDefaultCapacity = 4096;
@@ -52,7 +58,8 @@ class Writer {
   std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return queue_.capacity(); }
   // See core::log::recent. `recentCapacity` records are kept (by the log thread).
-  std::vector<Record> recent(std::size_t limit, Level minLevel) const;
+  std::vector<Record> recent(std::size_t limit, Level minLevel, std::uint64_t since = 0,
+                             std::uint64_t* newest = nullptr) const;
   void setRecentCapacity(std::size_t n);
 
  private:
@@ -77,6 +84,7 @@ class Writer {
   mutable std::mutex recentMutex_;
   std::deque<Record> recent_;
   std::size_t recentCapacity_ = kRecentCapacity;
+  std::uint64_t recentSeq_ = 0;  // the newest kept record's sequence number (1, 2, ...)
 
   std::mutex subMutex_;
   std::map<int, Subscriber> subs_;

@@ -67,7 +67,26 @@ bool AccessLog::push(int worker, const AccessEntry& e) {
 void AccessLog::setSink(std::function<void(std::string_view)> sink) {
   std::lock_guard lock(mu_);
   sink_ = std::move(sink);
-  hasSink_.store(static_cast<bool>(sink_), std::memory_order_relaxed);
+  want_.store(sink_ || readerUntil_ != std::chrono::steady_clock::time_point{},
+              std::memory_order_relaxed);
+  wake_.notify_all();
+}
+
+bool AccessLog::noteReader() {
+  std::lock_guard lock(mu_);
+  const bool was = wanted();
+  readerUntil_ = std::chrono::steady_clock::now() + kReaderLease;
+  want_.store(true, std::memory_order_relaxed);
+  if (!was) wake_.notify_all();
+  return was;
+}
+
+std::uint64_t AccessLog::visitKept(std::uint64_t since,
+                                   const std::function<bool(const Kept&)>& visit) const {
+  std::lock_guard lock(keptMu_);
+  for (auto it = kept_.rbegin(); it != kept_.rend() && it->seq > since; ++it)
+    if (!visit(*it)) break;
+  return keptSeq_;
 }
 
 std::string AccessLog::format(const AccessEntry& e) {
@@ -102,14 +121,18 @@ bool AccessLog::drainOnce() {
     std::lock_guard lock(mu_);
     sink = sink_;
   }
+  std::vector<Kept> kept;
   for (auto& rp : rings_) {
     Ring& r = *rp;
     auto tail = r.tail.load(std::memory_order_relaxed);
     const auto head = r.head.load(std::memory_order_acquire);
     for (; tail != head; ++tail) {
-      std::string line = format(r.entries[tail % r.capacity]);
+      const AccessEntry& e = r.entries[tail % r.capacity];
+      std::string line = format(e);
       if (sink) sink(line);
       if (out_) batch += line;
+      line.pop_back();  // the newline
+      kept.push_back(Kept{0, e.timeMs, e.status, std::string(e.route.view()), std::move(line)});
       any = true;
       written_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -119,14 +142,33 @@ bool AccessLog::drainOnce() {
     std::fwrite(batch.data(), 1, batch.size(), out_);
     std::fflush(out_);
   }
+  if (!kept.empty()) {
+    // One ring per worker: put the batch in time order before numbering it.
+    std::stable_sort(kept.begin(), kept.end(),
+                     [](const Kept& a, const Kept& b) { return a.timeMs < b.timeMs; });
+    std::lock_guard lock(keptMu_);
+    for (Kept& k : kept) {
+      k.seq = ++keptSeq_;
+      if (kept_.size() >= kKeptCapacity) kept_.pop_front();
+      kept_.push_back(std::move(k));
+    }
+  }
   return any;
 }
 
 void AccessLog::run() {
   std::unique_lock lock(mu_);
   while (!stop_) {
-    // Workers never signal (that would be a syscall on the request path): poll.
-    wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; });
+    // Workers never signal (that would be a syscall on the request path): poll, slowly while
+    // no line is wanted (an entry pushed just before a reader's lease ended still goes out).
+    const auto now = std::chrono::steady_clock::now();
+    if (readerUntil_ != std::chrono::steady_clock::time_point{} && now >= readerUntil_) {
+      readerUntil_ = {};
+      want_.store(static_cast<bool>(sink_), std::memory_order_relaxed);
+    }
+    const bool idle = !wanted();
+    wake_.wait_for(lock, std::chrono::milliseconds(idle ? 1000 : 100),
+                   [this, idle] { return stop_ || (idle && wanted()); });
     lock.unlock();
     while (drainOnce()) {
     }

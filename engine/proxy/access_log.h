@@ -3,12 +3,19 @@
 // Each worker pushes fixed-size entries into its own single-producer ring (no lock, no
 // allocation); the log thread drains every ring, formats and writes. A full ring drops the
 // entry and counts it rather than slow the worker down.
+//
+// The log thread also keeps the newest lines (kKeptCapacity) for GET /archway/logs/access.
+// Workers produce entries only while a line is wanted: a file, a sink (the embedded console), or
+// an Admin API reader in the last kReaderLease (noteReader()); otherwise they skip the entry
+// after one relaxed load.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,7 +52,7 @@ class AccessLog {
  public:
   // `target`: "-" for stdout, "" for no file (lines go only to the sink), else a file path
   // (appended). The sink, when set, receives every formatted line on the log thread (the
-  // console's live log). Without a file and without a sink, wanted() is false and the workers
+  // console's live log). Without a file, a sink or a reader, wanted() is false and the workers
   // push nothing.
   AccessLog(int workers, std::string target, std::size_t capacityPerWorker = 4096);
   ~AccessLog();  // writes what is queued, then stops
@@ -53,8 +60,9 @@ class AccessLog {
   AccessLog& operator=(const AccessLog&) = delete;
 
   bool ok() const { return running_; }
-  // Any thread: whether a line would go anywhere (a file or a sink). One relaxed load.
-  bool wanted() const { return out_ != nullptr || hasSink_.load(std::memory_order_relaxed); }
+  // Any thread: whether a line would go anywhere (a file, a sink, a recent reader). One relaxed
+  // load.
+  bool wanted() const { return out_ != nullptr || want_.load(std::memory_order_relaxed); }
   // Worker `worker` only. False when its ring was full (the entry is dropped and counted).
   bool push(int worker, const AccessEntry& e);
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -62,6 +70,24 @@ class AccessLog {
   void setSink(std::function<void(std::string_view line)> sink);
 
   static std::string format(const AccessEntry& e);
+
+  // One line kept for GET /archway/logs/access.
+  struct Kept {
+    std::uint64_t seq = 0;    // 1, 2, ... in the order the log thread kept the entries
+    std::int64_t timeMs = 0;  // when the request ended (a batch is kept in this order)
+    std::uint16_t status = 0;
+    std::string route;  // the entry's route (name, else id), as in the line
+    std::string line;   // the JSON line without its newline
+  };
+  static constexpr std::size_t kKeptCapacity = 1000;
+  static constexpr std::chrono::seconds kReaderLease{60};
+  // Any thread (the Admin API's): somebody reads the kept lines, so entries are produced, file
+  // or not, until kReaderLease after the last call. Returns whether they were produced already.
+  bool noteReader();
+  // Any thread: calls `visit` with the kept lines whose seq is above `since`, newest first,
+  // until it returns false. Returns the newest kept seq (0: none yet). A short lock shared only
+  // with the log thread.
+  std::uint64_t visitKept(std::uint64_t since, const std::function<bool(const Kept&)>& visit) const;
 
  private:
   struct Ring {
@@ -77,12 +103,16 @@ class AccessLog {
   std::FILE* out_ = nullptr;
   bool ownsFile_ = false;
   bool running_ = false;
-  std::atomic<bool> hasSink_{false};
+  std::atomic<bool> want_{false};  // a sink or a reader's lease; under mu_ when written
+  std::chrono::steady_clock::time_point readerUntil_{};  // under mu_
   std::atomic<std::uint64_t> dropped_{0}, written_{0};
   std::mutex mu_;  // log thread's wake-up and the sink; never taken by workers
   std::condition_variable wake_;
   bool stop_ = false;
   std::function<void(std::string_view)> sink_;
+  mutable std::mutex keptMu_;  // the log thread and readers of kept_, never workers
+  std::deque<Kept> kept_;
+  std::uint64_t keptSeq_ = 0;  // the newest kept line's seq, under keptMu_
   std::thread thread_;
 };
 

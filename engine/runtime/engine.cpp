@@ -441,11 +441,11 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     }
     old.reset();
     std::lock_guard lock(d.accessSubMutex);
-    if (!options.accessLog.empty() || options.liveAccessLog) {
-      d.accessLog = std::make_unique<proxy::AccessLog>(d.workerCountHint, options.accessLog);
-      if (!d.accessLog->ok())
-        return core::Error{"access-log", "cannot open " + options.accessLog + " for appending"};
-    }
+    // Always there (GET /archway/logs/access may ask for lines); the workers produce entries
+    // only while a file, a subscriber or an Admin API reader wants them.
+    d.accessLog = std::make_unique<proxy::AccessLog>(d.workerCountHint, options.accessLog);
+    if (!d.accessLog->ok())
+      return core::Error{"access-log", "cannot open " + options.accessLog + " for appending"};
     d.updateAccessSink();
   }
   proxy::ProxyLimits limits;
@@ -496,6 +496,18 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.nodeId = d.nodeId;
     ctx.traces = d.traces.get();
     ctx.sampler = &d.sampler;
+    ctx.accessLog = [&d](std::uint64_t since,
+                         const std::function<bool(const admin::AccessLine&)>& visit) {
+      std::lock_guard lock(d.accessSubMutex);  // start() replaces the log under it
+      admin::AccessLogRead read;
+      if (!d.accessLog) return read;
+      read.produced = d.accessLog->noteReader();
+      read.leaseSeconds = static_cast<int>(proxy::AccessLog::kReaderLease.count());
+      read.newest = d.accessLog->visitKept(since, [&](const proxy::AccessLog::Kept& k) {
+        return visit(admin::AccessLine{k.seq, k.status, k.route, k.line});
+      });
+      return read;
+    };
     ctx.pluginState = &d.pluginPersistent;
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);

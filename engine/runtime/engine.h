@@ -62,9 +62,6 @@ struct EngineOptions {
   // How often the rate-limiting `cluster` policy's counters are synced with the database
   // (only with a `store`). <= 0: never in the background (syncRateLimitCounters() does it).
   std::chrono::milliseconds rateLimitSyncInterval{100};
-  // Keep the access log running without a file, for subscribeAccessLog() (the console's live
-  // log). Lines are formatted only while someone subscribes (or a file is written).
-  bool liveAccessLog = false;
   // Consumers with their own stats shard, per worker (a shard is ~40 KB); the requests of
   // consumers past the cap are counted together in the "(other)" consumer entry.
   std::uint32_t statsMaxConsumers = 1000;
@@ -134,8 +131,8 @@ class Engine {
   // Returns a token for unsubscribe(). Safe from any thread.
   int subscribeStats(StatsCallback callback);
   int subscribeEvents(EventCallback callback);
-  // Every access log line while subscribed (needs options.accessLog or liveAccessLog; without
-  // them nothing arrives). Lines reach the callback within ~100 ms of the request's end.
+  // Every access log line while subscribed. Lines reach the callback within ~100 ms of the
+  // request's end.
   int subscribeAccessLog(AccessLogCallback callback);
   // Every error log record (core::log: the same records the error log sink gets) while
   // subscribed, on the log thread; it must not block nor call unsubscribe(). The error log is

@@ -1,21 +1,29 @@
 // `archway --connect`: a MainWindow managing a real Engine (Admin API and proxy on port 0, the
 // demo upstream behind it) through its Admin API only: stats and traces arrive, sampling changes
-// reach the node, the Config page diffs against that node, pages without an Admin API endpoint
-// say so, and a refused token is shown on the dashboard.
+// reach the node, the Config page diffs against that node, the log pages show the node's access
+// and error logs, and a refused token is shown on the dashboard.
 #include <QAction>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
 #include <QTabWidget>
 #include <QTest>
 
 #include "apps/admin_client.h"
 #include "config/declarative.h"
+#include "core/log.h"
 #include "demo/demo_server.h"
+#include "gui/access_log_page.h"
 #include "gui/dashboard_page.h"
+#include "gui/error_log_page.h"
 #include "gui/main_window.h"
 #include "gui/traces_page.h"
+#include "models/access_log_model.h"
 #include "models/config_diff_runner.h"
+#include "models/error_log_model.h"
 #include "models/trace_list_model.h"
 #include "runtime/engine.h"
 
@@ -103,13 +111,54 @@ class RemoteWindowTest : public QObject {
     // The Config page works against the remote node.
     QCOMPARE(window.configRunner().target().url, remote("").url);
     QCOMPARE(window.configRunner().target().token, std::string("s3cret"));
+  }
 
-    // No Admin API endpoint for the live access log and the error log: a notice instead.
-    for (const char* name : {"log", "errors"}) {
-      QVERIFY(window.showPage(name));
-      auto* notice = qobject_cast<QLabel*>(window.pages()->currentWidget());
-      QVERIFY2(notice && notice->text().contains("Not available for a remote node"), name);
-    }
+  // The Access log and Error log pages poll the node's /archway/logs/access and /error while
+  // shown: the node's requests and records in the same columns, not this process's.
+  void showsTheRemoteNodesLogs() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.connectRemote(remote("s3cret")), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(window.remote()->state(), RemoteNode::State::connected, 10000);
+
+    QVERIFY(window.showPage("log"));
+    QCOMPARE(window.pages()->currentWidget(), window.accessLogPage());
+    // The node has no --access-log file: the page says from when its requests are shown.
+    QTRY_VERIFY_WITH_TIMEOUT(window.accessLogPage()->notice()->isVisible(), 10000);
+    QVERIFY(window.accessLogPage()->notice()->text().contains("--access-log"));
+    QCOMPARE(get("/r/anything/logged"), 200);
+    QCOMPARE(get("/r/status/502"), 502);
+    QTRY_COMPARE_WITH_TIMEOUT(window.accessLogPage()->proxy()->rowCount(), 2, 10000);
+    const auto cell = [&](int row, int column) {
+      return window.accessLogPage()->proxy()->index(row, column).data().toString();
+    };
+    QCOMPARE(cell(0, models::AccessLogModel::kPathColumn), QStringLiteral("/r/anything/logged"));
+    QCOMPARE(cell(1, models::AccessLogModel::kStatusColumn), QStringLiteral("502"));
+    QCOMPARE(cell(1, models::AccessLogModel::kRouteColumn), QStringLiteral("remote-route"));
+    window.accessLogPage()->filter()->setText(QStringLiteral("502"));
+    QCOMPARE(window.accessLogPage()->proxy()->rowCount(), 1);
+    window.accessLogPage()->filter()->clear();
+
+    core::log::warn("remote window log marker", {});
+    QVERIFY(window.showPage("errors"));
+    QVERIFY(window.errorLogPage()->engineLevel()->isHidden());
+    const auto markers = [&window] {
+      const auto& log = window.errorLog();
+      int n = 0;
+      for (int row = 0; row < log.rowCount(); ++row)
+        n += log.index(row, models::ErrorLogModel::kMessageColumn).data().toString() ==
+             QLatin1String("remote window log marker");
+      return n;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(markers(), 1, 10000);
+    // Hidden, the access log page is not polled; shown again, it continues where it stopped.
+    QCOMPARE(get("/r/anything/while-hidden"), 200);
+    QVERIFY(window.showPage("log"));
+    QTRY_COMPARE_WITH_TIMEOUT(window.accessLogPage()->proxy()->rowCount(), 3, 10000);
+    QCOMPARE(cell(2, models::AccessLogModel::kPathColumn),
+             QStringLiteral("/r/anything/while-hidden"));
+    QCOMPARE(markers(), 1);  // the console's own error log is not shown
   }
 
   void aRefusedTokenIsShownOnTheDashboard() {

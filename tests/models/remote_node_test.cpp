@@ -1,12 +1,16 @@
 // RemoteNode against real Engines (Admin API and proxy on port 0, the demo upstream behind them):
-// stats frames arrive from the node's stats stream, its traces are polled, a refused token and an
-// unreachable node are reported, and the console reconnects when the node comes back.
+// stats frames arrive from the node's stats stream, its traces and its access and error log
+// lines are polled, a refused token and an unreachable node are reported, and the console
+// reconnects when the node comes back.
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QtTest>
 #include <optional>
 
 #include "apps/admin_client.h"
 #include "config/declarative.h"
+#include "core/log.h"
 #include "demo/demo_server.h"
 #include "models/remote_node.h"
 #include "runtime/engine.h"
@@ -52,7 +56,7 @@ class RemoteNodeTest : public QObject {
     o.token = token;
     o.minBackoff = std::chrono::milliseconds(50);
     o.maxBackoff = std::chrono::milliseconds(200);
-    o.tracePoll = std::chrono::milliseconds(100);
+    o.poll = std::chrono::milliseconds(100);
     return o;
   }
 
@@ -104,6 +108,71 @@ class RemoteNodeTest : public QObject {
     QCOMPARE(traces[0].status, std::uint16_t(503));
     QCOMPARE(traces[0].route(), std::string_view("hello"));
     QVERIFY(traces[0].spanCount > 0);
+    engine->stop(std::chrono::milliseconds(200));
+  }
+
+  // The access and error log lines of the node, polled over its Admin API only while wanted,
+  // each poll asking only for what is new (no line twice), oldest first as the models take them.
+  void logsArePolledWhileWanted() {
+    auto engine = startEngine("127.0.0.1:0");
+    QVERIFY(engine);
+    RemoteNode node;
+    QSignalSpy lines(&node, &RemoteNode::accessLogLines);
+    std::vector<std::vector<core::log::Record>> records;  // one batch per delivery
+    connect(&node, &RemoteNode::errorLogRecords, &node,
+            [&records](const std::vector<core::log::Record>& batch) { records.push_back(batch); });
+    QSignalSpy notices(&node, &RemoteNode::accessLogNotice);
+    QCOMPARE(node.start(optionsFor(engine->adminPort())), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(node.state(), RemoteNode::State::connected, 10000);
+    QCOMPARE(get(*engine, "/hello/anything/unread"), 200);  // nobody reads: not kept
+
+    node.setAccessLogWanted(true);
+    // No --access-log file on the node: it keeps lines from the first read on, and says so.
+    QTRY_VERIFY_WITH_TIMEOUT(!notices.isEmpty(), 10000);
+    QVERIFY2(notices.last().at(0).toString().contains("--access-log"),
+             qPrintable(notices.last().at(0).toString()));
+    QCOMPARE(get(*engine, "/hello/anything/one"), 200);
+    QCOMPARE(get(*engine, "/hello/status/503"), 503);
+    const auto paths = [&lines] {
+      QStringList out;
+      for (const auto& args : lines) {
+        for (const QString& line : args.at(0).toStringList()) {
+          const auto o = QJsonDocument::fromJson(line.toUtf8()).object();
+          out << o.value("path").toString() + " " + QString::number(o.value("status").toInt());
+        }
+      }
+      return out;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(paths().size(), 2, 10000);
+    QCOMPARE(paths(), (QStringList{"/hello/anything/one 200", "/hello/status/503 503"}));
+    QCOMPARE(get(*engine, "/hello/anything/two"), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(paths().size(), 3, 10000);
+    QCOMPARE(paths().last(), QStringLiteral("/hello/anything/two 200"));
+    node.setAccessLogWanted(false);
+
+    core::log::warn("remote node log marker", {{"k", "v"}});
+    core::log::flush();
+    node.setErrorLogWanted(true);
+    const auto markers = [&records] {
+      int n = 0;
+      for (const auto& batch : records) {
+        for (const auto& r : batch) {
+          if (r.message != "remote node log marker") continue;
+          if (r.level != core::log::Level::warn || r.fields.size() != 1 ||
+              r.fields[0] != std::pair<std::string, std::string>("k", "v"))
+            return -1;
+          ++n;
+        }
+      }
+      return n;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(markers(), 1, 10000);
+    // Later polls ask only for newer records: the marker comes once.
+    const auto polls = records.size();
+    core::log::warn("remote node second marker", {});
+    QTRY_VERIFY_WITH_TIMEOUT(records.size() > polls, 10000);
+    QCOMPARE(markers(), 1);
+    node.stop();
     engine->stop(std::chrono::milliseconds(200));
   }
 

@@ -78,7 +78,6 @@ class EngineStatsTest : public QObject {
     o.workers = 2;
     o.statsInterval = std::chrono::milliseconds(50);
     o.tracing = false;
-    o.liveAccessLog = true;
     engine_.subscribeAccessLog([this](std::string_view line) {
       std::lock_guard lock(linesMutex_);
       lines_.emplace_back(line);
