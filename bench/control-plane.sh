@@ -5,14 +5,17 @@
 # propagation of writes between two nodes on one (private, throwaway) PostgreSQL.
 #
 #   bench/control-plane.sh [--gateway PATH] [--load PATH] [--consumers N] [--routes N]
-#                          [--changes N] [--duration S] [--no-postgres]
+#                          [--changes N] [--duration S] [--no-postgres] [--reload-only]
+#                          [--admin-only]
 #
+# --reload-only runs just (d), the POST /config of --routes routes under live traffic.
+# --admin-only runs just (a) and (b): start-up, memory and the Admin API on --consumers.
 # Prints every number next to its target; it never fails on a number, only when a step could
 # not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gateway=build/bin/archwayd load=build/bin/archway-load
-consumers=100000 routes=10000 changes=20 duration=5 postgres=1
+consumers=100000 routes=10000 changes=20 duration=5 postgres=1 reload_only=0 admin_only=0
 while (($#)); do
   case $1 in
     --gateway) gateway=$2; shift 2 ;;
@@ -22,7 +25,9 @@ while (($#)); do
     --changes) changes=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --no-postgres) postgres=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --reload-only) reload_only=1; postgres=0; shift ;;
+    --admin-only) admin_only=1; postgres=0; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -60,13 +65,16 @@ until_200() {
 row() { printf '%-62s %14s   %s\n' "$1" "$2" "$3"; }
 
 echo "generating $consumers consumers and a $routes-route config..."
-python3 $py consumers "$consumers" "$upstream" >"$dir/consumers.json"
-python3 $py consumers 1 "$upstream" >"$dir/one.json"
-python3 $py routes "$routes" "$upstream" >"$dir/routes.json"
+if ((!reload_only)); then
+  python3 $py consumers "$consumers" "$upstream" >"$dir/consumers.json"
+  python3 $py consumers 1 "$upstream" >"$dir/one.json"
+fi
+((admin_only)) || python3 $py routes "$routes" "$upstream" >"$dir/routes.json"
 echo
 row "measure" "result" "target"
 row "-------" "------" "------"
 
+if ((!reload_only)); then
 # (a) Start-up: the SQLite database is filled once (POST /config), then archwayd restarts on it.
 archwayd --db "sqlite:$dir/consumers.db" --proxy-listen 127.0.0.1:$gw_port \
   --admin-listen 127.0.0.1:$admin_port
@@ -96,11 +104,19 @@ for probe in "consumers?size=100|first page, size=100" \
   read -r med max < <(python3 $py get-ms "$admin/${probe%%|*}")
   row "GET /${probe#*|}" "$med ($max) ms" "< 50 ms"
 done
+cpu0=$(python3 $py thread-cpu "${pids[-1]}")
 read -r med max < <(python3 $py post-ms "$admin/consumers" "username=new-{i}")
 row "POST /consumers (one write, persisted)" "$med ($max) ms" ""
 read -r med max < <(python3 $py post-ms "$admin/consumers/user-7/key-auth" "key=more-{i}")
 row "POST /consumers/{c}/key-auth (one write, persisted)" "$med ($max) ms" ""
+read -r med max < <(python3 $py post-ms "$admin/services" "name=other-{i}&url=$upstream")
+row "POST /services (one write of another kind, persisted)" "$med ($max) ms" ""
+cpu=$(python3 $py thread-cpu "${pids[-1]}" "$cpu0")
+row "CPU ms per write above: control thread / all threads" "$(python3 -c \
+  'import json,sys; c=json.loads(sys.argv[1]); print(round(c.get("aw-control0", 0) / 60, 1), "/", round(sum(c.values()) / 60, 1))' "$cpu")" ""
 
+fi
+if ((!reload_only && !admin_only)); then
 # (c) key-auth on the request path: 100k consumers against 1 (wrk -c50, one worker each).
 read -r big _ < <(wrk_rps "$duration" 50 "$proxy/auth" -H "apikey: key-$((consumers / 3))")
 stop_last
@@ -110,7 +126,9 @@ read -r small _ < <(wrk_rps "$duration" 50 "http://127.0.0.1:$gw2_port/auth" -H 
 stop_last
 row "key-auth RPS, $consumers consumers / 1 consumer" "${big%.*} / ${small%.*}" \
   "ratio $(awk -v a="$big" -v b="$small" 'BEGIN {printf "%.2f", a / b}') (~1.00)"
+fi
 
+if ((!admin_only)); then
 # (d) A $routes-route POST /config while traffic runs (open model, 1,000 req/s on /steady).
 cat >"$dir/steady.yml" <<YML
 _format_version: "3.0"
@@ -127,17 +145,23 @@ wait_200 "$proxy/steady" >/dev/null
 "$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/steady-load.json"
 "$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/during-load.json" &
 loadpid=$!
+cpu0=$(python3 $py thread-cpu "${pids[-1]}")
 sleep 1
 read -r answered served < <(python3 $py config-then-serve "$admin" "$proxy" "$dir/routes.json" \
   "/r$((routes - 1))")
 wait $loadpid
+cpu=$(python3 $py thread-cpu "${pids[-1]}" "$cpu0")
 read -r p99s < <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latency_us"]["p99"])' "$dir/steady-load.json")
 read -r p99d errs < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["latency_us"]["p99"], sum(v for v in r["errors"].values() if isinstance(v, int)))' "$dir/during-load.json")
 row "POST /config $routes routes: answered / last route serving" "$answered / $served ms" "< 1000 ms"
 row "traffic meanwhile: failed requests" "$errs" "0"
 row "traffic meanwhile: p99 during / steady" "$p99d / $p99s us" \
   "ratio $(awk -v a="$p99d" -v b="$p99s" 'BEGIN {printf "%.2f", a / b}') (< 2)"
+row "meanwhile, CPU ms of the worker / control / stats threads" "$(python3 -c \
+  'import json,sys; c=json.loads(sys.argv[1]); print(" / ".join(str(c.get(k, 0)) for k in ("aw-worker0", "aw-control0", "aw-stats")))' "$cpu")" \
+  "($duration s)"
 stop_last
+fi
 
 # (e) Propagation between two nodes on one PostgreSQL.
 if ((postgres)); then

@@ -10,9 +10,12 @@
                                                  POST /config FILE, then poll PROXY PATH until
                                                  200: ms to the POST's answer and to serving
   control_plane.py propagate ADMIN_A ADMIN_B N   N consumers written on A, polled on B: ms
+  control_plane.py thread-cpu PID [BEFORE]       CPU ms of PID's threads by name as JSON; with
+                                                 BEFORE (an earlier output), what they used since
 """
 import http.client
 import json
+import os
 import statistics
 import sys
 import time
@@ -126,6 +129,23 @@ def propagate(admin_a, admin_b, n):
     print(f"{statistics.median(samples):.1f} {max(samples):.1f}")
 
 
+def thread_cpu(pid, before=None):
+    tick = 1000 / os.sysconf("SC_CLK_TCK")
+    now = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        now[name] = now.get(name, 0) + (int(fields[11]) + int(fields[12])) * tick
+    if before:
+        old = json.loads(before)
+        now = {k: v - old.get(k, 0) for k, v in now.items()}
+    print(json.dumps({k: round(v) for k, v in sorted(now.items())}))
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -142,6 +162,8 @@ def main(argv):
         config_then_serve(*args[:4])
     elif cmd == "propagate":
         propagate(args[0], args[1], int(args[2]))
+    elif cmd == "thread-cpu":
+        thread_cpu(args[0], args[1] if len(args) > 1 else None)
     else:
         sys.exit(__doc__)
 

@@ -12,8 +12,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/config_delta.h"
 #include "core/entities.h"
 #include "core/result.h"
 #include "plugins/schema.h"
@@ -354,6 +358,58 @@ class Persistent {
   std::unordered_map<Key, std::shared_ptr<void>, KeyHash> objects_;
 };
 
+// The shared indexes (CompileEnv::sharedAcross) of the snapshot in force, handed to the
+// build of the next one with what the change did (core/config_delta.h): an index whose
+// entities the change left alone is reused, one it touched may be updated from the previous
+// one instead of rebuilt. It lives in Persistent under kKey; the engine opens a Scope around
+// each snapshot build (under its apply lock, so one build at a time) and keeps the indexes the
+// build used with the snapshot (Snapshot::sharedIndexes). Without a Scope (tests that compile
+// on their own) every index is built.
+struct SharedHandover {
+  static constexpr const char* kKey = "plugins:shared-handover";
+  using Objects = std::unordered_map<std::string, std::shared_ptr<const void>>;
+  std::shared_ptr<const Objects> previous;  // the indexes of the snapshot in force
+  const core::Config* before = nullptr;     // that snapshot's config
+  const core::ConfigDelta* delta = nullptr;  // before -> the config being built
+  std::shared_ptr<Objects> built;            // what this build's instances use
+  // Over the node's life: indexes handed on unchanged, updated, built (for a debugger).
+  std::atomic<std::uint64_t> reused{0}, updated{0}, rebuilt{0};
+
+  class Scope {
+   public:
+    Scope(SharedHandover& h, std::shared_ptr<const Objects> previous, const core::Config* before,
+          const core::ConfigDelta* delta)
+        : h_(h) {
+      h_.previous = before && delta ? std::move(previous) : nullptr;
+      h_.before = before;
+      h_.delta = delta;
+      h_.built = std::make_shared<Objects>();
+    }
+    ~Scope() {
+      h_.previous.reset();
+      h_.before = nullptr;
+      h_.delta = nullptr;
+      h_.built.reset();
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    // The indexes the build used (for the snapshot).
+    std::shared_ptr<const Objects> built() const { return h_.built; }
+
+   private:
+    SharedHandover& h_;
+  };
+};
+
+// For CompileEnv::sharedAcross updates: a kind the change left as it was, and one it only
+// appended to (every entity before keeps its position and its value).
+inline bool unchanged(const core::KindDelta& d) {
+  return d.addedCount() == 0 && d.removedCount() == 0;
+}
+inline bool onlyAppended(const core::KindDelta& d) {
+  return d.removedCount() == 0 && d.suffix == 0;
+}
+
 // What a compile step can see: the whole config (consumers and credentials to index), the
 // plugin entity being compiled, per-snapshot shared indexes and the persistent objects.
 class CompileEnv {
@@ -369,6 +425,47 @@ class CompileEnv {
                                   const std::function<std::shared_ptr<const T>()>& build) {
     auto& slot = shared_[key];
     if (!slot) slot = build();
+    return std::static_pointer_cast<const T>(slot);
+  }
+
+  // shared(), for an index that outlives its snapshot: it must not point into the config (it
+  // holds positions into it, which a change of other kinds leaves as they are). When a
+  // snapshot is in force (SharedHandover::Scope) and the change touched none of `kinds`, the
+  // previous snapshot's index is returned as it is; when it touched them, `update(previous,
+  // before, delta)` may return one updated for this config (null: build it).
+  using Kinds = std::initializer_list<core::KindDelta core::ConfigDelta::*>;
+  template <class T>
+  using Update = std::function<std::shared_ptr<const T>(
+      const std::shared_ptr<const T>&, const core::Config&, const core::ConfigDelta&)>;
+  template <class T>
+  std::shared_ptr<const T> sharedAcross(const std::string& key, Kinds kinds,
+                                        const std::function<std::shared_ptr<const T>()>& build,
+                                        const Update<T>& update) {
+    auto& slot = shared_[key];
+    if (slot) return std::static_pointer_cast<const T>(slot);
+    auto handover = persistent_.get<SharedHandover>(SharedHandover::kKey);
+    std::shared_ptr<const void> previous;
+    if (handover->previous) {
+      if (auto it = handover->previous->find(key); it != handover->previous->end())
+        previous = it->second;
+    }
+    if (previous) {
+      bool touched = false;
+      for (auto kind : kinds) touched = touched || !unchanged((*handover->delta).*kind);
+      if (!touched) {
+        slot = previous;
+        ++handover->reused;
+      } else if (update) {
+        slot = update(std::static_pointer_cast<const T>(previous), *handover->before,
+                      *handover->delta);
+        if (slot) ++handover->updated;
+      }
+    }
+    if (!slot) {
+      slot = build();
+      ++handover->rebuilt;
+    }
+    if (handover->built) (*handover->built)[key] = slot;
     return std::static_pointer_cast<const T>(slot);
   }
 

@@ -36,6 +36,9 @@ struct Snapshot {
   std::shared_ptr<const plugins::CompiledPlugins> plugins;
   // Stats slot of each of plugins->timingSlots() (stable across reloads).
   std::vector<std::uint32_t> pluginStatsSlots;
+  // The plugins' shared indexes (CompileEnv::sharedAcross), handed to the next build, which
+  // reuses those its change left alone.
+  std::shared_ptr<const plugins::SharedHandover::Objects> sharedIndexes;
 };
 
 // The published snapshot. Workers check `generation()` (one relaxed load) per request and take

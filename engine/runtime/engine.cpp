@@ -212,9 +212,15 @@ class EngineImpl {
     auto router = router::Router::build(*snap->config, routeSlots);
     if (!router) return router.errors();
     snap->router = std::move(router.value());
+    // Indexes over entities the change left alone (key-auth's credentials) are handed on.
+    plugins::SharedHandover::Scope handover(
+        *pluginPersistent.get<plugins::SharedHandover>(plugins::SharedHandover::kKey),
+        prev ? prev->sharedIndexes : nullptr, prev ? prev->config.get() : nullptr,
+        delta ? &*delta : nullptr);
     auto compiled =
         plugins::CompiledPlugins::build(*snap->config, pluginPersistent, workerCountHint);
     if (!compiled) return compiled.errors();
+    snap->sharedIndexes = handover.built();
     if (compiled.value()->any()) {
       snap->plugins = compiled.value();
       std::unordered_map<std::string_view, std::string_view> routeNames;

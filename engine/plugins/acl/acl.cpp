@@ -14,13 +14,15 @@ namespace json = boost::json;
 constexpr std::string_view kForbidden = "You cannot consume this service";
 constexpr std::string_view kUnauthorized = "Unauthorized";
 
-// The groups of every consumer that has some, once per config snapshot; views into its Config.
+// The groups of every consumer that has some, by consumer id. Its own strings, no view into
+// a config: handed on to the next snapshots until a change touches `acls`
+// (CompileEnv::sharedAcross).
 struct GroupIndex {
   struct Groups {
-    std::vector<std::string_view> names;  // config order
-    std::string header;                   // names joined with ", " (Kong's concat)
+    std::vector<std::string> names;  // config order
+    std::string header;              // names joined with ", " (Kong's concat)
   };
-  std::unordered_map<std::string_view, Groups> byConsumer;
+  std::unordered_map<std::string, Groups> byConsumer;
 };
 
 std::shared_ptr<const GroupIndex> buildIndex(const core::Config& config) {
@@ -162,7 +164,8 @@ class AclFactory final : public Factory {
     s.groups = strings(config, s.deny ? "deny" : "allow");
     s.hideGroupsHeader = boolOf(config, "hide_groups_header");
     s.alwaysUseAuthenticatedGroups = boolOf(config, "always_use_authenticated_groups");
-    auto index = env.shared<GroupIndex>("acl:groups", [&env] { return buildIndex(env.config()); });
+    auto index = env.sharedAcross<GroupIndex>("acl:groups", {&core::ConfigDelta::acls},
+                                              [&env] { return buildIndex(env.config()); }, nullptr);
     return std::shared_ptr<const Instance>(std::make_shared<Acl>(std::move(s), index));
   }
 

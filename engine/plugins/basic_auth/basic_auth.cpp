@@ -113,25 +113,33 @@ std::optional<UserPass> splitUserPass(std::string_view decoded) {
 
 // ------------------------------------------------------------------- credential index
 
-// basicauth_credentials by username, once per config snapshot; pointers into its Config.
+// basicauth_credentials by username. Handed on to the next snapshots until a change touches
+// consumers or these credentials (CompileEnv::sharedAcross), so it holds no pointer into a
+// config: entries are positions the instance resolves in its snapshot's config, and the
+// usernames are the index's own copy.
 struct UserIndex {
   struct Entry {
-    const core::BasicAuthCredential* credential = nullptr;
-    const core::Consumer* consumer = nullptr;
+    std::size_t credential = 0;  // in config.basicauthCredentials
+    std::size_t consumer = 0;    // in config.consumers
   };
+  std::vector<std::string> usernames;  // reserved up front: the views in byUsername stay valid
   std::unordered_map<std::string_view, Entry> byUsername;
 };
 
 std::shared_ptr<const UserIndex> buildIndex(const core::Config& config) {
-  std::unordered_map<std::string_view, const core::Consumer*> consumers;
+  std::unordered_map<std::string_view, std::size_t> consumers;
   consumers.reserve(config.consumers.size());
-  for (const auto& c : config.consumers) consumers.emplace(c.id, &c);
+  for (std::size_t i = 0; i < config.consumers.size(); ++i)
+    consumers.emplace(config.consumers[i].id, i);
   auto index = std::make_shared<UserIndex>();
+  index->usernames.reserve(config.basicauthCredentials.size());
   index->byUsername.reserve(config.basicauthCredentials.size());
-  for (const auto& b : config.basicauthCredentials) {
+  for (std::size_t i = 0; i < config.basicauthCredentials.size(); ++i) {
+    const auto& b = config.basicauthCredentials[i];
     auto it = consumers.find(b.consumerId);
     if (it == consumers.end()) continue;
-    index->byUsername.emplace(b.username, UserIndex::Entry{&b, it->second});
+    index->byUsername.emplace(index->usernames.emplace_back(b.username),
+                              UserIndex::Entry{i, it->second});
   }
   return index;
 }
@@ -146,8 +154,9 @@ struct Settings {
 
 class BasicAuth final : public Instance {
  public:
-  BasicAuth(Settings s, std::shared_ptr<const UserIndex> index)
-      : s_(std::move(s)), index_(std::move(index)) {}
+  // `config`: the snapshot's, which outlives the instance; the index's positions are into it.
+  BasicAuth(Settings s, std::shared_ptr<const UserIndex> index, const core::Config& config)
+      : s_(std::move(s)), index_(std::move(index)), config_(config) {}
 
   std::uint8_t phases() const override { return kAccess; }
 
@@ -193,20 +202,23 @@ class BasicAuth final : public Instance {
       if (!given) return false;
       entry = lookup(given->username);
     }
-    if (!entry || !passwordMatches(*entry, given->password)) return false;
-    ctx.authenticate(entry->consumer, entry->credential->username, false);
+    if (!entry) return false;
+    const core::BasicAuthCredential& credential = config_.basicauthCredentials[entry->credential];
+    if (!passwordMatches(credential, given->password)) return false;
+    ctx.authenticate(&config_.consumers[entry->consumer], credential.username, false);
     return true;
   }
 
-  static bool passwordMatches(const UserIndex::Entry& e, std::string_view password) {
+  static bool passwordMatches(const core::BasicAuthCredential& c, std::string_view password) {
     std::array<char, kSha1HexSize> hex{};
-    if (!sha1Hex(password, e.credential->consumerId, hex)) return false;
-    const std::string& stored = e.credential->password;
+    if (!sha1Hex(password, c.consumerId, hex)) return false;
+    const std::string& stored = c.password;
     return stored.size() == hex.size() && CRYPTO_memcmp(stored.data(), hex.data(), hex.size()) == 0;
   }
 
   Settings s_;
   std::shared_ptr<const UserIndex> index_;
+  const core::Config& config_;
 };
 
 // ------------------------------------------------------------------------------ factory
@@ -244,9 +256,18 @@ class BasicAuthFactory final : public Factory {
     s.anonymous = Anonymous::from(config, env.config());
     s.wwwAuthenticate =
         "Basic realm=\"" + optionalString(config, "realm").value_or("service") + "\"";
-    auto index = env.shared<UserIndex>("basic-auth:credentials",
-                                       [&env] { return buildIndex(env.config()); });
-    return std::shared_ptr<const Instance>(std::make_shared<BasicAuth>(std::move(s), index));
+    auto index = env.sharedAcross<UserIndex>(
+        "basic-auth:credentials",
+        {&core::ConfigDelta::consumers, &core::ConfigDelta::basicauthCredentials},
+        [&env] { return buildIndex(env.config()); },
+        [](const std::shared_ptr<const UserIndex>& previous, const core::Config&,
+           const core::ConfigDelta& d) {
+          // Consumers appended and nothing else: every position is as it was.
+          const bool same = onlyAppended(d.consumers) && unchanged(d.basicauthCredentials);
+          return same ? previous : nullptr;
+        });
+    return std::shared_ptr<const Instance>(
+        std::make_shared<BasicAuth>(std::move(s), index, env.config()));
   }
 
  private:

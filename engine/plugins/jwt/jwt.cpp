@@ -52,30 +52,38 @@ std::string_view bearerToken(std::string_view value) {
 
 // ------------------------------------------------------------------------ secret index
 
-// jwt_secrets by key, once per config snapshot: public keys parsed and base64 secrets decoded
-// here rather than per request. Views and pointers refer into the snapshot's Config.
+// jwt_secrets by key: public keys parsed and base64 secrets decoded here rather than per
+// request. Handed on to the next snapshots until a change touches consumers or secrets
+// (CompileEnv::sharedAcross), so it holds no pointer into a config: entries name the secret
+// and its consumer by position, which the instance resolves in its snapshot's config, and the
+// keys are the index's own copy.
 struct SecretIndex {
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   struct Entry {
-    const core::JwtSecret* secret = nullptr;
-    const core::Consumer* consumer = nullptr;  // null: the consumer is gone
+    std::size_t secret = 0;      // in config.jwtSecrets
+    std::size_t consumer = kNone;  // in config.consumers; kNone: the consumer is gone
     Algorithm algorithm = Algorithm::unknown;
     jwt::PublicKey key;                       // non-HS algorithms; null when absent or unparsable
     std::optional<std::string> base64Secret;  // the secret base64-decoded, when it decodes
   };
+  std::vector<std::string> keys;  // reserved up front: the views in byKey stay valid
   std::unordered_map<std::string_view, Entry> byKey;
 };
 
 std::shared_ptr<const SecretIndex> buildIndex(const core::Config& config) {
-  std::unordered_map<std::string_view, const core::Consumer*> consumers;
+  std::unordered_map<std::string_view, std::size_t> consumers;
   consumers.reserve(config.consumers.size());
-  for (const auto& c : config.consumers) consumers.emplace(c.id, &c);
+  for (std::size_t i = 0; i < config.consumers.size(); ++i)
+    consumers.emplace(config.consumers[i].id, i);
   auto index = std::make_shared<SecretIndex>();
+  index->keys.reserve(config.jwtSecrets.size());
   index->byKey.reserve(config.jwtSecrets.size());
-  for (const auto& s : config.jwtSecrets) {
+  for (std::size_t i = 0; i < config.jwtSecrets.size(); ++i) {
+    const auto& s = config.jwtSecrets[i];
     SecretIndex::Entry e;
-    e.secret = &s;
+    e.secret = i;
     auto c = consumers.find(s.consumerId);
-    e.consumer = c == consumers.end() ? nullptr : c->second;
+    e.consumer = c == consumers.end() ? SecretIndex::kNone : c->second;
     e.algorithm = jwt::algorithmFromName(s.algorithm);
     if (jwt::isSymmetric(e.algorithm)) {
       std::string decoded;
@@ -83,7 +91,7 @@ std::shared_ptr<const SecretIndex> buildIndex(const core::Config& config) {
     } else if (s.rsaPublicKey) {
       e.key = jwt::parsePublicKey(*s.rsaPublicKey);
     }
-    index->byKey.emplace(s.key, std::move(e));
+    index->byKey.emplace(index->keys.emplace_back(s.key), std::move(e));
   }
   return index;
 }
@@ -128,8 +136,9 @@ struct TokenRef {
 
 class Jwt final : public Instance {
  public:
-  Jwt(Settings s, std::shared_ptr<const SecretIndex> index)
-      : s_(std::move(s)), index_(std::move(index)) {}
+  // `config`: the snapshot's, which outlives the instance; the index's positions are into it.
+  Jwt(Settings s, std::shared_ptr<const SecretIndex> index, const core::Config& config)
+      : s_(std::move(s)), index_(std::move(index)), config_(config) {}
 
   std::uint8_t phases() const override { return kAccess; }
   bool runOnPreflight() const override { return s_.runOnPreflight; }
@@ -311,8 +320,9 @@ class Jwt final : public Instance {
       if (it != index_->byKey.end()) entry = &it->second;
     }
     if (!entry) return fail("No credentials found for given '" + s_.keyClaimName + "'");
+    const core::JwtSecret& stored = config_.jwtSecrets[entry->secret];
 
-    if (std::string_view(alg->as_string()) != entry->secret->algorithm) {
+    if (std::string_view(alg->as_string()) != stored.algorithm) {
       return fail("Invalid algorithm");
     }
     std::string_view secret;
@@ -321,7 +331,7 @@ class Jwt final : public Instance {
         if (!entry->base64Secret) return fail("Invalid key/secret");
         secret = *entry->base64Secret;
       } else {
-        secret = entry->secret->secret;
+        secret = stored.secret;
       }
     } else if (!entry->key) {
       return fail("Invalid key/secret");
@@ -333,12 +343,12 @@ class Jwt final : public Instance {
 
     if (Failure f = checkClaims(*c); f.status != 0) return f;
 
-    if (!entry->consumer) {
+    if (entry->consumer == SecretIndex::kNone) {
       return fail("Could not find consumer for '" + s_.keyClaimName + "=" +
                       std::string(key->as_string()) + "'",
                   Failure::Challenge::none);
     }
-    ctx.authenticate(entry->consumer, entry->secret->key, false);
+    ctx.authenticate(&config_.consumers[entry->consumer], stored.key, false);
     return {};
   }
 
@@ -382,6 +392,7 @@ class Jwt final : public Instance {
 
   Settings s_;
   std::shared_ptr<const SecretIndex> index_;
+  const core::Config& config_;
 };
 
 // ------------------------------------------------------------------------------ factory
@@ -475,9 +486,16 @@ class JwtFactory final : public Factory {
       s.wwwAuthenticate = "Bearer";
       s.wwwAuthenticateWithError = "Bearer error=\"invalid_token\"";
     }
-    auto index =
-        env.shared<SecretIndex>("jwt:secrets", [&env] { return buildIndex(env.config()); });
-    return std::shared_ptr<const Instance>(std::make_shared<Jwt>(std::move(s), index));
+    auto index = env.sharedAcross<SecretIndex>(
+        "jwt:secrets", {&core::ConfigDelta::consumers, &core::ConfigDelta::jwtSecrets},
+        [&env] { return buildIndex(env.config()); },
+        [](const std::shared_ptr<const SecretIndex>& previous, const core::Config&,
+           const core::ConfigDelta& d) {
+          // Consumers appended and nothing else: every position is as it was.
+          return onlyAppended(d.consumers) && unchanged(d.jwtSecrets) ? previous : nullptr;
+        });
+    return std::shared_ptr<const Instance>(
+        std::make_shared<Jwt>(std::move(s), index, env.config()));
   }
 
  private:

@@ -6,6 +6,7 @@
 #include "plugins/anonymous.h"
 #include "plugins/config_read.h"
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
@@ -87,38 +88,117 @@ std::optional<std::string> withoutArg(std::string_view args, std::string_view na
 
 // ------------------------------------------------------------------------ the key index
 
-// keyauth_credentials by key, built once per config snapshot and shared by every key-auth
-// instance of it. Views and pointers refer into the snapshot's core::Config. Flat tables: with
-// 10^5 credentials the build (on every config change) allocates twice, not 2 x 10^5 times.
+std::atomic<std::uint64_t> gBuilds{0}, gUpdates{0};
+
+std::int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// keyauth_credentials by key, shared by every key-auth instance of a snapshot and handed on to
+// the next snapshots (CompileEnv::sharedAcross) until a change touches consumers or
+// credentials. So it holds no pointer into a config: entries name the credential and its
+// consumer by position, which the instance resolves in its own snapshot's config, and the keys
+// are this index's own copy. A change that appends or edits in place (what single Admin API
+// writes do) is an overlay over the full index it derives from: the keys it added or changed,
+// and the ones it removed. Flat tables: with 10^5 credentials the full build allocates a few
+// times, not 2 x 10^5 times.
 struct KeyIndex {
   struct Entry {
-    const core::KeyAuthCredential* credential = nullptr;
-    const core::Consumer* consumer = nullptr;
-    std::int64_t expiresAt = 0;  // seconds since the epoch; 0: never
-    bool headersChecked = false;  // safeConsumerHeaders: no per-request check upstream
+    std::uint32_t credential = 0;  // in config.keyauthCredentials
+    std::uint32_t consumer = 0;    // in config.consumers
+    bool removed = false;          // overlay: the key is gone since `base` was built
+    bool headersChecked = false;   // safeConsumerHeaders: no per-request check upstream
+    std::int64_t expiresAt = 0;    // seconds since the epoch; 0: never
   };
-  core::FlatMap<std::string_view, Entry> byKey;
+  struct Change {
+    std::string key;
+    Entry entry;
+  };
+  std::shared_ptr<const KeyIndex> base;  // overlay only; a full index has none
+  std::vector<Change> changes;           // overlay only, in order (the later wins)
+  std::string keys;                      // full index: every key, one after the other
+  core::FlatMap<std::string_view, Entry> byKey;  // views into `keys` or `changes`
+
+  const Entry* find(std::string_view key) const {
+    if (const Entry* e = byKey.find(key)) return e->removed ? nullptr : e;
+    return base ? base->byKey.find(key) : nullptr;
+  }
 };
 
+constexpr std::size_t kMaxOverlay = 512;  // changes before the index is built in full again
+constexpr std::size_t kMaxAdded = 16;     // added credentials per change (a consumer scan each)
+
+KeyIndex::Entry entryOf(const core::Config& config, std::size_t credential, std::size_t consumer,
+                        std::int64_t now) {
+  const auto& k = config.keyauthCredentials[credential];
+  std::int64_t expiresAt = 0;
+  // A credential without a creation time counts from when it was indexed.
+  if (k.ttl && *k.ttl > 0) expiresAt = (k.createdAt > 0 ? k.createdAt : now) + *k.ttl;
+  return {static_cast<std::uint32_t>(credential), static_cast<std::uint32_t>(consumer), false,
+          safeConsumerHeaders(config.consumers[consumer], k.id), expiresAt};
+}
+
 std::shared_ptr<const KeyIndex> buildIndex(const core::Config& config) {
-  core::FlatMap<std::string_view, const core::Consumer*> consumers(config.consumers.size());
-  for (const auto& c : config.consumers) consumers.emplace(c.id, &c);
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+  ++gBuilds;
+  core::FlatMap<std::string_view, std::uint32_t> consumers(config.consumers.size());
+  for (std::size_t i = 0; i < config.consumers.size(); ++i)
+    consumers.emplace(config.consumers[i].id, static_cast<std::uint32_t>(i));
+  const std::int64_t now = nowSeconds();
   auto index = std::make_shared<KeyIndex>();
+  std::size_t bytes = 0;
+  for (const auto& k : config.keyauthCredentials) bytes += k.key.size();
+  index->keys.reserve(bytes);  // the views below stay valid: no reallocation
   index->byKey.reserve(config.keyauthCredentials.size());
-  for (const auto& k : config.keyauthCredentials) {
-    const core::Consumer* const* consumer = consumers.find(k.consumerId);
+  for (std::size_t i = 0; i < config.keyauthCredentials.size(); ++i) {
+    const auto& k = config.keyauthCredentials[i];
+    const std::uint32_t* consumer = consumers.find(k.consumerId);
     if (!consumer || k.key.empty()) continue;
-    std::int64_t expiresAt = 0;
-    if (k.ttl && *k.ttl > 0) {
-      // A credential without a creation time counts from when this snapshot was built.
-      expiresAt = (k.createdAt > 0 ? k.createdAt : now) + *k.ttl;
-    }
-    index->byKey.emplace(k.key, KeyIndex::Entry{&k, *consumer, expiresAt,
-                                                safeConsumerHeaders(**consumer, k.id)});
+    const std::size_t at = index->keys.size();
+    index->keys += k.key;
+    index->byKey.emplace(std::string_view(index->keys).substr(at, k.key.size()),
+                         entryOf(config, i, *consumer, now));
   }
+  return index;
+}
+
+// `previous` (the index of `before`) updated for `after`, when the change only appended
+// consumers and appended or edited credentials in place, so every other position is as it was;
+// null otherwise (the caller builds the index in full).
+std::shared_ptr<const KeyIndex> updateIndex(const std::shared_ptr<const KeyIndex>& previous,
+                                            const core::Config& before, const core::Config& after,
+                                            const core::ConfigDelta& delta) {
+  const core::KindDelta& c = delta.consumers;
+  const core::KindDelta& k = delta.keyauthCredentials;
+  if (!onlyAppended(c)) return nullptr;  // a consumer edited or removed
+  if (k.suffix != 0 && k.beforeSize != k.afterSize) return nullptr;  // positions moved
+  if (unchanged(k)) return previous;  // consumers appended: no entry differs
+  const std::size_t count = previous->changes.size() + k.removedCount() + k.addedCount();
+  if (k.addedCount() > kMaxAdded || count > kMaxOverlay) return nullptr;
+  auto index = std::make_shared<KeyIndex>();
+  index->base = previous->base ? previous->base : previous;
+  index->changes.reserve(count);
+  index->changes = previous->changes;
+  for (std::size_t i = k.prefix; i < k.beforeSize - k.suffix; ++i) {
+    const auto& cred = before.keyauthCredentials[i];
+    if (!cred.key.empty()) index->changes.push_back({cred.key, KeyIndex::Entry{0, 0, true}});
+  }
+  const std::int64_t now = nowSeconds();
+  for (std::size_t i = k.prefix; i < k.afterSize - k.suffix; ++i) {
+    const auto& cred = after.keyauthCredentials[i];
+    if (cred.key.empty()) continue;
+    std::size_t consumer = after.consumers.size();
+    while (consumer > 0 && after.consumers[consumer - 1].id != cred.consumerId) --consumer;
+    if (consumer == 0) continue;  // validate() lets no credential without its consumer through
+    index->changes.push_back({cred.key, entryOf(after, i, consumer - 1, now)});
+  }
+  index->byKey.reserve(index->changes.size());
+  for (const auto& ch : index->changes) {  // `changes` is final: the views stay valid
+    auto [entry, inserted] = index->byKey.emplace(ch.key, ch.entry);
+    if (!inserted) *entry = ch.entry;
+  }
+  ++gUpdates;
   return index;
 }
 
@@ -157,8 +237,9 @@ struct Body {
 
 class KeyAuth final : public Instance {
  public:
-  KeyAuth(Settings s, std::shared_ptr<const KeyIndex> index)
-      : s_(std::move(s)), index_(std::move(index)) {}
+  // `config`: the snapshot's, which outlives the instance; the index's positions are into it.
+  KeyAuth(Settings s, std::shared_ptr<const KeyIndex> index, const core::Config& config)
+      : s_(std::move(s)), index_(std::move(index)), config_(config) {}
 
   std::uint8_t phases() const override { return kAccess; }
   bool needsRequestBody() const override { return s_.inBody; }
@@ -199,7 +280,7 @@ class KeyAuth final : public Instance {
     if (key.kind != Kind::string) return {401, kNoKey};
     // Looked up before hiding: hiding edits the parsed body the value may point into.
     const KeyIndex::Entry* found = nullptr;
-    if (!key.value.empty()) found = index_->byKey.find(key.value);
+    if (!key.value.empty()) found = index_->find(key.value);
     // As Kong: a key that was found is hidden even when it is empty or unknown.
     if (s_.hideCredentials) hide(ctx, body, s_.keyNames[keyIndex], s_.hyphenNames[keyIndex]);
     if (key.value.empty()) return {401, kNoKey};
@@ -211,7 +292,8 @@ class KeyAuth final : public Instance {
                            .count();
       if (now >= e.expiresAt) return {401, kUnauthorized};
     }
-    ctx.authenticate(e.consumer, e.credential->id, false, e.headersChecked);
+    ctx.authenticate(&config_.consumers[e.consumer], config_.keyauthCredentials[e.credential].id,
+                     false, e.headersChecked);
     return {};
   }
 
@@ -320,6 +402,7 @@ class KeyAuth final : public Instance {
 
   Settings s_;
   std::shared_ptr<const KeyIndex> index_;
+  const core::Config& config_;
 };
 
 // ------------------------------------------------------------------------------ factory
@@ -401,9 +484,16 @@ class KeyAuthFactory final : public Factory {
     s.anonymous = Anonymous::from(config, env.config());
     auto realm = optionalString(config, "realm");
     s.wwwAuthenticate = realm ? "Key realm=\"" + *realm + "\"" : "Key";
-    auto index =
-        env.shared<KeyIndex>("key-auth:credentials", [&env] { return buildIndex(env.config()); });
-    return std::shared_ptr<const Instance>(std::make_shared<KeyAuth>(std::move(s), index));
+    auto index = env.sharedAcross<KeyIndex>(
+        "key-auth:credentials",
+        {&core::ConfigDelta::consumers, &core::ConfigDelta::keyauthCredentials},
+        [&env] { return buildIndex(env.config()); },
+        [&env](const std::shared_ptr<const KeyIndex>& previous, const core::Config& before,
+               const core::ConfigDelta& delta) {
+          return updateIndex(previous, before, env.config(), delta);
+        });
+    return std::shared_ptr<const Instance>(
+        std::make_shared<KeyAuth>(std::move(s), index, env.config()));
   }
 
  private:
@@ -414,6 +504,10 @@ class KeyAuthFactory final : public Factory {
 
 std::unique_ptr<Factory> makeKeyAuthPlugin() {
   return std::make_unique<KeyAuthFactory>();
+}
+
+KeyIndexCounts keyIndexCounts() {
+  return {gBuilds.load(), gUpdates.load()};
 }
 
 }  // namespace archway::plugins

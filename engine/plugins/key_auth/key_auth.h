@@ -5,6 +5,7 @@
 // Kong 3.6+ behaviour: 401 "No API key found in request" / "Unauthorized" /
 // "Duplicate API key found" with `WWW-Authenticate: Key[ realm="..."]`, the `anonymous`
 // consumer as a logical-OR fallback, `hide_credentials` strips the key before proxying.
+#include <cstdint>
 #include <memory>
 
 #include "plugins/plugin.h"
@@ -12,5 +13,12 @@
 namespace archway::plugins {
 
 std::unique_ptr<archway::plugins::Factory> makeKeyAuthPlugin();
+
+// How often key-auth's credential index was built in full and updated from the previous
+// snapshot's (over the process; tests compare them across a change).
+struct KeyIndexCounts {
+  std::uint64_t builds = 0, updates = 0;
+};
+KeyIndexCounts keyIndexCounts();
 
 }  // namespace archway::plugins
