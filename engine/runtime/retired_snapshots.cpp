@@ -19,12 +19,28 @@ RetiredSnapshots::~RetiredSnapshots() {
 
 void RetiredSnapshots::retire(std::shared_ptr<const proxy::Snapshot> snapshot) {
   if (!snapshot) return;
+  std::vector<std::shared_ptr<const proxy::Snapshot>> unused;
   {
     std::lock_guard lock(mu_);
     waiting_.push_back(std::move(snapshot));
+    if (waiting_.size() > kBacklog) takeUnused(unused);
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   wake_.notify_all();
+  unused.clear();  // freed here, outside the lock
+}
+
+void RetiredSnapshots::takeUnused(std::vector<std::shared_ptr<const proxy::Snapshot>>& out) {
+  // A count of 1 is this list's own reference: nobody else holds the snapshot, and nobody can
+  // take it again (it is no longer published).
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->use_count() == 1) {
+      out.push_back(std::move(*it));
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 std::size_t RetiredSnapshots::waiting() const {
@@ -42,17 +58,8 @@ void RetiredSnapshots::run() {
       wake_.wait(lock, [&] { return stop_ || !waiting_.empty(); });
     else
       wake_.wait_for(lock, std::chrono::milliseconds(20), [&] { return stop_; });
-    // A count of 1 is this list's own reference: nobody else holds the snapshot, and nobody
-    // can take it again (it is no longer published).
     std::vector<std::shared_ptr<const proxy::Snapshot>> unused;
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->use_count() == 1) {
-        unused.push_back(std::move(*it));
-        it = waiting_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    takeUnused(unused);
     lock.unlock();
     unused.clear();  // freed here, outside the lock
     lock.lock();

@@ -20,13 +20,19 @@ class RetiredSnapshots {
   RetiredSnapshots(const RetiredSnapshots&) = delete;
   RetiredSnapshots& operator=(const RetiredSnapshots&) = delete;
 
-  // Takes over a snapshot that is no longer published. Any thread.
+  // Takes over a snapshot that is no longer published. Any thread but a worker's: when more
+  // than kBacklog are waiting (the low-priority thread falls behind, e.g. at 10^6 entities
+  // on a busy machine, where each snapshot holds hundreds of MB), the unused ones are freed
+  // on the caller's thread, so the backlog cannot grow without bound.
   void retire(std::shared_ptr<const proxy::Snapshot> snapshot);
+  static constexpr std::size_t kBacklog = 2;
   // How many are waiting (for tests).
   std::size_t waiting() const;
 
  private:
   void run();
+  // Moves the snapshots only this list holds into `out`. Under mu_.
+  void takeUnused(std::vector<std::shared_ptr<const proxy::Snapshot>>& out);
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -54,6 +54,28 @@ class RetiredSnapshotsTest : public QObject {
     QCOMPARE(retired.waiting(), std::size_t{0});
   }
 
+  // The freeing thread is stuck (here: in a deleter that waits; in production: starved at
+  // nice 19 on a busy machine): past kBacklog waiting, retire() frees the unused ones itself.
+  void aBacklogIsFreedByTheRetiringThread() {
+    std::atomic<bool> inDeleter{false}, release{false};
+    runtime::RetiredSnapshots retired;
+    retired.retire(std::shared_ptr<const proxy::Snapshot>(
+        new proxy::Snapshot, [&](const proxy::Snapshot* s) {
+          inDeleter = true;
+          while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          delete s;
+        }));
+    QVERIFY(eventually(inDeleter));  // the freeing thread is busy from now on
+    Freed f[runtime::RetiredSnapshots::kBacklog + 1];
+    for (auto& one : f) retired.retire(tracked(one));
+    for (auto& one : f) {
+      QVERIFY(one.done);
+      QVERIFY(one.on == std::this_thread::get_id());
+    }
+    QCOMPARE(retired.waiting(), std::size_t{0});
+    release = true;
+  }
+
   void whatIsLeftIsFreedWithTheRetirer() {
     Freed a, b;
     auto held = tracked(b);
