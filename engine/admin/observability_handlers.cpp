@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "admin/entity_handlers.h"
+#include "admin/query_filters.h"
 #include "admin/request_body.h"
 #include "core/log.h"
 #include "core/log_writer.h"
@@ -113,11 +114,7 @@ std::string parseLogQuery(
     const char* first = p.value.data();
     const char* last = first + p.value.size();
     if (p.key == "limit") {
-      long long v = 0;
-      auto [end, ec] = std::from_chars(first, last, v);
-      if (ec != std::errc() || end != last || v < 1 || v > 1000)
-        return "limit must be an integer between 1 and 1000";
-      limit = static_cast<std::size_t>(v);
+      if (!parseLimit(p.value, limit)) return "limit must be an integer between 1 and 1000";
     } else if (p.key == "since") {
       auto [end, ec] = std::from_chars(first, last, since);
       if (ec != std::errc() || end != last || p.value.empty())
@@ -131,12 +128,9 @@ std::string parseLogQuery(
 
 // ?status=502 (exact) or ?status=5xx (class); false when it is neither.
 bool parseStatusFilter(std::string_view v, int& exact, int& cls) {
-  exact = cls = 0;
+  exact = 0;
+  if ((cls = statusClass(v))) return true;
   if (v.size() != 3 || v[0] < '1' || v[0] > '5') return false;
-  if ((v[1] == 'x' || v[1] == 'X') && (v[2] == 'x' || v[2] == 'X')) {
-    cls = v[0] - '0';
-    return true;
-  }
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), exact);
   return ec == std::errc() && end == v.data() + v.size();
 }

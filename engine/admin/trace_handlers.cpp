@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "admin/query_filters.h"
 #include "trace/trace_json.h"
 
 namespace archway::admin {
@@ -38,18 +39,15 @@ TraceHandlerResult handleTraceList(const trace::TraceStore& store, std::string_v
     const std::string& key = p.key;
     const std::string& value = p.value;
     if (key == "limit") {
-      long long v = 0;
-      if (!parseInt(value, v) || v < 1 || v > 1000) {
+      if (!parseLimit(value, q.limit)) {
         return message(400, "limit must be an integer between 1 and 1000");
       }
-      q.limit = static_cast<std::size_t>(v);
     } else if (key == "route") {
       q.route = value;
     } else if (key == "status") {
       long long v = 0;
-      if (value.size() == 3 && value[0] >= '1' && value[0] <= '5' &&
-          (value[1] == 'x' || value[1] == 'X') && (value[2] == 'x' || value[2] == 'X')) {
-        q.statusClass = value[0] - '0';
+      if (const int cls = statusClass(value)) {
+        q.statusClass = cls;
       } else if (parseInt(value, v) && v >= 100 && v <= 599) {
         q.status = static_cast<int>(v);
       } else {
