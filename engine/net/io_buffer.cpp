@@ -40,7 +40,7 @@ IoBuffer::~IoBuffer() {
 }
 
 void IoBuffer::takeStorage() {
-  if (pool_ && ownSize_ == 0) {
+  if (pool_) {
     data_ = pool_->take();
     cap_ = pool_->bufferSize();
     fromPool_ = true;
@@ -59,8 +59,6 @@ void IoBuffer::dropStorage() {
     delete[] data_;
   data_ = nullptr;
   cap_ = begin_ = end_ = 0;
-  // A pooled buffer that grew goes back to pool-sized storage; an owned one keeps its size.
-  if (pool_) ownSize_ = 0;
 }
 
 void IoBuffer::grow(std::size_t capacity) {

@@ -86,7 +86,9 @@ class IoBuffer {
   std::size_t begin_ = 0, end_ = 0;
   std::shared_ptr<BufferPool> pool_;
   bool fromPool_ = false;    // data_ is a pool buffer (else owned, delete[])
-  std::size_t ownSize_ = 0;  // the size of owned storage taken again after a release
+  // Without a pool: the size of the storage taken again after a release (it keeps its
+  // growth). With one, storage taken again is a pool buffer, whatever it grew to before.
+  std::size_t ownSize_ = 0;
 };
 
 }  // namespace archway::net

@@ -182,6 +182,8 @@ using net::IoBuffer;
 constexpr std::size_t kBufferSize = 16 * 1024;
 // Free kBufferSize buffers a worker keeps for its connections (more are freed).
 constexpr std::size_t kPooledBuffers = 256;
+// Free trace recorders a worker keeps for its next traced requests.
+constexpr std::size_t kPooledRecorders = 256;
 // Bodies larger than what one read brings are relayed with a bigger buffer: fewer read/write
 // pairs per response (nginx's proxy_buffers serve the same purpose).
 constexpr std::size_t kRelayBufferSize = 64 * 1024;
@@ -551,7 +553,7 @@ struct ProxyWorker::Impl {
     return r;
   }
   void giveRecorder(std::unique_ptr<trace::TraceRecorder> r) {
-    if (recorders.size() < kPooledBuffers) recorders.push_back(std::move(r));
+    if (recorders.size() < kPooledRecorders) recorders.push_back(std::move(r));
   }
   // Per-worker picking state of each upstream (round-robin cursor, active connections,
   // latency), by upstream id; it carries over config reloads.

@@ -601,8 +601,8 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
       auto set = state->setAddressHealthy(target, address, healthy);
       if (set) return {};
       const auto& message = set.errors().front().message;
-      return {message.rfind("no healthchecker", 0) == 0 ? 400 : 404,
-              message.rfind("no healthchecker", 0) == 0 ? message : "Not found"};
+      if (message.rfind("no healthchecker", 0) == 0) return {400, message};  // Kong's 400
+      return {404, "Not found"};
     };
     d.admin = std::make_unique<admin::AdminServer>(
         control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)));
