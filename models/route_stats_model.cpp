@@ -9,7 +9,7 @@ namespace archway::models {
 RouteStatsModel::RouteStatsModel(QObject* parent, Source source)
     : QAbstractTableModel(parent), source_(source) {}
 
-const std::vector<metrics::EntityStats>& RouteStatsModel::entities(
+const metrics::EntityList& RouteStatsModel::entities(
     const metrics::StatsFrame& frame) const {
   switch (source_) {
     case Source::consumers:

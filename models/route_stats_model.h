@@ -54,7 +54,7 @@ class RouteStatsModel : public QAbstractTableModel {
   };
   static bool sameNumbers(const metrics::EntityStats& a, const metrics::EntityStats& b);
 
-  const std::vector<metrics::EntityStats>& entities(const metrics::StatsFrame& frame) const;
+  const metrics::EntityList& entities(const metrics::StatsFrame& frame) const;
   static QString displayName(Source source, const metrics::EntityStats& e);
 
   Source source_;

@@ -42,7 +42,7 @@ void header(std::string& out, const char* name, const char* type, const char* he
   out += '\n';
 }
 
-void histogram(std::string& out, const char* name, const std::vector<EntityStats>& routes,
+void histogram(std::string& out, const char* name, const EntityList& routes,
                const CumulativeLatency EntityStats::*field) {
   for (const auto& r : routes) {
     const CumulativeLatency& h = r.*field;

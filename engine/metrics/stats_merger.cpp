@@ -368,7 +368,13 @@ const EntityStats& StatsMerger::update(Entry& e, EntityShard::Delta& d) {
   }
   e.series->push(d, window10_, window60_);
   e.series->fill(e.last, intervalS_, sequence_);
+  e.published.reset();
   return e.last;
+}
+
+std::shared_ptr<const EntityStats> StatsMerger::publish(Entry& e) {
+  if (!e.published) e.published = std::make_shared<const EntityStats>(e.last);
+  return e.published;
 }
 
 void StatsMerger::indexServices(const EntityTable& table) {
@@ -433,8 +439,10 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
         e.last.name = info.name.empty() ? info.id : info.name;
         e.last.service = info.serviceName.empty() ? info.serviceId : info.serviceName;
         e.names = tableGeneration_;
+        e.published.reset();
       }
-      frame->routes.push_back(update(e, d));
+      update(e, d);
+      frame->routes.push_back(publish(e));
     }
     frame->services.reserve(serviceList_.size());
     for (std::size_t i = 0; i < serviceList_.size(); ++i) {
@@ -446,8 +454,10 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
         e.last.id = svc.id;
         e.last.name = svc.name.empty() ? svc.id : svc.name;
         e.names = tableGeneration_;
+        e.published.reset();
       }
-      frame->services.push_back(update(e, serviceDeltas[i]));
+      update(e, serviceDeltas[i]);
+      frame->services.push_back(publish(e));
     }
     frame->plugins.reserve(table->plugins.size());
     for (const auto& info : table->plugins) {
@@ -480,8 +490,10 @@ std::shared_ptr<const StatsFrame> StatsMerger::merge(std::int64_t timestampMs) {
         e.last.name = info.target;
         e.last.upstream = info.upstreamName.empty() ? info.upstreamId : info.upstreamName;
         e.names = tableGeneration_;
+        e.published.reset();
       }
-      frame->targets.push_back(update(e, d));
+      update(e, d);
+      frame->targets.push_back(publish(e));
     }
     mergeConsumers(table, *frame);
     if (table->perConsumer) mergePerConsumer(*table, *frame);

@@ -109,9 +109,14 @@ class StatsMerger {
     std::uint64_t born = 0;
     EntityStats last;
     std::uint64_t names = 0;
+    // `last` as frames hold it; reset when `last` changes, so an unchanged entity is the
+    // previous frame's object.
+    std::shared_ptr<const EntityStats> published;
   };
   // Pushes `d` (unless idle and empty) and refreshes e.last when anything changed.
   const EntityStats& update(Entry& e, EntityShard::Delta& d);
+  // e.last as a frame holds it (a copy only when it changed since the last frame).
+  static std::shared_ptr<const EntityStats> publish(Entry& e);
   Entry& entry(std::unordered_map<std::uint32_t, Entry>& map, std::uint32_t slot);
   // Per table: the distinct services of its routes (sorted by id) and each route's index
   // among them (npos without a service).

@@ -82,13 +82,15 @@ class StatsJsonTest : public QObject {
     f.activeConnections = 7;
     f.totalConnections = 99;
     f.total = sample("", "", 3);
-    f.routes = {sample("r1", "cart", 1), sample("r2", "r2", 2)};
-    f.routes[0].service = "shop";
+    auto cart = sample("r1", "cart", 1);
+    cart.service = "shop";
+    f.routes = {cart, sample("r2", "r2", 2)};
     f.services = {sample("s1", "shop", 1)};
     f.consumers = {sample("c1", "alice", 0.5)};
     f.consumersActive = 4;
-    f.targets = {sample("t1", "127.0.0.1:9080", 1)};
-    f.targets[0].upstream = "demo.upstream";
+    auto target = sample("t1", "127.0.0.1:9080", 1);
+    target.upstream = "demo.upstream";
+    f.targets = {target};
     f.plugins = {PluginStats{.routeId = "r1",
                              .route = "cart",
                              .plugin = "key-auth",

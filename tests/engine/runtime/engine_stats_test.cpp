@@ -27,7 +27,7 @@ QByteArray fetch(quint16 port, const QByteArray& path, const QByteArray& apikey 
   return out;
 }
 
-const metrics::EntityStats* find(const std::vector<metrics::EntityStats>& list,
+const metrics::EntityStats* find(const metrics::EntityList& list,
                                  const std::string& name) {
   for (const auto& e : list) {
     if (e.name == name) return &e;
