@@ -27,9 +27,11 @@ using asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& c, std::shared_ptr<const AdminApi> a) : ctx(c), api(std::move(a)) {}
+  Impl(asio::io_context& c, std::shared_ptr<const AdminApi> a, core::BackgroundCpu* b)
+      : ctx(c), api(std::move(a)), background(b) {}
   asio::io_context& ctx;
   std::shared_ptr<const AdminApi> api;
+  core::BackgroundCpu* background;
   std::list<tcp::acceptor> acceptors;  // a list: accept loops hold references
   // Every open connection's TCP layer, for close(); each entry is removed by its owner.
   std::list<beast::tcp_stream*> connections;
@@ -85,11 +87,14 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
       const auto start = std::chrono::steady_clock::now();
       auto token = req["Kong-Admin-Token"];
       auto contentType = req[http::field::content_type];
+      std::optional<core::BackgroundCpu::Scope> yielding;
+      if (background) yielding.emplace(background->enter());
       AdminResponse r = api->handle(
           AdminRequest{std::string_view(req.method_string().data(), req.method_string().size()),
                        std::string_view(req.target().data(), req.target().size()),
                        std::string_view(token.data(), token.size()), req.body(),
                        std::string_view(contentType.data(), contentType.size())});
+      yielding.reset();
       if (r.eventStream) {
         co_await streamStats(stream);
         break;
@@ -178,8 +183,9 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-AdminServer::AdminServer(asio::io_context& ctx, std::shared_ptr<const AdminApi> api)
-    : impl_(std::make_shared<Impl>(ctx, std::move(api))) {}
+AdminServer::AdminServer(asio::io_context& ctx, std::shared_ptr<const AdminApi> api,
+                         core::BackgroundCpu* background)
+    : impl_(std::make_shared<Impl>(ctx, std::move(api), background)) {}
 
 AdminServer::~AdminServer() = default;
 

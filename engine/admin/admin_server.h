@@ -10,12 +10,16 @@ class context;
 }
 
 #include "admin/admin_api.h"
+#include "core/background_cpu.h"
 
 namespace archway::admin {
 
 class AdminServer {
  public:
-  AdminServer(boost::asio::io_context& ctx, std::shared_ptr<const AdminApi> api);
+  // With `background`, each request is answered inside one of its scopes (a POST /config that
+  // builds a large snapshot gives way to the workers); it must outlive the server.
+  AdminServer(boost::asio::io_context& ctx, std::shared_ptr<const AdminApi> api,
+              core::BackgroundCpu* background = nullptr);
   ~AdminServer();
   // Starts accepting on a bound acceptor; once per listener. With `tls`, connections speak
   // TLS (a plain HTTP request there gets a 400 and the connection closes).

@@ -18,6 +18,7 @@
 #include "balancer/health_state.h"
 #include "balancer/upstream_balancer.h"
 #include "config/declarative.h"
+#include "core/background_cpu.h"
 #include "core/config_delta.h"
 #include "core/log.h"
 #include "core/uuid.h"
@@ -93,6 +94,8 @@ class LoadTest final : public LoadTestHandle {
 class EngineImpl {
  public:
   EngineOptions options;
+  // Declared first: the admin server, the stats thread and the store's watcher use it.
+  std::unique_ptr<core::BackgroundCpu> background;
   proxy::SnapshotSource source;
   // Replaced snapshots, freed off the workers once unused (destroyed with `source`'s, after
   // everything declared below).
@@ -286,6 +289,7 @@ class EngineImpl {
   // notify in turn, forever. Load and swap happen under applyMutex so a local Admin API write
   // cannot interleave and be overwritten by an older config loaded just before it.
   void reloadFromStore(const std::string& change) {
+    auto yielding = background->enter();
     std::shared_ptr<const proxy::Snapshot> snap;
     {
       std::lock_guard lock(applyMutex);
@@ -332,7 +336,11 @@ class EngineImpl {
       auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
-      auto frame = merger->merge(now);
+      decltype(merger->merge(now)) frame;
+      {
+        auto yielding = background->enter();
+        frame = merger->merge(now);
+      }
       latest.store(frame);
       std::vector<Engine::StatsCallback> subs;
       {
@@ -357,6 +365,11 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
   auto& d = *impl_;
   if (d.running) return core::Error{"", "engine already running"};
   d.options = options;
+  {
+    core::BackgroundCpu::Options bo;
+    bo.enabled = options.idleBackground;
+    d.background = std::make_unique<core::BackgroundCpu>(bo);
+  }
   if (d.options.statsInterval.count() <= 0)
     d.options.statsInterval = std::chrono::milliseconds(250);
 
@@ -605,7 +618,8 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
       return {404, "Not found"};
     };
     d.admin = std::make_unique<admin::AdminServer>(
-        control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)));
+        control->context(0), std::make_shared<const admin::AdminApi>(std::move(ctx)),
+        d.background.get());
     for (std::size_t i = 0; i < acceptors.size(); ++i)
       d.admin->start(std::move(acceptors[i]), adminAddrs[i].ssl ? adminTls : nullptr);
   }

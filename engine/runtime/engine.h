@@ -44,6 +44,10 @@ struct EngineOptions {
   // Otherwise the first write rewrites the store whole, and the following ones are incremental.
   bool initialFromStore = false;
   int workers = 0;  // 0: hardware threads
+  // Admin API requests, store reloads and stats merges run under SCHED_IDLE (a worker that
+  // wakes preempts them at once), back to normal after 50 ms of waiting for a CPU
+  // (core/background_cpu.h). Needs CAP_SYS_NICE or RLIMIT_NICE; without, they run at nice 5.
+  bool idleBackground = true;
   std::chrono::milliseconds statsInterval{250};
   std::size_t maxHeaderBytes = 64 * 1024;
   std::size_t maxBodyBytes = 128 * 1024 * 1024;

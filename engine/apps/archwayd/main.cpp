@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
                           .valueName = "on|off",
                           .help = "per-request stats and tracing (default on; off only to measure "
                                   "their cost)"},
+                         {.name = "background-cpu",
+                          .valueName = "idle|nice",
+                          .help = "Admin API work, reloads and stats merges: idle (SCHED_IDLE "
+                                  "until starved 50 ms; the default where permitted) or nice "
+                                  "(nice 5)"},
                          {.name = "dns-resolver",
                           .valueName = "IP[:PORT][,...]",
                           .help = "nameservers (IPv4; default: /etc/resolv.conf)"},
@@ -190,6 +195,11 @@ int main(int argc, char** argv) {
     const std::string v = parser.value("observability");
     if (v != "on" && v != "off") return fail("--observability: expected on or off");
     options.stats = options.tracing = v == "on";
+  }
+  if (parser.has("background-cpu")) {
+    const std::string v = parser.value("background-cpu");
+    if (v != "idle" && v != "nice") return fail("--background-cpu: expected idle or nice");
+    options.idleBackground = v == "idle";
   }
   if (parser.has("trace-sample-rate")) {
     try {

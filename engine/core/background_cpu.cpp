@@ -1,0 +1,130 @@
+#include "core/background_cpu.h"
+
+#include <cstdio>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace archway::core {
+namespace {
+
+pid_t currentTid() {
+  return static_cast<pid_t>(::syscall(SYS_gettid));
+}
+
+bool setPolicy(pid_t tid, int policy) {
+  sched_param p{};
+  return ::sched_setscheduler(tid, policy, &p) == 0;
+}
+
+// Scopes open on this thread (the outermost one changes the policy).
+thread_local int tlDepth = 0;
+
+// Can a thread go to SCHED_IDLE and come back? Tried on a thread of its own.
+bool canLeaveIdle() {
+  bool ok = false;
+  std::thread probe([&ok] {
+    const pid_t tid = currentTid();
+    ok = setPolicy(tid, SCHED_IDLE) && setPolicy(tid, SCHED_OTHER);
+  });
+  probe.join();
+  return ok;
+}
+
+}  // namespace
+
+BackgroundCpu::BackgroundCpu() : BackgroundCpu(Options{}) {}
+
+BackgroundCpu::BackgroundCpu(Options options) : options_(options) {
+  active_ = options_.enabled && canLeaveIdle();
+  if (active_) watcher_ = std::thread([this] { watch(); });
+}
+
+BackgroundCpu::~BackgroundCpu() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+std::optional<BackgroundCpu::SchedStat> BackgroundCpu::schedStat(pid_t tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", static_cast<int>(tid));
+  std::FILE* f = std::fopen(path, "re");
+  if (!f) return std::nullopt;
+  unsigned long long run = 0, wait = 0;
+  const int n = std::fscanf(f, "%llu %llu", &run, &wait);
+  std::fclose(f);
+  if (n != 2) return std::nullopt;
+  return SchedStat{run, wait};
+}
+
+BackgroundCpu::Scope BackgroundCpu::enter() {
+  if (!active_) return Scope(nullptr, 0);
+  const pid_t tid = currentTid();
+  if (tlDepth++ > 0) return Scope(this, tid);
+  std::atomic<bool>* promoted;
+  {
+    // Registered while the thread still has its normal policy: it never holds the mutex the
+    // watcher needs while under SCHED_IDLE.
+    std::lock_guard lock(mutex_);
+    auto& o = open_[tid];
+    const auto s = schedStat(tid);
+    o.waitAtEnter = s ? s->waitNs : 0;
+    o.since = std::chrono::steady_clock::now();
+    o.promoted.store(false);
+    promoted = &o.promoted;
+  }
+  wake_.notify_one();
+  setPolicy(tid, SCHED_IDLE);
+  // The watcher may have promoted the scope between the registration and the line above (it
+  // sets the flag before the policy): then the promotion stands.
+  if (promoted->load()) setPolicy(tid, SCHED_OTHER);
+  return Scope(this, tid);
+}
+
+BackgroundCpu::Scope::~Scope() {
+  if (owner_) owner_->leave(tid_);
+}
+
+void BackgroundCpu::leave(pid_t tid) {
+  if (--tlDepth > 0) return;
+  setPolicy(tid, SCHED_OTHER);  // before the mutex, for the same reason as in enter()
+  std::lock_guard lock(mutex_);
+  open_.erase(tid);
+}
+
+std::uint64_t BackgroundCpu::promotions() const {
+  std::lock_guard lock(mutex_);
+  return promotions_;
+}
+
+void BackgroundCpu::watch() {
+  pthread_setname_np(pthread_self(), "aw-bgcpu");
+  const auto starvedNs = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.starvedAfter).count());
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    if (open_.empty()) {
+      wake_.wait(lock, [this] { return stop_ || !open_.empty(); });
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [tid, o] : open_) {
+      if (o.promoted.load()) continue;
+      const auto s = schedStat(tid);
+      // Without schedstat, the scope's age stands in for its wait (a more generous bound).
+      const bool starved = s ? s->waitNs - o.waitAtEnter >= starvedNs
+                             : now - o.since >= 4 * options_.starvedAfter;
+      if (!starved) continue;
+      o.promoted.store(true);
+      setPolicy(tid, SCHED_OTHER);
+      ++promotions_;
+    }
+    wake_.wait_for(lock, options_.poll, [this] { return stop_; });
+  }
+}
+
+}  // namespace archway::core
