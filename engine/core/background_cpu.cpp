@@ -1,6 +1,9 @@
 #include "core/background_cpu.h"
 
+#include "core/log.h"
+
 #include <cstdio>
+#include <string>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -122,6 +125,11 @@ void BackgroundCpu::watch() {
       o.promoted.store(true);
       setPolicy(tid, SCHED_OTHER);
       ++promotions_;
+      log::debug("background work waited for a CPU: back to its normal priority",
+                 {{"thread", std::to_string(tid)},
+                  {"scope_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  now - o.since)
+                                                  .count())}});
     }
     wake_.wait_for(lock, options_.poll, [this] { return stop_; });
   }
