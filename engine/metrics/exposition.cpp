@@ -209,7 +209,7 @@ std::string renderPrometheus(const ExpositionInput& in) {
   for (const auto& t : in.targets) {
     for (const char* state : kStates) {
       out += "kong_upstream_target_health{upstream=\"" + escapeLabel(t.upstream) + "\",target=\"" +
-             escapeLabel(t.target) + "\",address=\"" + escapeLabel(t.target) + "\",state=\"" +
+             escapeLabel(t.target) + "\",address=\"" + escapeLabel(t.address) + "\",state=\"" +
              state + "\",subsystem=\"http\"} " + (t.state == state ? "1" : "0") + '\n';
     }
   }

@@ -10,9 +10,12 @@
 
 namespace archway::metrics {
 
+// One address of one target, as Kong's exporter lists them: a hostname target has a row per
+// address its name resolves to; one that does not resolve has one row, address "", dns_error.
 struct TargetHealthRow {
   std::string upstream;  // upstream name
   std::string target;    // "host:port"
+  std::string address;   // "ip:port"
   std::string state;     // healthy, unhealthy, dns_error, healthchecks_off
 };
 

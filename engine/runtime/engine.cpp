@@ -542,14 +542,23 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
     ctx.apply = [this](core::Config c) { return applyConfig(std::move(c)); };
     ctx.streamInterval = d.options.statsInterval;
     ctx.targetHealth = [&d] {
+      auto lower = [](balancer::TargetStatus status) {
+        std::string s(balancer::toString(status));
+        for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return s;
+      };
       std::vector<metrics::TargetHealthRow> rows;
       for (const auto& state : d.health->all()) {
         std::string name = state->upstreamName();
         for (const auto& t : state->targets()) {
-          auto status = state->status(t.key).value_or(balancer::TargetStatus::healthchecksOff);
-          std::string s(balancer::toString(status));
-          for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-          rows.push_back({name, t.key, s});
+          // Kong's exporter: a row per address; a name without addresses is a dns_error.
+          auto desc = balancer::describe(*state, t.key, d.dns.get());
+          if (!desc || desc->addresses.empty()) {
+            rows.push_back({name, t.key, "", "dns_error"});
+            continue;
+          }
+          for (const auto& a : desc->addresses)
+            rows.push_back({name, t.key, a.ip + ":" + std::to_string(a.port), lower(a.status)});
         }
       }
       return rows;

@@ -83,7 +83,8 @@ class AdminAddressHealthTest : public QObject {
         "- name: s\n"
         "  host: up\n"
         "  retries: 2\n"
-        "  routes: [{name: r, paths: [/h]}]\n";
+        "  routes: [{name: r, paths: [/h]}]\n"
+        "plugins: [{name: prometheus, config: {upstream_health_metrics: true}}]\n";
     const std::string error = startEngine(engine, dns, yaml);
     QVERIFY2(error.empty(), error.c_str());
 
@@ -114,6 +115,18 @@ class AdminAddressHealthTest : public QObject {
     QCOMPARE(weight["total"].as_int64(), 200);
     QCOMPARE(weight["available"].as_int64(), 100);
     QCOMPARE(weight["unavailable"].as_int64(), 100);
+    // Kong's kong_upstream_target_health: a row per address; a name that does not resolve has
+    // one, with an empty address.
+    const auto metrics = exchange(engine.adminPort(), "GET", "/metrics").body;
+    const std::string row = "kong_upstream_target_health{upstream=\"up\",target=\"" + target +
+                            "\",address=\"127.0.0.";
+    for (const std::string& line :
+         {row + "1:" + std::to_string(*upPort) + "\",state=\"healthy\",subsystem=\"http\"} 1\n",
+          row + "2:" + std::to_string(*upPort) + "\",state=\"unhealthy\",subsystem=\"http\"} 1\n",
+          row + "2:" + std::to_string(*upPort) + "\",state=\"healthy\",subsystem=\"http\"} 0\n",
+          std::string("kong_upstream_target_health{upstream=\"gone\",target=\"missing.test:80\","
+                      "address=\"\",state=\"dns_error\",subsystem=\"http\"} 1\n")})
+      QVERIFY2(metrics.find(line) != std::string::npos, (line + metrics).c_str());
 
     // One address by hand (Kong's /targets/{t}/{address}/...): .1 down leaves nothing.
     const std::string base = "/upstreams/up/targets/" + target + "/";

@@ -30,7 +30,14 @@ class ExpositionTest : public QObject {
   void usesKongNamesAndLabels() {
     auto frame = sampleFrame();
     ExpositionInput in{
-        frame.get(), {{"backend", "10.0.0.1:80", "unhealthy"}}, "node-1", "0.1.0", 1234, true};
+        frame.get(),
+        {{"backend", "10.0.0.1:80", "10.0.0.1:80", "unhealthy"},
+         {"backend", "api.internal:8080", "10.0.0.7:8080", "healthy"},
+         {"backend", "gone.internal:80", "", "dns_error"}},
+        "node-1",
+        "0.1.0",
+        1234,
+        true};
     const QString text = QString::fromStdString(renderPrometheus(in));
     QVERIFY(
         text.contains("kong_http_requests_total{service=\"shop\",route=\"orders\",code=\"200\","
@@ -54,6 +61,10 @@ class ExpositionTest : public QObject {
                       "address=\"10.0.0.1:80\","
                       "state=\"unhealthy\",subsystem=\"http\"} 1\n"));
     QVERIFY(text.contains("state=\"healthy\",subsystem=\"http\"} 0\n"));
+    QVERIFY(text.contains("kong_upstream_target_health{upstream=\"backend\",target=\"api.internal:"
+                          "8080\",address=\"10.0.0.7:8080\",state=\"healthy\",subsystem=\"http\"} 1\n"));
+    QVERIFY(text.contains("kong_upstream_target_health{upstream=\"backend\",target=\"gone.internal:"
+                          "80\",address=\"\",state=\"dns_error\",subsystem=\"http\"} 1\n"));
   }
 
   void passesPromtool() {
