@@ -145,14 +145,18 @@ bool headerNameEquals(std::string_view a, std::string_view b) { return iequals(a
 void EditList::push(HeaderEdit::Op op, std::string_view name, std::string_view value,
                     bool trusted) {
   const std::uint32_t key = headerNameKey(name);
+  const std::uint64_t bit = filterBit(key);
   if (op != HeaderEdit::Op::add) {
-    for (std::size_t i = 0; i < size_; ++i) {
-      HeaderEdit& before = items_[i];
-      if (before.key == key && !before.superseded && iequals(before.name, name))
-        before.superseded = true;
+    if (nameFilter_ & bit) {  // else no earlier edit has this name
+      for (std::size_t i = 0; i < size_; ++i) {
+        HeaderEdit& before = items_[i];
+        if (before.key == key && !before.superseded && iequals(before.name, name))
+          before.superseded = true;
+      }
     }
-    awayFilter_ |= filterBit(key);
+    awayFilter_ |= bit;
   }
+  nameFilter_ |= bit;
   if (size_ == items_.size()) items_.emplace_back();
   HeaderEdit& e = items_[size_++];
   e.op = op;

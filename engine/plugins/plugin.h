@@ -87,6 +87,7 @@ class EditList {
   void clear() {
     size_ = 0;
     awayFilter_ = 0;
+    nameFilter_ = 0;
   }
   void push(HeaderEdit::Op op, std::string_view name, std::string_view value,
             bool trusted = false);
@@ -100,6 +101,7 @@ class EditList {
   std::vector<HeaderEdit> items_;
   std::size_t size_ = 0;
   std::uint64_t awayFilter_ = 0;
+  std::uint64_t nameFilter_ = 0;  // every name pushed: a set of a new name skips the scan
 };
 
 // Per-worker objects that outlive config snapshots: a Redis connection pool, a local cache.

@@ -356,10 +356,12 @@ struct ProxyWorker::Impl {
   std::uint64_t requestCounter = 0;
 
   // Runs one phase of a chain. Rewrite and access stop at the first exit; OPTIONS requests
-  // skip plugins that do not run on preflight. The time each plugin takes adds up in `ns`.
+  // skip plugins that do not run on preflight. The time each plugin takes adds up in `ns`; one
+  // clock read ends a plugin and starts the next (the loop step between them is the next's).
   static void runPhase(const plugins::Chain& chain, plugins::Context& c, std::uint8_t phase,
                        std::vector<std::uint64_t>& ns, bool preflight) {
     const bool early = phase == plugins::Instance::kRewrite || phase == plugins::Instance::kAccess;
+    Clock::time_point t{};
     for (std::size_t i = 0; i < chain.entries.size(); ++i) {
       const auto& e = chain.entries[i];
       if (!(e.phases & phase)) continue;
@@ -367,7 +369,7 @@ struct ProxyWorker::Impl {
       if (!inst || !(inst->phases() & phase)) continue;
       if (early && preflight && !inst->runOnPreflight()) continue;
       c.enter(i);
-      const auto t = Clock::now();
+      if (t == Clock::time_point{}) t = Clock::now();
       switch (phase) {
         case plugins::Instance::kRewrite:
           inst->rewrite(c);
@@ -390,6 +392,7 @@ struct ProxyWorker::Impl {
           std::chrono::duration_cast<std::chrono::nanoseconds>(tEnd - t).count());
       if (c.trace) c.trace->add(e.spanNames[std::countr_zero(phase)], t, tEnd);
       if (early && c.exited()) return;
+      t = tEnd;
     }
   }
 
@@ -1020,8 +1023,9 @@ struct ProxyWorker::Impl {
     boost::system::error_code ec;
     const tcp::endpoint clientEp = socket.remote_endpoint(ec);
     const std::string clientIp = clientEp.address().to_string();
+    const std::uint16_t localPortNum = socket.local_endpoint(ec).port();
     std::string localPort;
-    appendNumber(localPort, socket.local_endpoint(ec).port());
+    appendNumber(localPort, localPortNum);
     tcp::socket client(std::move(socket));
     sessions.push_back(Session{&client, nullptr});
     auto self = std::prev(sessions.end());
@@ -1337,7 +1341,7 @@ struct ProxyWorker::Impl {
         pctx.route = &route;
         pctx.service = &svc;
         pctx.clientIp = clientIp;
-        pctx.port = clientEp.port() ? static_cast<std::uint16_t>(std::atoi(localPort.c_str())) : 0;
+        pctx.port = clientEp.port() ? localPortNum : 0;
         pctx.startedAtMs = wallMs();
         describeRequest(pctx, req, base, path, view.host);
         if (chain->needsUriCaptures) {

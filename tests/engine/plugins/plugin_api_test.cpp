@@ -138,6 +138,36 @@ class PluginApiTest : public QObject {
     QCOMPARE(edits[1].value, std::string());  // not the "v2" the slot held before
   }
 
+  // push() skips the supersede scan for a name it has not seen since clear(): a set must still
+  // supersede an earlier add or set of the same name (any case), and only that one, also after
+  // clear() (the name filter is reset with the list).
+  void editListSupersedesOnlyTheSameName() {
+    using Op = plugins::HeaderEdit::Op;
+    plugins::EditList edits;
+    for (int round = 0; round < 2; ++round) {
+      edits.clear();
+      edits.push(Op::add, "X-Consumer-ID", "a");
+      edits.push(Op::set, "X-RateLimit-Limit-Minute", "5");
+      edits.push(Op::set, "RateLimit-Limit", "5");
+      edits.push(Op::add, "x-consumer-id", "b");
+      edits.push(Op::set, "X-CONSUMER-ID", "c");
+      edits.push(Op::remove, "ratelimit-limit", "");
+      QCOMPARE(edits.size(), std::size_t(6));
+      QVERIFY(edits[0].superseded);
+      QVERIFY(!edits[1].superseded);
+      QVERIFY(edits[2].superseded);
+      QVERIFY(edits[3].superseded);
+      QVERIFY(!edits[4].superseded);
+      QVERIFY(!edits[5].superseded);
+      QVERIFY(edits.mayReplace(plugins::headerNameKey("x-consumer-id")));
+    }
+    edits.clear();
+    edits.push(Op::add, "X-Fresh", "1");
+    edits.push(Op::set, "X-Other", "2");  // a new name: supersedes nothing
+    QVERIFY(!edits[0].superseded);
+    QVERIFY(!edits[1].superseded);
+  }
+
   void scratchIsPerPluginAndCleared() {
     plugins::Context ctx;
     ctx.enter(0);
