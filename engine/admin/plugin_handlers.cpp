@@ -88,21 +88,55 @@ CredRow credRow(const T& x, std::string_view natural) {
   return {x.id, x.consumerId, natural, &x.tags,
           [](const void* e) { return config::toJson(*static_cast<const T*>(e)); }, &x};
 }
-// Only those of `consumerId` when given.
-std::vector<CredRow> credentialRows(const core::Config& c, const CredentialKind& k,
-                                    std::optional<std::string_view> consumerId = std::nullopt) {
+// The credentials of one kind in the config's order, read in place: a page of 100 out of 10^6
+// looks at 100 of them, and finding one compares in place instead of copying every row first.
+class CredList {
+ public:
+  CredList(const core::Config& c, const CredentialKind& k) {
+    if (k.yamlKey == "keyauth_credentials") keyAuth_ = &c.keyauthCredentials;
+    if (k.yamlKey == "basicauth_credentials") basicAuth_ = &c.basicauthCredentials;
+    if (k.yamlKey == "jwt_secrets") jwt_ = &c.jwtSecrets;
+    if (k.yamlKey == "acls") acls_ = &c.acls;
+  }
+  std::size_t size() const {
+    return keyAuth_     ? keyAuth_->size()
+           : basicAuth_ ? basicAuth_->size()
+           : jwt_       ? jwt_->size()
+           : acls_      ? acls_->size()
+                        : 0;
+  }
+  CredRow operator[](std::size_t i) const {
+    if (keyAuth_) return credRow((*keyAuth_)[i], (*keyAuth_)[i].key);
+    if (basicAuth_) return credRow((*basicAuth_)[i], (*basicAuth_)[i].username);
+    if (jwt_) return credRow((*jwt_)[i], (*jwt_)[i].key);
+    return credRow((*acls_)[i], (*acls_)[i].group);
+  }
+  // The row whose id is `key` (a UUID), else the first whose natural key is (Kong's endpoint
+  // key).
+  std::optional<CredRow> find(std::string_view key) const {
+    const std::size_t n = size();
+    if (core::isUuid(key))
+      for (std::size_t i = 0; i < n; ++i)
+        if (auto r = (*this)[i]; r.id == key) return r;
+    for (std::size_t i = 0; i < n; ++i)
+      if (auto r = (*this)[i]; r.natural == key) return r;
+    return std::nullopt;
+  }
+
+ private:
+  const std::vector<core::KeyAuthCredential>* keyAuth_ = nullptr;
+  const std::vector<core::BasicAuthCredential>* basicAuth_ = nullptr;
+  const std::vector<core::JwtSecret>* jwt_ = nullptr;
+  const std::vector<core::AclGroup>* acls_ = nullptr;
+};
+
+// Those of one consumer (a handful), in the config's order.
+std::vector<CredRow> consumerCredentials(const core::Config& c, const CredentialKind& k,
+                                         std::string_view consumerId) {
+  CredList all(c, k);
   std::vector<CredRow> rows;
-  auto add = [&](const auto& all, auto natural) {
-    for (const auto& x : all)
-      if (!consumerId || x.consumerId == *consumerId) rows.push_back(credRow(x, natural(x)));
-  };
-  if (k.yamlKey == "keyauth_credentials")
-    add(c.keyauthCredentials, [](const auto& x) -> std::string_view { return x.key; });
-  if (k.yamlKey == "basicauth_credentials")
-    add(c.basicauthCredentials, [](const auto& x) -> std::string_view { return x.username; });
-  if (k.yamlKey == "jwt_secrets")
-    add(c.jwtSecrets, [](const auto& x) -> std::string_view { return x.key; });
-  if (k.yamlKey == "acls") add(c.acls, [](const auto& x) -> std::string_view { return x.group; });
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (auto r = all[i]; r.consumerId == consumerId) rows.push_back(r);
   return rows;
 }
 
@@ -142,9 +176,12 @@ core::Result<std::string> addCredential(core::Config& next, const CredentialKind
   return id;
 }
 
+// Kong's endpoint key: a UUID is looked up as an id, then (as anything else) as a username.
+// One pass each over the consumers; a name never walks the ids.
 const core::Consumer* consumerByKey(const core::Config& c, const std::string& key) {
-  for (const auto& x : c.consumers)
-    if (x.id == key) return &x;
+  if (core::isUuid(key))
+    for (const auto& x : c.consumers)
+      if (x.id == key) return &x;
   for (const auto& x : c.consumers)
     if (x.username && *x.username == key) return &x;
   return nullptr;
@@ -264,7 +301,7 @@ class Handler : public HandlerBase {
   // ---------------------------------------------------------------- credentials
   std::optional<AdminResponse> credentials(const CredentialKind& k, const core::Consumer& c) {
     const auto& s = segs_;
-    auto rows = credentialRows(cfg(), k, c.id);
+    auto rows = consumerCredentials(cfg(), k, c.id);
     if (s.size() == 3) {
       if (get_) return pageRows(rows, "consumers/" + c.id + "/" + std::string(k.path));
       if (method_ != "POST") return methodNotAllowed();
@@ -322,16 +359,27 @@ class Handler : public HandlerBase {
   AdminResponse commitCredential(core::Config next, const CredentialKind& k, const std::string& id,
                                  int status) const {
     return commit(std::move(next), status, [&](const core::Config& now) -> std::optional<json::object> {
-      for (auto& r : credentialRows(now, k))
-        if (r.id == id) return r.json();
+      CredList all(now, k);  // written last: looked for from the end
+      for (std::size_t i = all.size(); i-- > 0;)
+        if (auto r = all[i]; r.id == id) return r.json();
       return std::nullopt;
     });
   }
 
-  AdminResponse pageRows(std::vector<CredRow> rows, const std::string& collection) const {
+  // One page of `all` (a CredList or a vector of rows), filtered by ?tags= when given.
+  template <class Rows>
+  AdminResponse pageRows(const Rows& all, const std::string& collection) const {
     std::optional<TagFilter> tags;
     if (auto bad = parseTagFilter(params_, tags)) return *bad;
-    if (tags) std::erase_if(rows, [&](const CredRow& r) { return !tags->matches(*r.tags); });
+    if (!tags) return credentialPage(all, collection, tags);
+    std::vector<CredRow> rows;
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (CredRow r = all[i]; tags->matches(*r.tags)) rows.push_back(r);
+    return credentialPage(rows, collection, tags);
+  }
+  template <class Rows>
+  AdminResponse credentialPage(const Rows& rows, const std::string& collection,
+                     const std::optional<TagFilter>& tags) const {
     std::size_t size = 100, offset = 0;
     for (auto p : params_) {
       if (p.key == "size") {
@@ -365,20 +413,16 @@ class Handler : public HandlerBase {
   std::optional<AdminResponse> credentialCollection(const CredentialKind& k) {
     const auto& s = segs_;
     if (!get_) return s.size() <= 2 ? std::optional(methodNotAllowed()) : std::nullopt;
-    auto rows = credentialRows(cfg(), k);
+    CredList rows(cfg(), k);
     if (s.size() == 1) return pageRows(rows, std::string(k.collection));
     if (s.size() == 2) {
-      for (const auto& r : rows)
-        if (r.id == s[1] || r.natural == s[1]) return jsonResponse(200, r.json());
-      return notFound();
+      auto r = rows.find(s[1]);
+      return r ? jsonResponse(200, r->json()) : notFound();
     }
     if (s.size() == 3 && s[2] == "consumer") {
-      for (const auto& r : rows) {
-        if (r.id != s[1] && r.natural != s[1]) continue;
-        if (const auto* c = consumerByKey(cfg(), std::string(r.consumerId)))
-          return jsonResponse(200, config::toJson(*c));
-      }
-      return notFound();
+      auto r = rows.find(s[1]);
+      const auto* c = r ? consumerByKey(cfg(), std::string(r->consumerId)) : nullptr;
+      return c ? jsonResponse(200, config::toJson(*c)) : notFound();
     }
     return notFound();
   }

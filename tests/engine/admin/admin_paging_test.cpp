@@ -110,6 +110,24 @@ class AdminPagingTest : public QObject {
     QCOMPARE(w.ids, idsOf(config_->keyauthCredentials));
   }
 
+  // A credential by id or by its key, and its consumer, anywhere in the list (the lookups
+  // compare in place: the last credential must be found as the first is).
+  void findsACredentialByIdOrKey() {
+    for (const auto* cred : {&config_->keyauthCredentials.front(), &config_->keyauthCredentials.back()}) {
+      for (const std::string& key : {cred->id, cred->key}) {
+        auto r = api_->handle({"GET", "/key-auths/" + key, "", "", ""});
+        QCOMPARE(r.status, 200);
+        QCOMPARE(std::string(json::parse(r.body).as_object().at("id").as_string()), cred->id);
+        r = api_->handle({"GET", "/key-auths/" + key + "/consumer", "", "", ""});
+        QCOMPARE(r.status, 200);
+        QCOMPARE(std::string(json::parse(r.body).as_object().at("id").as_string()),
+                 cred->consumerId);
+      }
+    }
+    QCOMPARE(api_->handle({"GET", "/key-auths/no-such-key", "", "", ""}).status, 404);
+    QCOMPARE(api_->handle({"GET", "/key-auths/no-such-key/consumer", "", "", ""}).status, 404);
+  }
+
   void walksOneConsumersCredentials() {
     const auto& many = config_->consumers.back();
     auto w = walk(*api_, "/consumers/many/key-auth?size=40");
