@@ -1,11 +1,12 @@
 #pragma once
-// Shared by the auth plugins' proxy tests: a real upstream and a real Engine on loopback (port 0,
-// no Admin API) running a kong.yml whose services point at that upstream. Stops everything it
-// started when it goes out of scope.
+// Shared by the auth plugins' proxy tests: a real upstream and a real Engine on loopback (port 0;
+// an Admin API only when asked for) running a kong.yml whose services point at that upstream.
+// Stops everything it started when it goes out of scope.
 #include <QtTest>
 #include <boost/json.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "../../proxy/test_upstream.h"
@@ -17,7 +18,7 @@ namespace authtest {
 class Gateway {
  public:
   // `yaml` is a kong.yml in which "UPSTREAM" stands for the upstream's base URL.
-  explicit Gateway(std::string yaml, int workers = 1) {
+  explicit Gateway(std::string yaml, int workers = 1, bool adminApi = false) {
     const std::string base = "http://127.0.0.1:" + std::to_string(upstream_.port());
     for (std::size_t at = yaml.find("UPSTREAM"); at != std::string::npos;
          at = yaml.find("UPSTREAM", at + base.size())) {
@@ -27,7 +28,7 @@ class Gateway {
     if (!config) qFatal("kong.yml did not parse: %s", config.errorText().c_str());
     archway::runtime::EngineOptions o;
     o.proxyListen = "127.0.0.1:0";
-    o.adminListen = "off";
+    o.adminListen = adminApi ? "127.0.0.1:0" : "off";
     o.workers = workers;
     auto started = engine_.start(o, std::move(*config));
     if (!started) qFatal("engine did not start: %s", started.errorText().c_str());
@@ -37,6 +38,7 @@ class Gateway {
   Gateway& operator=(const Gateway&) = delete;
 
   unsigned short port() const { return engine_.proxyPort(); }
+  unsigned short adminPort() const { return engine_.adminPort(); }
   TestUpstream& upstream() { return upstream_; }
   std::shared_ptr<const archway::core::Config> config() const { return engine_.config(); }
 
@@ -53,15 +55,18 @@ class Gateway {
   archway::runtime::Engine engine_;
 };
 
-// The "message" of a JSON error body, or the whole body.
-inline std::string messageOf(const std::string& body) {
+// A string field of a JSON object body; nullopt when the body has no such string.
+inline std::optional<std::string> stringField(const std::string& body, const char* name) {
   boost::system::error_code ec;
   auto v = boost::json::parse(body, ec);
-  if (!ec && v.is_object() && v.as_object().contains("message") &&
-      v.as_object().at("message").is_string()) {
-    return std::string(v.as_object().at("message").as_string());
-  }
-  return body;
+  if (!ec && v.is_object() && v.as_object().contains(name) && v.as_object().at(name).is_string())
+    return std::string(v.as_object().at(name).as_string());
+  return std::nullopt;
+}
+
+// The "message" of a JSON error body, or the whole body.
+inline std::string messageOf(const std::string& body) {
+  return stringField(body, "message").value_or(body);
 }
 
 }  // namespace authtest

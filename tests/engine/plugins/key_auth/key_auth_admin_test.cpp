@@ -5,12 +5,9 @@
 // that moves positions rebuilds it. basic-auth + acl on another route, whose indexes are
 // handed on the same way, keep authenticating the same consumer throughout.
 #include <QtTest>
-#include <boost/json.hpp>
 
-#include "../../proxy/test_upstream.h"
-#include "config/declarative.h"
+#include "auth_proxy_harness.h"
 #include "plugins/key_auth/key_auth.h"
-#include "runtime/engine.h"
 
 using archway::plugins::keyIndexCounts;
 
@@ -43,33 +40,23 @@ const char* const kYaml =
     "  basicauth_credentials: [{username: dave, password: pw}]\n"
     "  acls: [{group: admins}]\n";
 
-std::string field(const std::string& body, const char* name) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object() || !v.as_object().contains(name)) return {};
-  const auto& f = v.as_object().at(name);
-  return f.is_string() ? std::string(f.as_string()) : std::string();
-}
-
 }  // namespace
 
 class KeyAuthAdminTest : public QObject {
   Q_OBJECT
  private:
-  TestUpstream upstream_;
-  archway::runtime::Engine engine_;
+  std::unique_ptr<authtest::Gateway> gw_;
 
   // The consumer `key` authenticates as on the proxy ("" when it is refused with 401).
   std::string consumerOf(const std::string& key) {
-    TestClient client(engine_.proxyPort());
-    auto r = client.get("/keyed/x", {{"apikey", key}});
+    auto r = gw_->request("/keyed/x", {{"apikey", key}});
     if (r.status == 401) return "";
     if (r.status != 200) return "status " + std::to_string(r.status);
-    return upstream_.last().headers["x-consumer-username"];
+    return gw_->upstream().last().headers["x-consumer-username"];
   }
   TestClient::Response admin(const std::string& method, const std::string& target,
                              const std::string& form = {}) {
-    TestClient client(engine_.adminPort());
+    TestClient client(gw_->adminPort());
     if (form.empty()) return client.get(target, {}, method);
     return client.send(method, target, form,
                        {{"Content-Type", "application/x-www-form-urlencoded"}});
@@ -81,27 +68,15 @@ class KeyAuthAdminTest : public QObject {
       QVERIFY2(got == consumer, (key + " authenticates as '" + got + "', expected '" + consumer +
                                  "'").c_str());
     }
-    TestClient client(engine_.proxyPort());
-    auto r = client.get("/basic/x", {{"Authorization", "Basic ZGF2ZTpwdw=="}});  // dave:pw
+    auto r = gw_->request("/basic/x", {{"Authorization", "Basic ZGF2ZTpwdw=="}});  // dave:pw
     QCOMPARE(r.status, 200);
-    QCOMPARE(upstream_.last().headers["x-consumer-username"], std::string("dave"));
-    QCOMPARE(upstream_.last().headers["x-consumer-groups"], std::string("admins"));
+    QCOMPARE(gw_->upstream().last().headers["x-consumer-username"], std::string("dave"));
+    QCOMPARE(gw_->upstream().last().headers["x-consumer-groups"], std::string("admins"));
   }
 
  private Q_SLOTS:
-  void initTestCase() {
-    std::string yaml = kYaml;
-    yaml.replace(yaml.find("UPSTREAM"), 8, "http://127.0.0.1:" + std::to_string(upstream_.port()));
-    auto config = archway::config::parseDeclarative(yaml);
-    QVERIFY2(config.ok(), config.ok() ? "" : config.errorText().c_str());
-    archway::runtime::EngineOptions o;
-    o.proxyListen = "127.0.0.1:0";
-    o.adminListen = "127.0.0.1:0";
-    o.workers = 2;
-    auto started = engine_.start(o, std::move(*config));
-    QVERIFY2(started.ok(), started.ok() ? "" : started.errorText().c_str());
-  }
-  void cleanupTestCase() { engine_.stop(); }
+  void initTestCase() { gw_ = std::make_unique<authtest::Gateway>(kYaml, 2, true); }
+  void cleanupTestCase() { gw_.reset(); }
 
   void writesKeepExactlyTheConfiguredKeys() {
     expectKeys({{"alice-key", "alice"}, {"bob-key", "bob"}, {"bob-key-2", "bob"},
@@ -123,7 +98,7 @@ class KeyAuthAdminTest : public QObject {
     // A credential appended: the index is updated, not rebuilt.
     auto added = admin("POST", "/consumers/carol/key-auth", "key=carol-key");
     QCOMPARE(added.status, 201);
-    const std::string carolKeyId = field(added.body, "id");
+    const std::string carolKeyId = authtest::stringField(added.body, "id").value_or("");
     QVERIFY(!carolKeyId.empty());
     QCOMPARE(keyIndexCounts().builds, before.builds);
     QCOMPARE(keyIndexCounts().updates, before.updates + 1);
