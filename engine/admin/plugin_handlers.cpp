@@ -111,17 +111,6 @@ class CredList {
     if (jwt_) return credRow((*jwt_)[i], (*jwt_)[i].key);
     return credRow((*acls_)[i], (*acls_)[i].group);
   }
-  // The row whose id is `key` (a UUID), else the first whose natural key is (Kong's endpoint
-  // key).
-  std::optional<CredRow> find(std::string_view key) const {
-    const std::size_t n = size();
-    if (core::isUuid(key))
-      for (std::size_t i = 0; i < n; ++i)
-        if (auto r = (*this)[i]; r.id == key) return r;
-    for (std::size_t i = 0; i < n; ++i)
-      if (auto r = (*this)[i]; r.natural == key) return r;
-    return std::nullopt;
-  }
 
  private:
   const std::vector<core::KeyAuthCredential>* keyAuth_ = nullptr;
@@ -129,6 +118,19 @@ class CredList {
   const std::vector<core::JwtSecret>* jwt_ = nullptr;
   const std::vector<core::AclGroup>* acls_ = nullptr;
 };
+
+// Kong's endpoint key among `rows` (a CredList or a vector of rows): the row whose id is `key`
+// (a UUID), else the first whose natural key is.
+template <class Rows>
+std::optional<CredRow> findCredential(const Rows& rows, std::string_view key) {
+  const std::size_t n = rows.size();
+  if (core::isUuid(key))
+    for (std::size_t i = 0; i < n; ++i)
+      if (CredRow r = rows[i]; r.id == key) return r;
+  for (std::size_t i = 0; i < n; ++i)
+    if (CredRow r = rows[i]; r.natural == key) return r;
+  return std::nullopt;
+}
 
 // Those of one consumer (a handful), in the config's order.
 std::vector<CredRow> consumerCredentials(const core::Config& c, const CredentialKind& k,
@@ -314,12 +316,7 @@ class Handler : public HandlerBase {
       if (!added) return schemaViolation(added.errors());
       return commitCredential(std::move(next), k, *added, 201);
     }
-    const CredRow* row = nullptr;
-    for (const auto& r : rows)
-      if (r.id == s[3]) row = &r;
-    if (!row)
-      for (const auto& r : rows)
-        if (r.natural == s[3]) row = &r;
+    const std::optional<CredRow> row = findCredential(rows, s[3]);
     if (get_) return row ? jsonResponse(200, row->json()) : notFound();
     if (method_ == "DELETE") {
       if (!row) return notFound();
@@ -416,11 +413,11 @@ class Handler : public HandlerBase {
     CredList rows(cfg(), k);
     if (s.size() == 1) return pageRows(rows, std::string(k.collection));
     if (s.size() == 2) {
-      auto r = rows.find(s[1]);
+      auto r = findCredential(rows, s[1]);
       return r ? jsonResponse(200, r->json()) : notFound();
     }
     if (s.size() == 3 && s[2] == "consumer") {
-      auto r = rows.find(s[1]);
+      auto r = findCredential(rows, s[1]);
       const auto* c = r ? consumerByKey(cfg(), std::string(r->consumerId)) : nullptr;
       return c ? jsonResponse(200, config::toJson(*c)) : notFound();
     }
