@@ -551,8 +551,9 @@ core::Status Engine::start(const EngineOptions& options, core::Config initial) {
       for (const auto& state : d.health->all()) {
         std::string name = state->upstreamName();
         for (const auto& t : state->targets()) {
-          // Kong's exporter: a row per address; a name without addresses is a dns_error.
-          auto desc = balancer::describe(*state, t.key, d.dns.get());
+          // Kong's exporter: a row per address; a name without addresses is a dns_error. What
+          // the balancers know, without resolving: a scrape never waits for DNS.
+          auto desc = balancer::describe(*state, t.key, nullptr);
           if (!desc || desc->addresses.empty()) {
             rows.push_back({name, t.key, "", "dns_error"});
             continue;
