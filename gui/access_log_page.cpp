@@ -55,7 +55,8 @@ AccessLogPage::AccessLogPage(models::AccessLogModel* log, QWidget* parent)
   filtered_ = new QSortFilterProxyModel(this);
   filtered_->setSourceModel(log);
   filtered_->setFilterCaseSensitivity(Qt::CaseInsensitive);
-  filtered_->setFilterKeyColumn(-1);
+  filtered_->setFilterRole(models::AccessLogModel::kFilterRole);  // the same in every column
+  filtered_->setFilterKeyColumn(models::AccessLogModel::kPathColumn);
   connect(filter_, &QLineEdit::textChanged, filtered_,
           &QSortFilterProxyModel::setFilterFixedString);
 

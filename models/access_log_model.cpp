@@ -44,6 +44,9 @@ QVariant AccessLogModel::data(const QModelIndex& index, int role) const {
       break;
     case kLineRole:
       return row.line;
+    case kFilterRole:
+      return QStringList{row.method, row.path, QString::number(row.status), row.route, row.consumer}
+          .join(u'\n');
     case Qt::ToolTipRole:
       return row.line;
     case Qt::TextAlignmentRole:

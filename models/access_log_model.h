@@ -24,6 +24,9 @@ class AccessLogModel : public QAbstractTableModel {
     kColumnCount
   };
   static constexpr int kLineRole = Qt::UserRole + 1;  // the JSON line as received
+  // What a filter matches (every column): method, path, status, route and consumer, one per
+  // line. Not the time or the latency, whose digits would match a status ("…:13.502").
+  static constexpr int kFilterRole = Qt::UserRole + 2;
   static constexpr int kDefaultCapacity = 1000;
 
   explicit AccessLogModel(QObject* parent = nullptr, int capacity = kDefaultCapacity);

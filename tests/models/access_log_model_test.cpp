@@ -52,6 +52,11 @@ class AccessLogModelTest : public QObject {
     QCOMPARE(cell(AccessLogModel::kConsumerColumn), QStringLiteral("alice"));
     QVERIFY(cell(AccessLogModel::kTimeColumn).endsWith(QStringLiteral(".250")));
     QVERIFY(model_->index(0, 0).data(AccessLogModel::kLineRole).toString().contains("\"/a\""));
+    // Filters match the request's fields, not its time (".250" would match a status 250).
+    const QString filterText = model_->index(0, 0).data(AccessLogModel::kFilterRole).toString();
+    QCOMPARE(filterText, QStringLiteral("GET\n/a\n200\ndemo\nalice"));
+    QCOMPARE(model_->index(0, AccessLogModel::kTimeColumn).data(AccessLogModel::kFilterRole),
+             model_->index(0, AccessLogModel::kConsumerColumn).data(AccessLogModel::kFilterRole));
   }
 
   void skipsLinesThatAreNotAccessEntries() {
