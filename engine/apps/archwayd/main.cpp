@@ -4,10 +4,12 @@
 #include <iostream>
 #include <string_view>
 #include <optional>
+#include <unistd.h>
 
 #include "apps/archwayd/config_command.h"
 #include "apps/cli.h"
 #include "core/log.h"
+#include "core/session.h"
 #include "runtime/config_source.h"
 #include "runtime/engine.h"
 
@@ -133,6 +135,11 @@ int main(int argc, char** argv) {
                           .help = "Admin API work, reloads and stats merges: idle (SCHED_IDLE "
                                   "until starved 50 ms; the default where permitted) or nice "
                                   "(nice 5)"},
+                         {.name = "session",
+                          .valueName = "auto|own|inherit",
+                          .help = "run in a session of its own, as daemons do: auto (the "
+                                  "default) when standard input is not a terminal, own "
+                                  "always, inherit never"},
                          {.name = "dns-resolver",
                           .valueName = "IP[:PORT][,...]",
                           .help = "nameservers (IPv4; default: /etc/resolv.conf)"},
@@ -201,6 +208,12 @@ int main(int argc, char** argv) {
     if (v != "idle" && v != "nice") return fail("--background-cpu: expected idle or nice");
     options.idleBackground = v == "idle";
   }
+  auto session = core::SessionMode::automatic;
+  if (parser.has("session")) {
+    auto mode = core::parseSessionMode(parser.value("session"));
+    if (!mode) return fail("--session: expected auto, own or inherit");
+    session = *mode;
+  }
   if (parser.has("trace-sample-rate")) {
     try {
       std::size_t used = 0;
@@ -231,6 +244,13 @@ int main(int argc, char** argv) {
         parser.has("config") ? "invalid config " + parser.value("config") : "invalid --db";
     return fail(what + ": " + oneLine(config.errors()));
   }
+
+  // Before any thread exists: a session of its own keeps the kernel's autogroup scheduling
+  // from weighing the gateway together with whatever else started it (core/session.h).
+  if (auto out = core::applySessionMode(session); out.newSession)
+    core::log::debug("started a session of its own", {{"sid", std::to_string(getsid(0))}});
+  else
+    core::log::debug("kept the session it was started in", {{"reason", out.reason}});
 
   // Block the stop signals before any engine thread exists so only sigwait sees them.
   sigset_t signals;
