@@ -138,11 +138,12 @@ services:
     routes: [{name: steady, paths: [/steady]}]
 YML
 archwayd --db "sqlite:$dir/routes.db" --proxy-listen 127.0.0.1:$gw_port \
-  --admin-listen 127.0.0.1:$admin_port
+  --admin-listen 127.0.0.1:$admin_port --access-log "$dir/access.log"
 wait_200 "$admin/status" >/dev/null
 curl -fsS -o /dev/null -F "config=@$dir/steady.yml" "$admin/config"
 wait_200 "$proxy/steady" >/dev/null
 "$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/steady-load.json"
+during_start=$(date +%s.%N)
 "$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/during-load.json" &
 loadpid=$!
 cpu0=$(python3 $py thread-cpu "${pids[-1]}")
@@ -157,6 +158,11 @@ row "POST /config $routes routes: answered / last route serving" "$answered / $s
 row "traffic meanwhile: failed requests" "$errs" "0"
 row "traffic meanwhile: p99 during / steady" "$p99d / $p99s us" \
   "ratio $(awk -v a="$p99d" -v b="$p99s" 'BEGIN {printf "%.2f", a / b}') (< 2)"
+# The client's p99 includes time the load generator and the upstream waited for a CPU; the
+# access log says how much of each request was the gateway's own (latency - upstream time).
+sleep 0.5  # the log thread writes the last lines
+read -r own99 ownmax up99 _ < <(python3 $py gateway-time "$dir/access.log" "$during_start")
+row "meanwhile, the gateway's own time p99 / max; upstream p99" "$own99 / $ownmax; $up99 ms" ""
 row "meanwhile, CPU ms of the worker / control / stats threads" "$(python3 -c \
   'import json,sys; c=json.loads(sys.argv[1]); print(" / ".join(str(c.get(k, 0)) for k in ("aw-worker0", "aw-control0", "aw-stats")))' "$cpu")" \
   "($duration s)"

@@ -10,6 +10,9 @@
                                                  POST /config FILE, then poll PROXY PATH until
                                                  200: ms to the POST's answer and to serving
   control_plane.py propagate ADMIN_A ADMIN_B N   N consumers written on A, polled on B: ms
+  control_plane.py gateway-time LOG SINCE         over the access-log lines at or after SINCE (epoch
+                                                 s): p99 and max of the gateway's own time
+                                                 (latency - upstream) and p99 of upstream time, ms
   control_plane.py thread-cpu PID [BEFORE]       CPU ms of PID's threads by name as JSON; with
                                                  BEFORE (an earlier output), what they used since
 """
@@ -104,6 +107,22 @@ def config_then_serve(admin, proxy, file, path):
     print(f"{answered:.0f} {served:.0f}")
 
 
+def gateway_time(log, since):
+    own, up = [], []
+    for line in open(log):
+        r = json.loads(line)
+        if r.get("type") != "access" or r["time"] < since or "upstream_ms" not in r:
+            continue
+        own.append(r["latency_ms"] - r["upstream_ms"])
+        up.append(r["upstream_ms"])
+    if not own:
+        sys.exit("no access-log lines after the start of the run")
+    own.sort()
+    up.sort()
+    p99 = lambda v: v[min(len(v) - 1, int(len(v) * 0.99))]
+    print(f"{p99(own):.3f} {own[-1]:.3f} {p99(up):.3f} {len(own)}")
+
+
 def propagate(admin_a, admin_b, n):
     a, _ = conn(admin_a)
     b, _ = conn(admin_b)
@@ -162,6 +181,8 @@ def main(argv):
         config_then_serve(*args[:4])
     elif cmd == "propagate":
         propagate(args[0], args[1], int(args[2]))
+    elif cmd == "gateway-time":
+        gateway_time(args[0], float(args[1]))
     elif cmd == "thread-cpu":
         thread_cpu(args[0], args[1] if len(args) > 1 else None)
     else:
