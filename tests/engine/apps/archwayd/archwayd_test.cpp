@@ -2,6 +2,8 @@
 #include <QtNetwork/QTcpServer>
 #include <QtTest>
 
+#include <unistd.h>
+
 class ArchwaydTest : public QObject {
   Q_OBJECT
  private:
@@ -122,6 +124,36 @@ class ArchwaydTest : public QObject {
     QCOMPARE(r.code, 2);
     QCOMPARE(r.err.trimmed().count('\n'), 0);
     QVERIFY2(r.err.startsWith("archwayd: --error-log: cannot open "), qPrintable(r.err));
+  }
+
+  void badSessionValueNamesTheFlag() {
+    auto r = run({"--config", "x.yml", "--session", "detached"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.startsWith("archwayd: --session: "), qPrintable(r.err));
+  }
+
+  // Started without a terminal on standard input (QProcess gives it a pipe), archwayd leads a
+  // session of its own, as a daemon does; --session inherit keeps the starter's session.
+  void leadsASessionOfItsOwnWithoutATerminal() {
+    auto path = writeFile("ok-session.yml", "_format_version: '3.0'\n");
+    for (const QString mode : {"auto", "inherit"}) {
+      QProcess gw;
+      gw.start(bin_, {"--config", path, "--proxy-listen", "127.0.0.1:0", "--admin-listen", "off",
+                      "--session", mode});
+      QVERIFY(gw.waitForStarted());
+      QString log;
+      QTRY_VERIFY_WITH_TIMEOUT(
+          (log += QString::fromUtf8(gw.readAllStandardError()), log.contains("engine started")),
+          10000);
+      const pid_t pid = static_cast<pid_t>(gw.processId());
+      if (mode == "auto")
+        QCOMPARE(::getsid(pid), pid);
+      else
+        QCOMPARE(::getsid(pid), ::getsid(0));
+      gw.terminate();
+      QVERIFY(gw.waitForFinished(10000));
+      QCOMPARE(gw.exitCode(), 0);
+    }
   }
 
   void proxiesAKongYmlRoute() {
