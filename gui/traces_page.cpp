@@ -221,6 +221,7 @@ void TracesPage::setRemote(models::RemoteNode* remote) {
   box->layout()->addWidget(samplingError_);
   connect(remote_, &models::RemoteNode::tracingLoaded, this,
           [this, box](const trace::SamplingPolicy& policy) {
+            remotePolicy_ = policy;
             samplingError_->hide();
             showSampling(policy);
             box->setEnabled(true);
@@ -264,8 +265,8 @@ void TracesPage::showSampling(const trace::SamplingPolicy& policy) {
 
 void TracesPage::applySampling() {
   if (loadingSampling_) return;
-  // Keeps fields the page does not show (a remote node keeps its own).
-  trace::SamplingPolicy policy = remote_ ? trace::SamplingPolicy{} : bridge_->tracing();
+  // Keeps the fields the page does not show (respect_parent) as the node last reported them.
+  trace::SamplingPolicy policy = remote_ ? remotePolicy_ : bridge_->tracing();
   policy.enabled = tracing_->isChecked();
   policy.rate = std::clamp(rate_->value() / 100.0, 0.0, 1.0);
   policy.keepServerErrors = keep5xx_->isChecked();

@@ -7,6 +7,8 @@
 #include <QWidget>
 #include <cstddef>
 
+#include "trace/sampler.h"
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -92,6 +94,7 @@ class TracesPage : public QWidget {
   QSpinBox* slowMs_;
   QTimer timer_;
   bool loadingSampling_ = false;
+  trace::SamplingPolicy remotePolicy_;  // a remote node's, as last loaded
   QLabel* samplingError_ = nullptr;  // a remote node's refusal
 };
 

@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "metrics/stats_json.h"
+#include "trace/trace_json.h"
 #include "trace/trace_json_read.h"
 
 namespace archway::models {
@@ -252,32 +253,6 @@ void RemoteNode::pollTraces(apps::AdminClient& client) {
       this, [this] { emit tracesUpdated(); }, Qt::QueuedConnection);
 }
 
-namespace {
-
-std::optional<trace::SamplingPolicy> parseTracing(const std::string& body) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const auto& o = v.as_object();
-  trace::SamplingPolicy p;
-  const auto* rate = o.if_contains("sample_rate");
-  const auto* slow = o.if_contains("slow_ms");
-  if (!rate || !rate->is_number() || !slow || !slow->is_number()) return std::nullopt;
-  p.rate = rate->to_number<double>(ec);
-  p.slowMs = slow->to_number<std::uint32_t>(ec);
-  if (ec) return std::nullopt;
-  auto flag = [&](const char* key, bool& out) {
-    if (const auto* b = o.if_contains(key); b && b->is_bool()) out = b->as_bool();
-  };
-  flag("enabled", p.enabled);
-  flag("errors", p.keepServerErrors);
-  flag("client_errors", p.keepClientErrors);
-  flag("respect_parent", p.respectParentSampled);
-  return p;
-}
-
-}  // namespace
-
 void RemoteNode::runTracingCall(apps::AdminClient& client) {
   std::string call;
   {
@@ -309,7 +284,7 @@ void RemoteNode::runTracingCall(apps::AdminClient& client) {
                 .arg(reply->status)
                 .arg(m && m->is_string() ? QString::fromUtf8(m->as_string().c_str())
                                          : QString::fromStdString(reply->body));
-  } else if (!(policy = parseTracing(reply->body))) {
+  } else if (!(policy = trace::parseSamplingPolicy(reply->body))) {
     error = tr("The node answered with sampling settings the console cannot read.");
   }
   QMetaObject::invokeMethod(
@@ -331,14 +306,9 @@ void RemoteNode::loadTracing() {
 }
 
 void RemoteNode::setTracing(const trace::SamplingPolicy& p) {
-  boost::json::object o{{"enabled", p.enabled},
-                        {"sample_rate", p.rate},
-                        {"slow_ms", p.slowMs},
-                        {"errors", p.keepServerErrors},
-                        {"client_errors", p.keepClientErrors}};
   {
     std::lock_guard lock(mutex_);
-    tracingCall_ = boost::json::serialize(o);
+    tracingCall_ = boost::json::serialize(trace::toJson(p));
   }
   wake_.notify_all();
 }

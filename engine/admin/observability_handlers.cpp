@@ -15,19 +15,12 @@
 #include "core/log.h"
 #include "core/log_writer.h"
 #include "trace/sampler.h"
+#include "trace/trace_json.h"
 
 namespace archway::admin {
 namespace json = boost::json;
 namespace {
 
-json::object tracingJson(const trace::SamplingPolicy& p) {
-  return json::object{{"enabled", p.enabled},
-                      {"sample_rate", p.rate},
-                      {"slow_ms", p.slowMs},
-                      {"errors", p.keepServerErrors},
-                      {"client_errors", p.keepClientErrors},
-                      {"respect_parent", p.respectParentSampled}};
-}
 
 // A number from JSON, or from a form's string.
 std::optional<double> number(const json::value& v) {
@@ -57,7 +50,7 @@ std::optional<bool> boolean(const json::value& v) {
 AdminResponse handleTracing(trace::Sampler* sampler, const AdminRequest& req) {
   if (!sampler) return messageResponse(404, "Not found");
   const bool get = req.method == "GET" || req.method == "HEAD";
-  if (get) return jsonResponse(200, tracingJson(sampler->get()));
+  if (get) return jsonResponse(200, trace::toJson(sampler->get()));
   if (req.method != "PATCH" && req.method != "PUT" && req.method != "POST")
     return messageResponse(405, "Method not allowed");
   auto body = parseRequestBody(req.body, req.contentType);
@@ -96,7 +89,7 @@ AdminResponse handleTracing(trace::Sampler* sampler, const AdminRequest& req) {
   sampler->set(p);
   core::log::info("tracing changed", {{"sample_rate", std::to_string(p.rate)},
                                       {"slow_ms", std::to_string(p.slowMs)}});
-  return jsonResponse(200, tracingJson(p));
+  return jsonResponse(200, trace::toJson(p));
 }
 
 namespace {

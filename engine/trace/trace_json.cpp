@@ -48,4 +48,13 @@ std::string renderTrace(const FinishedTrace& trace) {
   return json::serialize(toJson(trace));
 }
 
+boost::json::object toJson(const SamplingPolicy& p) {
+  return boost::json::object{{"enabled", p.enabled},
+                             {"sample_rate", p.rate},
+                             {"slow_ms", p.slowMs},
+                             {"errors", p.keepServerErrors},
+                             {"client_errors", p.keepClientErrors},
+                             {"respect_parent", p.respectParentSampled}};
+}
+
 }  // namespace archway::trace

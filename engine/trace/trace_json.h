@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trace/finished_trace.h"
+#include "trace/sampler.h"
 
 namespace archway::trace {
 
@@ -17,5 +18,9 @@ boost::json::object toJson(const FinishedTrace& trace);
 std::string renderTraces(const std::vector<FinishedTrace>& traces);
 // One trace object.
 std::string renderTrace(const FinishedTrace& trace);
+
+// The sampling settings as GET /archway/tracing shows them and PATCH takes them:
+// {"enabled","sample_rate","slow_ms","errors","client_errors","respect_parent"}.
+boost::json::object toJson(const SamplingPolicy& policy);
 
 }  // namespace archway::trace

@@ -75,4 +75,27 @@ core::Result<std::vector<FinishedTrace>> parseTraces(std::string_view body) {
   return out;
 }
 
+std::optional<SamplingPolicy> parseSamplingPolicy(std::string_view text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  SamplingPolicy p;
+  const auto* rate = o.if_contains("sample_rate");
+  const auto* slow = o.if_contains("slow_ms");
+  if (!rate || !rate->is_number() || !slow || !slow->is_number()) return std::nullopt;
+  p.rate = rate->to_number<double>(ec);
+  if (ec) return std::nullopt;
+  p.slowMs = slow->to_number<std::uint32_t>(ec);
+  if (ec) return std::nullopt;
+  auto flag = [&](const char* key, bool& out) {
+    if (const auto* b = o.if_contains(key); b && b->is_bool()) out = b->as_bool();
+  };
+  flag("enabled", p.enabled);
+  flag("errors", p.keepServerErrors);
+  flag("client_errors", p.keepClientErrors);
+  flag("respect_parent", p.respectParentSampled);
+  return p;
+}
+
 }  // namespace archway::trace

@@ -229,6 +229,7 @@ class RemoteNodeTest : public QObject {
     p.rate = 0.125;
     p.slowMs = 42;
     p.keepClientErrors = true;
+    p.respectParentSampled = false;
     loaded.reset();
     node.setTracing(p);
     QTRY_VERIFY_WITH_TIMEOUT(loaded.has_value(), 10000);
@@ -237,6 +238,8 @@ class RemoteNodeTest : public QObject {
     QCOMPARE(engine->tracing().rate, 0.125);
     QCOMPARE(engine->tracing().slowMs, 42u);
     QCOMPARE(engine->tracing().keepClientErrors, true);
+    QCOMPARE(engine->tracing().respectParentSampled, false);
+    QCOMPARE(loaded->respectParentSampled, false);
     auto client = apps::AdminClient::create(
         "http://127.0.0.1:" + std::to_string(engine->adminPort()), "s3cret");
     QVERIFY(client);

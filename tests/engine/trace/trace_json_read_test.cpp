@@ -1,6 +1,8 @@
 // parseTraces reads back what renderTraces writes (GET /archway/traces of a remote node).
 #include <QtTest>
 
+#include <boost/json/serialize.hpp>
+
 #include "trace/span_names.h"
 #include "trace/trace_json.h"
 #include "trace/trace_json_read.h"
@@ -72,6 +74,33 @@ class TraceJsonReadTest : public QObject {
     QCOMPARE(r->size(), std::size_t(1));
     QCOMPARE((*r)[0].status, std::uint16_t(404));
     QCOMPARE((*r)[0].path.view().size(), std::size_t(256));
+  }
+
+  // GET /archway/tracing's shape: what toJson writes reads back field for field.
+  void samplingPolicyRoundTrips() {
+    SamplingPolicy p;
+    p.enabled = false;
+    p.rate = 0.25;
+    p.slowMs = 1234;
+    p.keepServerErrors = false;
+    p.keepClientErrors = true;
+    p.respectParentSampled = false;
+    auto back = parseSamplingPolicy(boost::json::serialize(toJson(p)));
+    QVERIFY(back);
+    QCOMPARE(back->enabled, false);
+    QCOMPARE(back->rate, 0.25);
+    QCOMPARE(back->slowMs, 1234u);
+    QCOMPARE(back->keepServerErrors, false);
+    QCOMPARE(back->keepClientErrors, true);
+    QCOMPARE(back->respectParentSampled, false);
+    // Missing flags keep their defaults; the numbers are required.
+    auto partial = parseSamplingPolicy(R"({"sample_rate": 1, "slow_ms": 0})");
+    QVERIFY(partial);
+    QCOMPARE(partial->respectParentSampled, SamplingPolicy{}.respectParentSampled);
+    QVERIFY(!parseSamplingPolicy(R"({"slow_ms": 0})"));
+    QVERIFY(!parseSamplingPolicy(R"({"sample_rate": "x", "slow_ms": 0})"));
+    QVERIFY(!parseSamplingPolicy(R"({"sample_rate": 1, "slow_ms": -1})"));
+    QVERIFY(!parseSamplingPolicy("[]"));
   }
 };
 
