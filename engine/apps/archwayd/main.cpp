@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
     return fail(what + ": " + oneLine(config.errors()));
   }
 
-  // Before any thread exists: a session of its own keeps the kernel's autogroup scheduling
+  // Before the engine starts: a session of its own keeps the kernel's autogroup scheduling
   // from weighing the gateway together with whatever else started it (core/session.h).
   if (auto out = core::applySessionMode(session); out.newSession)
     core::log::debug("started a session of its own", {{"sid", std::to_string(getsid(0))}});
