@@ -163,6 +163,8 @@ row "traffic meanwhile: p99 during / steady" "$p99d / $p99s us" \
 sleep 0.5  # the log thread writes the last lines
 read -r own99 ownmax up99 _ < <(python3 $py gateway-time "$dir/access.log" "$during_start")
 row "meanwhile, the gateway's own time p99 / max; upstream p99" "$own99 / $ownmax; $up99 ms" ""
+read -r hwm rss10k < <(awk '/VmHWM/ {h=$2} /VmRSS/ {r=$2} END {print h, r}' "/proc/${pids[-1]}/status")
+row "archwayd with $routes routes: peak / current resident memory" "$((hwm / 1024)) / $((rss10k / 1024)) MB" ""
 row "meanwhile, CPU ms of the worker / control / stats threads" "$(python3 -c \
   'import json,sys; c=json.loads(sys.argv[1]); print(" / ".join(str(c.get(k, 0)) for k in ("aw-worker0", "aw-control0", "aw-stats")))' "$cpu")" \
   "($duration s)"
