@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
+#include <string>
 
 #include "admin/entity_handlers.h"
 #include "admin/request_body.h"
@@ -25,7 +26,11 @@ AdminResponse invalidDeclarative(const core::Errors& errors) {
 }
 
 bool flag(std::string_view query, std::string_view name) {
-  auto params = boost::urls::parse_query(query);
+  // Boost.URL 1.81's parse_query hands s.data() to a string_view constructor that runs strlen,
+  // so it reads past a query that is not NUL-terminated (a view into the request's buffer):
+  // AddressSanitizer caught it. A copy ends in NUL.
+  const std::string terminated(query);
+  auto params = boost::urls::parse_query(terminated);
   if (!params) return false;
   for (auto p : *params) {
     if (p.key == name) return p.value == "1" || p.value == "true" || !p.has_value;
