@@ -30,29 +30,26 @@ events=$(printf 'syscalls:sys_enter_%s,' epoll_wait epoll_ctl recvfrom sendmsg s
   readv read write getsockopt setsockopt futex accept4 close)
 events=${events%,}
 
-# cpu PID -> "user_ticks system_ticks" summed over its threads
-cpu() {
-  local u=0 s=0 a b
+# per_thread PID FILE AWK -> the two numbers AWK prints for /proc/PID/task/*/FILE, summed over
+# the process's threads
+per_thread() {
+  local x=0 y=0 a b
   for t in /proc/"$1"/task/*; do
-    read -r a b < <(awk '{print $14, $15}' "$t/stat")
-    u=$((u + a)) s=$((s + b))
+    read -r a b < <(awk "$3" "$t/$2")
+    x=$((x + a)) y=$((y + b))
   done
-  echo "$u $s"
+  echo "$x $y"
 }
-
-# switches PID -> "voluntary involuntary" context switches summed over its threads
+# cpu PID -> "user_ticks system_ticks"
+cpu() { per_thread "$1" stat '{print $14, $15}'; }
+# switches PID -> "voluntary involuntary" context switches
 switches() {
-  local v=0 n=0 a b
-  for t in /proc/"$1"/task/*; do
-    read -r a b < <(awk '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v, n}' "$t/status")
-    v=$((v + a)) n=$((n + b))
-  done
-  echo "$v $n"
+  per_thread "$1" status '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v, n}'
 }
 
 # measure NAME PROXY_PID PORT
 measure() {
-  local u0 s0 uu0 us0 u1 s1 uu1 us1 out n tick
+  local u0 s0 uu0 us0 u1 s1 uu1 us1 pv0 pn0 uv0 un0 pv1 pn1 uv1 un1 out n tick
   tick=$(getconf CLK_TCK)
   read -r u0 s0 < <(cpu "$2"); read -r uu0 us0 < <(cpu "$upid")
   read -r pv0 pn0 < <(switches "$2"); read -r uv0 un0 < <(switches "$upid")
