@@ -221,7 +221,7 @@ AdminResponse AdminApi::handle(const AdminRequest& req) const {
   };
   if (!known()) return message(404, "Not found");
   if (segs.size() == 1 && segs[0] == "config" && req.method != "OPTIONS") {
-    if (auto r = handleConfigEndpoint(ctx_, req, url->encoded_query())) return *r;
+    if (auto r = handleConfigEndpoint(ctx_, req, url->params())) return *r;
     return message(405, "Method not allowed");
   }
   if (!get) {

@@ -2,8 +2,6 @@
 // document.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/url/parse_query.hpp>
-#include <string>
 
 #include "admin/entity_handlers.h"
 #include "admin/request_body.h"
@@ -25,14 +23,8 @@ AdminResponse invalidDeclarative(const core::Errors& errors) {
                         {"fields", fields}});
 }
 
-bool flag(std::string_view query, std::string_view name) {
-  // Boost.URL 1.81's parse_query hands s.data() to a string_view constructor that runs strlen,
-  // so it reads past a query that is not NUL-terminated (a view into the request's buffer):
-  // AddressSanitizer caught it. A copy ends in NUL.
-  const std::string terminated(query);
-  auto params = boost::urls::parse_query(terminated);
-  if (!params) return false;
-  for (auto p : *params) {
+bool flag(boost::urls::params_view params, std::string_view name) {
+  for (auto p : params) {
     if (p.key == name) return p.value == "1" || p.value == "true" || !p.has_value;
   }
   return false;
@@ -53,7 +45,7 @@ bool contains(std::string_view haystack, std::string_view needle) {
 }  // namespace
 
 std::optional<AdminResponse> handleConfigEndpoint(const AdminContext& ctx, const AdminRequest& req,
-                                                  std::string_view query) {
+                                                  boost::urls::params_view query) {
   auto current = ctx.config ? ctx.config() : nullptr;
   if (!current) current = std::make_shared<const core::Config>();
   if (req.method == "GET" || req.method == "HEAD") {

@@ -5,6 +5,7 @@
 // with the entity as stored in the new config.
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <boost/url/params_view.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,8 +36,9 @@ void formArrays(boost::json::object& body, std::initializer_list<std::string_vie
 std::optional<AdminResponse> handleEntityWrite(const AdminContext& ctx, const AdminRequest& req,
                                                const std::vector<std::string>& segs);
 
-// GET and POST /config; nullopt for other methods.
+// GET and POST /config (`query`: the target's parameters, for check_hash); nullopt for other
+// methods.
 std::optional<AdminResponse> handleConfigEndpoint(const AdminContext& ctx, const AdminRequest& req,
-                                                  std::string_view query);
+                                                  boost::urls::params_view query);
 
 }  // namespace archway::admin
