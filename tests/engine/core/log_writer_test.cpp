@@ -6,11 +6,11 @@
 
 #include <atomic>
 #include <boost/json.hpp>
-#include <fstream>
 #include <thread>
 #include <vector>
 
 #include "core/log_writer.h"
+#include "log_lines.h"
 
 using namespace archway::core;
 
@@ -29,8 +29,8 @@ log::Record record(std::string message,
 
 std::vector<boost::json::object> readJsonLines(const QString& path) {
   std::vector<boost::json::object> out;
-  std::ifstream in(path.toStdString());
-  for (std::string l; std::getline(in, l);) out.push_back(boost::json::parse(l).as_object());
+  for (const auto& l : archway::testing::completeLogLines(path.toStdString()))
+    out.push_back(boost::json::parse(l).as_object());
   return out;
 }
 

@@ -4,12 +4,12 @@
 #include <QtTest>
 
 #include <boost/json.hpp>
-#include <fstream>
 #include <thread>
 
 #include "config/declarative.h"
 #include "proxy/access_log.h"
 #include "runtime/engine.h"
+#include "../core/log_lines.h"
 #include "test_upstream.h"
 
 using namespace archway;
@@ -17,10 +17,7 @@ using namespace archway;
 namespace {
 
 std::vector<std::string> readLines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  return lines;
+  return archway::testing::completeLogLines(path);
 }
 
 std::vector<std::string> waitForLines(const std::string& path, std::size_t n) {

@@ -5,12 +5,12 @@
 #include <QtTest>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
-#include <fstream>
 
 #include "../../proxy/test_upstream.h"
 #include "config/declarative.h"
 #include "plugins/log/queue.h"
 #include "runtime/engine.h"
+#include "../../core/log_lines.h"
 #include "test_servers.h"
 
 using namespace archway;
@@ -41,9 +41,8 @@ std::string service(unsigned short port, const std::string& routePlugins,
 }
 
 std::vector<json::value> jsonLines(const std::string& path) {
-  std::ifstream in(path);
   std::vector<json::value> out;
-  for (std::string l; std::getline(in, l);) out.push_back(json::parse(l));
+  for (const auto& l : archway::testing::completeLogLines(path)) out.push_back(json::parse(l));
   return out;
 }
 
