@@ -30,12 +30,22 @@ bool flag(boost::urls::params_view params, std::string_view name) {
   return false;
 }
 
-// Kong's flattened entities: each entity type maps ids to entities.
+// Kong's flattened entities: each entity type maps ids to entities. Written as text entity by
+// entity: a 10^4-route answer as one JSON object would be ~5 MB of DOM built, hashed and freed
+// on the control thread while traffic runs.
 template <class Entity>
-json::object byId(const std::vector<Entity>& all) {
-  json::object out;
-  for (const auto& e : all) out[e.id] = config::toJson(e);
-  return out;
+void appendById(std::string& out, std::string_view name, const std::vector<Entity>& all) {
+  out += json::serialize(json::string_view(name.data(), name.size()));
+  out += ":{";
+  bool first = true;
+  for (const auto& e : all) {
+    if (!first) out += ',';
+    first = false;
+    out += json::serialize(json::string_view(e.id));
+    out += ':';
+    out += json::serialize(config::toJson(e));
+  }
+  out += '}';
 }
 
 bool contains(std::string_view haystack, std::string_view needle) {
@@ -84,10 +94,16 @@ std::optional<AdminResponse> handleConfigEndpoint(const AdminContext& ctx, const
   if (!applied) return invalidDeclarative(applied.errors());
   auto now = ctx.config ? ctx.config() : nullptr;
   const core::Config& c = now ? *now : *parsed;
-  return jsonResponse(201, json::object{{"services", byId(c.services)},
-                                        {"routes", byId(c.routes)},
-                                        {"upstreams", byId(c.upstreams)},
-                                        {"targets", byId(c.targets)}});
+  AdminResponse created{201, "{"};
+  appendById(created.body, "services", c.services);
+  created.body += ',';
+  appendById(created.body, "routes", c.routes);
+  created.body += ',';
+  appendById(created.body, "upstreams", c.upstreams);
+  created.body += ',';
+  appendById(created.body, "targets", c.targets);
+  created.body += '}';
+  return created;
 }
 
 }  // namespace archway::admin
