@@ -1,5 +1,6 @@
 #include "core/background_cpu.h"
 
+#include "core/idle_cgroup.h"
 #include "core/log.h"
 
 #include <cstdio>
@@ -40,6 +41,17 @@ BackgroundCpu::BackgroundCpu() : BackgroundCpu(Options{}) {}
 
 BackgroundCpu::BackgroundCpu(Options options) : options_(options) {
   active_ = options_.enabled && canLeaveIdle();
+  if (active_ && options_.idleGroup) {
+    idleGroup_ = IdleCgroup::create(&idleGroupWhy_);
+    if (idleGroup_) {
+      log::debug("long background work moves to an idle cpu cgroup",
+                 {{"cgroup", idleGroup_->path()}});
+    } else {
+      log::debug("no idle cpu cgroup for background work", {{"reason", idleGroupWhy_}});
+    }
+  } else if (active_) {
+    idleGroupWhy_ = "disabled";
+  }
   if (active_) watcher_ = std::thread([this] { watch(); });
 }
 
@@ -50,6 +62,9 @@ BackgroundCpu::~BackgroundCpu() {
   }
   wake_.notify_all();
   if (watcher_.joinable()) watcher_.join();
+  // Scopes still open (their threads end with the engine) keep the directory; the next process
+  // removes it.
+  idleGroup_.reset();
 }
 
 std::optional<BackgroundCpu::SchedStat> BackgroundCpu::schedStat(pid_t tid) {
@@ -95,6 +110,15 @@ BackgroundCpu::Scope::~Scope() {
 void BackgroundCpu::leave(pid_t tid) {
   if (--tlDepth > 0) return;
   setPolicy(tid, SCHED_OTHER);  // before the mutex, for the same reason as in enter()
+  bool moved = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto& o = open_[tid];
+    o.leaving = true;
+    moved = o.inIdleGroup;
+  }
+  // Outside the mutex: the move takes a while, and this thread is still in the idle group.
+  if (moved) idleGroup_->leave(tid);
   std::lock_guard lock(mutex_);
   open_.erase(tid);
 }
@@ -102,6 +126,15 @@ void BackgroundCpu::leave(pid_t tid) {
 std::uint64_t BackgroundCpu::promotions() const {
   std::lock_guard lock(mutex_);
   return promotions_;
+}
+
+std::string BackgroundCpu::idleGroupPath() const {
+  return idleGroup_ ? idleGroup_->path() : std::string();
+}
+
+std::uint64_t BackgroundCpu::idleGroupMoves() const {
+  std::lock_guard lock(mutex_);
+  return idleGroupMoves_;
 }
 
 void BackgroundCpu::watch() {
@@ -116,7 +149,12 @@ void BackgroundCpu::watch() {
     }
     const auto now = std::chrono::steady_clock::now();
     for (auto& [tid, o] : open_) {
-      if (o.promoted.load()) continue;
+      if (o.promoted.load() || o.leaving) continue;
+      if (idleGroup_ && !o.inIdleGroup && now - o.since >= options_.idleGroupAfter &&
+          idleGroup_->enter(tid)) {
+        o.inIdleGroup = true;
+        ++idleGroupMoves_;
+      }
       const auto s = schedStat(tid);
       // Without schedstat, the scope's age stands in for its wait (a more generous bound).
       const bool starved = s ? s->waitNs - o.waitAtEnter >= starvedNs
@@ -124,6 +162,7 @@ void BackgroundCpu::watch() {
       if (!starved) continue;
       o.promoted.store(true);
       setPolicy(tid, SCHED_OTHER);
+      if (o.inIdleGroup && idleGroup_->leave(tid)) o.inIdleGroup = false;
       ++promotions_;
       log::debug("background work waited for a CPU: back to its normal priority",
                  {{"thread", std::to_string(tid)},

@@ -1,9 +1,13 @@
 // core::BackgroundCpu: a scope runs its thread under SCHED_IDLE and restores the policy (and the
 // nice value) after the outermost scope; a thread starved inside a scope is promoted back to
-// SCHED_OTHER by the watcher; time spent sleeping inside a scope is not starvation.
+// SCHED_OTHER by the watcher; time spent sleeping inside a scope is not starvation; a long scope
+// moves its thread into the idle cpu cgroup and back, a short one never moves.
 #include <QtTest>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <chrono>
 #include <sched.h>
 #include <sys/resource.h>
@@ -28,6 +32,21 @@ bool pinTo(int cpu) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   return ::sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+// The cpu cgroup thread `t` of this process is in (v1's cpu line, else v2's).
+std::string cpuCgroupOf(pid_t t) {
+  std::ifstream in("/proc/self/task/" + std::to_string(t) + "/cgroup");
+  std::string v2;
+  for (std::string line; std::getline(in, line);) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    std::stringstream cs(controllers);
+    for (std::string c; std::getline(cs, c, ',');)
+      if (c == "cpu") return path;
+    if (controllers.empty()) v2 = path;
+  }
+  return v2;
 }
 
 }  // namespace
@@ -95,6 +114,7 @@ class BackgroundCpuTest : public QObject {
       });
     }
     int policyAfterPromotion = -1;
+    std::string cgroupAfterPromotion;
     std::thread scoped([&] {
       if (!pinTo(where)) return;
       auto scope = cpu.enter();
@@ -102,6 +122,7 @@ class BackgroundCpuTest : public QObject {
       while (cpu.promotions() == 0 && std::chrono::steady_clock::now() < deadline) {
       }
       policyAfterPromotion = ::sched_getscheduler(0);
+      cgroupAfterPromotion = cpuCgroupOf(tid());
     });
     scoped.join();
     stop = true;
@@ -109,6 +130,8 @@ class BackgroundCpuTest : public QObject {
     QCOMPARE(pinned.load(), 2);
     QCOMPARE(cpu.promotions(), std::uint64_t{1});
     QCOMPARE(policyAfterPromotion, SCHED_OTHER);
+    // Promoted out of the idle cgroup too, if it had moved there.
+    QVERIFY(!cgroupAfterPromotion.ends_with("/archway-background-" + std::to_string(::getpid())));
   }
 
   // Sleeping is not waiting for a CPU: a scope that sleeps well past starvedAfter stays idle,
@@ -132,6 +155,52 @@ class BackgroundCpuTest : public QObject {
     if (waited >= 50'000'000) QSKIP("this machine kept the thread waiting 50 ms for a CPU");
     QCOMPARE(cpu.promotions(), std::uint64_t{0});
     QCOMPARE(policy, SCHED_IDLE);
+  }
+
+  void aLongScopeRunsInTheIdleCgroupAndComesBack() {
+    core::BackgroundCpu cpu(core::BackgroundCpu::Options{.poll = 5ms, .idleGroupAfter = 10ms});
+    if (!cpu.active()) QSKIP("this process may not leave SCHED_IDLE (needs CAP_SYS_NICE)");
+    if (cpu.idleGroupPath().empty())
+      QSKIP(("no idle cpu cgroup here: " + cpu.idleGroupWhy()).c_str());
+    const std::string group = "/archway-background-" + std::to_string(::getpid());
+    std::string before, inside, after;
+    std::thread t([&] {
+      before = cpuCgroupOf(tid());
+      {
+        auto scope = cpu.enter();
+        const auto deadline = std::chrono::steady_clock::now() + 20s;  // a bound, not a measure
+        while (cpu.idleGroupMoves() == 0 && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(1ms);
+        inside = cpuCgroupOf(tid());
+      }
+      after = cpuCgroupOf(tid());
+    });
+    t.join();
+    QCOMPARE(cpu.idleGroupMoves(), std::uint64_t{1});
+    QVERIFY2(inside.ends_with(group), inside.c_str());
+    QVERIFY2(!before.ends_with(group), before.c_str());
+    QCOMPARE(after, before);
+  }
+
+  void aShortScopeStaysWhereItIs() {
+    core::BackgroundCpu cpu(core::BackgroundCpu::Options{.poll = 5ms, .idleGroupAfter = 10s});
+    if (!cpu.active()) QSKIP("this process may not leave SCHED_IDLE (needs CAP_SYS_NICE)");
+    if (cpu.idleGroupPath().empty())
+      QSKIP(("no idle cpu cgroup here: " + cpu.idleGroupWhy()).c_str());
+    std::string inside;
+    std::thread t([&] {
+      auto scope = cpu.enter();
+      std::this_thread::sleep_for(50ms);  // several polls, all before idleGroupAfter
+      inside = cpuCgroupOf(tid());
+    });
+    t.join();
+    QCOMPARE(cpu.idleGroupMoves(), std::uint64_t{0});
+    QVERIFY(!inside.ends_with("/archway-background-" + std::to_string(::getpid())));
+  }
+
+  void aDisabledIdleGroupIsNotCreated() {
+    core::BackgroundCpu cpu(core::BackgroundCpu::Options{.idleGroup = false});
+    QVERIFY(cpu.idleGroupPath().empty());
   }
 };
 
