@@ -5,17 +5,19 @@
 # propagation of writes between two nodes on one (private, throwaway) PostgreSQL.
 #
 #   bench/control-plane.sh [--gateway PATH] [--load PATH] [--consumers N] [--routes N]
-#                          [--changes N] [--duration S] [--no-postgres] [--reload-only]
-#                          [--admin-only]
+#                          [--changes N] [--duration S] [--rounds N] [--no-postgres]
+#                          [--reload-only] [--admin-only]
 #
-# --reload-only runs just (d), the POST /config of --routes routes under live traffic.
+# --reload-only runs just (d), the POST /config of --routes routes under live traffic, --rounds
+# times (default 5).
 # --admin-only runs just (a) and (b): start-up, memory and the Admin API on --consumers.
 # Prints every number next to its target; it never fails on a number, only when a step could
 # not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gateway=build/bin/archwayd load=build/bin/archway-load
-consumers=100000 routes=10000 changes=20 duration=5 postgres=1 reload_only=0 admin_only=0
+consumers=100000 routes=10000 changes=20 duration=5 rounds=5 postgres=1 reload_only=0
+admin_only=0
 while (($#)); do
   case $1 in
     --gateway) gateway=$2; shift 2 ;;
@@ -24,10 +26,11 @@ while (($#)); do
     --routes) routes=$2; shift 2 ;;
     --changes) changes=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --no-postgres) postgres=0; shift ;;
     --reload-only) reload_only=1; postgres=0; shift ;;
     --admin-only) admin_only=1; postgres=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -129,7 +132,11 @@ row "key-auth RPS, $consumers consumers / 1 consumer" "${big%.*} / ${small%.*}" 
 fi
 
 if ((!admin_only)); then
-# (d) A $routes-route POST /config while traffic runs (open model, 1,000 req/s on /steady).
+# (d) A $routes-route POST /config while traffic runs (open model, 1,000 req/s on /steady), in
+# $rounds rounds. Each round shrinks the config back to the one route, lets it settle, runs the
+# traffic for $duration s alone (steady) and then again with the POST 1 s into it (during). One
+# round's p99 is its 50 slowest requests of 5,000, so it moves with whatever else the machine
+# does; the median of the rounds' ratios is the result, every round is printed.
 cat >"$dir/steady.yml" <<YML
 _format_version: "3.0"
 services:
@@ -140,34 +147,52 @@ YML
 archwayd --db "sqlite:$dir/routes.db" --proxy-listen 127.0.0.1:$gw_port \
   --admin-listen 127.0.0.1:$admin_port --access-log "$dir/access.log"
 wait_200 "$admin/status" >/dev/null
-curl -fsS -o /dev/null -F "config=@$dir/steady.yml" "$admin/config"
-wait_200 "$proxy/steady" >/dev/null
-"$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/steady-load.json"
-during_start=$(date +%s.%N)
-"$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/during-load.json" &
-loadpid=$!
-cpu0=$(python3 $py thread-cpu "${pids[-1]}")
-sleep 1
-read -r answered served < <(python3 $py config-then-serve "$admin" "$proxy" "$dir/routes.json" \
-  "/r$((routes - 1))")
-wait $loadpid
-cpu=$(python3 $py thread-cpu "${pids[-1]}" "$cpu0")
-read -r p99s < <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latency_us"]["p99"])' "$dir/steady-load.json")
-read -r p99d errs < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["latency_us"]["p99"], sum(v for v in r["errors"].values() if isinstance(v, int)))' "$dir/during-load.json")
-row "POST /config $routes routes: answered / last route serving" "$answered / $served ms" "< 1000 ms"
-row "traffic meanwhile: failed requests" "$errs" "0"
-row "traffic meanwhile: p99 during / steady" "$p99d / $p99s us" \
-  "ratio $(awk -v a="$p99d" -v b="$p99s" 'BEGIN {printf "%.2f", a / b}') (< 2)"
-# The client's p99 includes time the load generator and the upstream waited for a CPU; the
-# access log says how much of each request was the gateway's own (latency - upstream time).
-sleep 0.5  # the log thread writes the last lines
-read -r own99 ownmax up99 _ < <(python3 $py gateway-time "$dir/access.log" "$during_start")
-row "meanwhile, the gateway's own time p99 / max; upstream p99" "$own99 / $ownmax; $up99 ms" ""
+p99_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latency_us"]["p99"])' "$1"; }
+ratios=() answers=() serves=() errs=0 own99s=() ownmax=0 up99s=() cpu_all=
+for ((r = 1; r <= rounds; r++)); do
+  curl -fsS -o /dev/null -F "config=@$dir/steady.yml" "$admin/config"
+  wait_200 "$proxy/steady" >/dev/null
+  sleep 2  # the 10,000 routes of the last round retired, the stats merge settled
+  # The load generator runs in a session of its own, as the gateway does: under autogroup
+  # scheduling it would otherwise share one group with this script and its Python client
+  # (which reads the 5 MB answer) and wait behind them.
+  setsid "$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/steady-load.json"
+  during_start=$(date +%s.%N)
+  setsid "$load" -R 1000 -d "${duration}s" --json "$proxy/steady" >"$dir/during-load.json" &
+  loadpid=$!
+  cpu0=$(python3 $py thread-cpu "${pids[-1]}")
+  sleep 1
+  read -r answered served < <(python3 $py config-then-serve "$admin" "$proxy" "$dir/routes.json" \
+    "/r$((routes - 1))")
+  wait $loadpid
+  during_end=$(date +%s.%N)
+  cpu_all+="$(python3 $py thread-cpu "${pids[-1]}" "$cpu0")"$'\n'
+  p99s=$(p99_of "$dir/steady-load.json")
+  read -r p99d e < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["latency_us"]["p99"], sum(v for v in r["errors"].values() if isinstance(v, int)))' "$dir/during-load.json")
+  ratio=$(awk -v a="$p99d" -v b="$p99s" 'BEGIN {printf "%.2f", a / b}')
+  # The client's p99 includes time the load generator and the upstream waited for a CPU; the
+  # access log says how much of each request was the gateway's own (latency - upstream time).
+  sleep 0.5  # the log thread writes the last lines
+  read -r own99 omax up99 _ < <(python3 $py gateway-time "$dir/access.log" "$during_start" "$during_end")
+  printf '  round %d: answered %s ms, serving %s ms; p99 during / steady %s / %s us = %s; errors %s; gateway own p99 %s ms, upstream p99 %s ms\n' \
+    "$r" "$answered" "$served" "$p99d" "$p99s" "$ratio" "$e" "$own99" "$up99"
+  ratios+=("$ratio") answers+=("$answered") serves+=("$served") own99s+=("$own99") up99s+=("$up99")
+  errs=$((errs + e))
+  ownmax=$(awk -v a="$ownmax" -v b="$omax" 'BEGIN {print (b > a ? b : a)}')
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
+row "POST /config $routes routes: answered / last route serving (max)" "$(maxof "${answers[@]}") / $(maxof "${serves[@]}") ms" "< 1000 ms"
+row "traffic meanwhile: failed requests ($rounds rounds)" "$errs" "0"
+row "traffic meanwhile: p99 during / steady, median of $rounds" "$(median "${ratios[@]}") (${ratios[*]})" "< 2"
+row "meanwhile, the gateway's own time p99 (median) / max; upstream p99" "$(median "${own99s[@]}") / $ownmax; $(median "${up99s[@]}") ms" ""
 read -r hwm rss10k < <(awk '/VmHWM/ {h=$2} /VmRSS/ {r=$2} END {print h, r}' "/proc/${pids[-1]}/status")
 row "archwayd with $routes routes: peak / current resident memory" "$((hwm / 1024)) / $((rss10k / 1024)) MB" ""
-row "meanwhile, CPU ms of the worker / control / stats threads" "$(python3 -c \
-  'import json,sys; c=json.loads(sys.argv[1]); print(" / ".join(str(c.get(k, 0)) for k in ("aw-worker0", "aw-control0", "aw-stats")))' "$cpu")" \
-  "($duration s)"
+row "per round, CPU ms of the worker / control / stats threads" "$(printf '%s' "$cpu_all" | python3 -c '
+import json, statistics, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+print(" / ".join(str(round(statistics.median(r.get(k, 0) for r in rows))) for k in ("aw-worker0", "aw-control0", "aw-stats")))')" \
+  "(median; $duration s)"
 stop_last
 fi
 

@@ -10,8 +10,8 @@
                                                  POST /config FILE, then poll PROXY PATH until
                                                  200: ms to the POST's answer and to serving
   control_plane.py propagate ADMIN_A ADMIN_B N   N consumers written on A, polled on B: ms
-  control_plane.py gateway-time LOG SINCE         over the access-log lines at or after SINCE (epoch
-                                                 s): p99 and max of the gateway's own time
+  control_plane.py gateway-time LOG SINCE [UNTIL] over the access-log lines at or after SINCE (epoch
+                                                 s; before UNTIL): p99 and max of the gateway's own time
                                                  (latency - upstream) and p99 of upstream time, ms
   control_plane.py thread-cpu PID [BEFORE]       CPU ms of PID's threads by name as JSON; with
                                                  BEFORE (an earlier output), what they used since
@@ -107,11 +107,13 @@ def config_then_serve(admin, proxy, file, path):
     print(f"{answered:.0f} {served:.0f}")
 
 
-def gateway_time(log, since):
+def gateway_time(log, since, until=float("inf")):
     own, up = [], []
     for line in open(log):
+        if not line.endswith("\n"):
+            break  # the log thread is still writing it
         r = json.loads(line)
-        if r.get("type") != "access" or r["time"] < since or "upstream_ms" not in r:
+        if r.get("type") != "access" or not since <= r["time"] < until or "upstream_ms" not in r:
             continue
         own.append(r["latency_ms"] - r["upstream_ms"])
         up.append(r["upstream_ms"])
@@ -182,7 +184,7 @@ def main(argv):
     elif cmd == "propagate":
         propagate(args[0], args[1], int(args[2]))
     elif cmd == "gateway-time":
-        gateway_time(args[0], float(args[1]))
+        gateway_time(args[0], float(args[1]), float(args[2]) if len(args) > 2 else float("inf"))
     elif cmd == "thread-cpu":
         thread_cpu(args[0], args[1] if len(args) > 1 else None)
     else:
