@@ -1,5 +1,6 @@
 #include "core/idle_cgroup.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -122,8 +123,11 @@ std::unique_ptr<IdleCgroup> IdleCgroup::create(std::string* why) {
   Location at;
   if (!locate(at, reason)) return fail(reason);
   removeStale(at.dir);
-  const std::string path = at.dir + "/" + std::string(kPrefix) + std::to_string(::getpid());
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+  // One per instance (engines in one process, e.g. tests, each have one).
+  static std::atomic<unsigned> instances{0};
+  const std::string path = at.dir + "/" + std::string(kPrefix) + std::to_string(::getpid()) + "-" +
+                           std::to_string(instances++);
+  if (::mkdir(path.c_str(), 0755) != 0)
     return fail(path + ": " + std::strerror(errno));
   auto undo = [&](std::string r) {
     ::rmdir(path.c_str());

@@ -17,7 +17,7 @@ namespace archway::core {
 
 class IdleCgroup {
  public:
-  // The group for this process (`archway-background-PID` under its cpu cgroup), created with
+  // A group of this process's (`archway-background-PID-N` under its cpu cgroup), created with
   // cpu.idle = 1, or nullptr with the reason in `why`. Removes such directories left by
   // processes that no longer exist.
   static std::unique_ptr<IdleCgroup> create(std::string* why = nullptr);

@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
                          {.name = "background-cpu",
                           .valueName = "idle|nice",
                           .help = "Admin API work, reloads and stats merges: idle (SCHED_IDLE "
-                                  "until starved 50 ms; the default where permitted) or nice "
+                                  "until starved 50 ms, and work past 10 ms in an idle cpu cgroup "
+                                  "where one can be made; the default where permitted) or nice "
                                   "(nice 5)"},
                          {.name = "session",
                           .valueName = "auto|own|inherit",

@@ -53,7 +53,8 @@ class IdleCgroupTest : public QObject {
     auto group = core::IdleCgroup::create(&why);
     if (!group) QSKIP(("no writable cpu cgroup here: " + why).c_str());
     const std::string path = group->path();
-    QVERIFY(path.ends_with("/archway-background-" + std::to_string(::getpid())));
+    QVERIFY(path.find("/archway-background-" + std::to_string(::getpid()) + "-") !=
+            std::string::npos);
     QCOMPARE(slurp(path + "/cpu.idle"), std::string("1\n"));
     QVERIFY(group->enter(tid()));
     QVERIFY(holds(path, tid()));
@@ -74,9 +75,9 @@ class IdleCgroupTest : public QObject {
     QVERIFY(child > 0);
     int status = 0;
     QCOMPARE(::waitpid(child, &status, 0), child);  // reaped: the pid names no process now
-    const std::string stale = group->home() + "/archway-background-" + std::to_string(child);
+    const std::string stale = group->home() + "/archway-background-" + std::to_string(child) + "-0";
     QCOMPARE(::mkdir(stale.c_str(), 0755), 0);
-    const std::string live = group->home() + "/archway-background-1";  // init: still running
+    const std::string live = group->home() + "/archway-background-1-0";  // init: still running
     const bool madeLive = ::mkdir(live.c_str(), 0755) == 0;
     group.reset();
     auto again = core::IdleCgroup::create(&why);
