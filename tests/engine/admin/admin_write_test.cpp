@@ -332,6 +332,12 @@ class AdminWriteTest : public QObject {
     QCOMPARE(o["services"].as_object().size(), std::size_t{1});
     QCOMPARE(o["routes"].as_object().size(), std::size_t{1});
     QCOMPARE(f.current->routes.size(), std::size_t{1});
+    // Kong's flattened entities: each kind maps ids to the entities as GET returns them.
+    const auto& route = o["routes"].as_object().at(f.current->routes[0].id).as_object();
+    QCOMPARE(str(route.at("name")), "r");
+    QCOMPARE(str(route.at("service").as_object().at("id")), f.current->services[0].id);
+    QVERIFY(o["upstreams"].as_object().empty());
+    QVERIFY(o["targets"].as_object().empty());
   }
 
   void postConfigAcceptsAFormConfigFieldWithYaml() {
