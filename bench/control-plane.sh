@@ -147,7 +147,8 @@ YML
 archwayd --db "sqlite:$dir/routes.db" --proxy-listen 127.0.0.1:$gw_port \
   --admin-listen 127.0.0.1:$admin_port --access-log "$dir/access.log"
 wait_200 "$admin/status" >/dev/null
-p99_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latency_us"]["p99"])' "$1"; }
+# p99_errors FILE -> "p99_us errors" of an archway-load --json report
+p99_errors() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["latency_us"]["p99"], sum(v for v in r["errors"].values() if isinstance(v, int)))' "$1"; }
 ratios=() answers=() serves=() errs=0 own99s=() ownmax=0 up99s=() cpu_all=
 for ((r = 1; r <= rounds; r++)); do
   curl -fsS -o /dev/null -F "config=@$dir/steady.yml" "$admin/config"
@@ -167,8 +168,8 @@ for ((r = 1; r <= rounds; r++)); do
   wait $loadpid
   during_end=$(date +%s.%N)
   cpu_all+="$(python3 $py thread-cpu "${pids[-1]}" "$cpu0")"$'\n'
-  p99s=$(p99_of "$dir/steady-load.json")
-  read -r p99d e < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["latency_us"]["p99"], sum(v for v in r["errors"].values() if isinstance(v, int)))' "$dir/during-load.json")
+  read -r p99s _ < <(p99_errors "$dir/steady-load.json")
+  read -r p99d e < <(p99_errors "$dir/during-load.json")
   ratio=$(awk -v a="$p99d" -v b="$p99s" 'BEGIN {printf "%.2f", a / b}')
   # The client's p99 includes time the load generator and the upstream waited for a CPU; the
   # access log says how much of each request was the gateway's own (latency - upstream time).

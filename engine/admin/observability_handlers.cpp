@@ -21,7 +21,6 @@ namespace archway::admin {
 namespace json = boost::json;
 namespace {
 
-
 // A number from JSON, or from a form's string.
 std::optional<double> number(const json::value& v) {
   if (v.is_double()) return v.as_double();

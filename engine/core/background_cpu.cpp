@@ -62,9 +62,6 @@ BackgroundCpu::~BackgroundCpu() {
   }
   wake_.notify_all();
   if (watcher_.joinable()) watcher_.join();
-  // Scopes still open (their threads end with the engine) keep the directory; the next process
-  // removes it.
-  idleGroup_.reset();
 }
 
 std::optional<BackgroundCpu::SchedStat> BackgroundCpu::schedStat(pid_t tid) {
@@ -110,15 +107,17 @@ BackgroundCpu::Scope::~Scope() {
 void BackgroundCpu::leave(pid_t tid) {
   if (--tlDepth > 0) return;
   setPolicy(tid, SCHED_OTHER);  // before the mutex, for the same reason as in enter()
-  bool moved = false;
   {
     std::lock_guard lock(mutex_);
-    auto& o = open_[tid];
-    o.leaving = true;
-    moved = o.inIdleGroup;
+    auto it = open_.find(tid);
+    if (!it->second.inIdleGroup) {
+      open_.erase(it);
+      return;
+    }
+    it->second.leaving = true;
   }
   // Outside the mutex: the move takes a while, and this thread is still in the idle group.
-  if (moved) idleGroup_->leave(tid);
+  idleGroup_->leave(tid);
   std::lock_guard lock(mutex_);
   open_.erase(tid);
 }

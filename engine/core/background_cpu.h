@@ -18,14 +18,14 @@
 // (`ulimit -e`; sched(7)). Without it the class checks once and does nothing: scopes keep the
 // thread's policy as it was (a nice value set elsewhere still applies).
 #include <atomic>
-#include <memory>
-#include <string>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <sys/types.h>
 #include <thread>
 
@@ -103,6 +103,8 @@ class BackgroundCpu {
   std::condition_variable wake_;
   std::map<pid_t, Open> open_;
   std::uint64_t promotions_ = 0;
+  // Removed with this object; a scope still open then (its thread ends with the engine) keeps
+  // the directory, and the next process removes it.
   std::unique_ptr<class IdleCgroup> idleGroup_;
   std::string idleGroupWhy_;
   std::uint64_t idleGroupMoves_ = 0;

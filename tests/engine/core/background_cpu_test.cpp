@@ -5,10 +5,10 @@
 #include <QtTest>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <chrono>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -47,6 +47,19 @@ std::string cpuCgroupOf(pid_t t) {
     if (controllers.empty()) v2 = path;
   }
   return v2;
+}
+
+// Why the idle cgroup cannot be tested here; empty when it can.
+std::string noIdleGroup(const core::BackgroundCpu& cpu) {
+  if (!cpu.active()) return "this process may not leave SCHED_IDLE (needs CAP_SYS_NICE)";
+  if (cpu.idleGroupPath().empty()) return "no idle cpu cgroup here: " + cpu.idleGroupWhy();
+  return {};
+}
+
+// The idle cgroup's last path component, "/archway-background-PID-N".
+std::string idleGroupName(const core::BackgroundCpu& cpu) {
+  const std::string path = cpu.idleGroupPath();
+  return path.substr(path.rfind('/'));
 }
 
 }  // namespace
@@ -159,10 +172,8 @@ class BackgroundCpuTest : public QObject {
 
   void aLongScopeRunsInTheIdleCgroupAndComesBack() {
     core::BackgroundCpu cpu(core::BackgroundCpu::Options{.poll = 5ms, .idleGroupAfter = 10ms});
-    if (!cpu.active()) QSKIP("this process may not leave SCHED_IDLE (needs CAP_SYS_NICE)");
-    if (cpu.idleGroupPath().empty())
-      QSKIP(("no idle cpu cgroup here: " + cpu.idleGroupWhy()).c_str());
-    const std::string group = cpu.idleGroupPath().substr(cpu.idleGroupPath().rfind('/'));
+    if (const auto why = noIdleGroup(cpu); !why.empty()) QSKIP(why.c_str());
+    const std::string group = idleGroupName(cpu);
     std::string before, inside, after;
     std::thread t([&] {
       before = cpuCgroupOf(tid());
@@ -184,9 +195,7 @@ class BackgroundCpuTest : public QObject {
 
   void aShortScopeStaysWhereItIs() {
     core::BackgroundCpu cpu(core::BackgroundCpu::Options{.poll = 5ms, .idleGroupAfter = 10s});
-    if (!cpu.active()) QSKIP("this process may not leave SCHED_IDLE (needs CAP_SYS_NICE)");
-    if (cpu.idleGroupPath().empty())
-      QSKIP(("no idle cpu cgroup here: " + cpu.idleGroupWhy()).c_str());
+    if (const auto why = noIdleGroup(cpu); !why.empty()) QSKIP(why.c_str());
     std::string inside;
     std::thread t([&] {
       auto scope = cpu.enter();
@@ -195,7 +204,7 @@ class BackgroundCpuTest : public QObject {
     });
     t.join();
     QCOMPARE(cpu.idleGroupMoves(), std::uint64_t{0});
-    QVERIFY(!inside.ends_with(cpu.idleGroupPath().substr(cpu.idleGroupPath().rfind('/'))));
+    QVERIFY(!inside.ends_with(idleGroupName(cpu)));
   }
 
   void aDisabledIdleGroupIsNotCreated() {
