@@ -12,6 +12,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "../net/closed_port.h"
 #include "admin_exchange.h"
 #include "config/declarative.h"
 #include "core/log.h"
@@ -23,12 +24,6 @@ namespace json = boost::json;
 using archway::testing::exchange;
 
 namespace {
-
-unsigned short closedPort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 json::object parseObject(const std::string& body) {
   boost::system::error_code ec;
@@ -56,6 +51,7 @@ class AdminTracingLogsTest : public QObject {
   Q_OBJECT
  private:
   demo::DemoServer upstream_;
+  archway::testing::ClosedPort closed_;  // the dead service's port, refused for the whole run
   std::string config_;
   runtime::Engine engine_;
   std::uint16_t admin() const { return engine_.adminPort(); }
@@ -76,7 +72,7 @@ class AdminTracingLogsTest : public QObject {
     auto up = upstream_.start("127.0.0.1", 0);
     QVERIFY(up.ok());
     config_ = "_format_version: '3.0'\nservices:\n- name: dead\n  url: http://127.0.0.1:" +
-              std::to_string(closedPort()) +
+              std::to_string(closed_.port()) +
               "\n  retries: 0\n  routes: [{name: dead-route, paths: [/dead]}]\n"
               "- name: demo\n  url: http://127.0.0.1:" +
               std::to_string(*up) + "\n  routes: [{name: ok-route, paths: [/ok]}]\n";

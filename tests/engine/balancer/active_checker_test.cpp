@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../net/closed_port.h"
 #include "../net/dns_test_server.h"
 #include "../proxy/tls_test_upstream.h"
 #include "balancer/active_checker.h"
@@ -186,13 +187,9 @@ class ActiveCheckerTest : public QObject {
 
   void tcpProbeOfAClosedPortTurnsTheTargetUnhealthy() {
     asio::io_context ctx;
-    std::uint16_t closedPort = 0;
-    {
-      tcp::acceptor probe(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-      closedPort = probe.local_endpoint().port();
-    }
+    archway::testing::ClosedPort closed;
     HealthRegistry registry;
-    const std::string target = "127.0.0.1:" + std::to_string(closedPort);
+    const std::string target = "127.0.0.1:" + std::to_string(closed.port());
     registry.sync(configFor(target, [](core::Upstream& u) {
       u.healthchecks.active.type = "tcp";
       u.healthchecks.active.unhealthyTcpFailures = 1;

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "../net/closed_port.h"
 #include "demo/demo_server.h"
 
 namespace asio = boost::asio;
@@ -145,13 +146,6 @@ class PathCountingServer {
   std::thread thread_;
 };
 
-// A port nothing listens on: bound once by us, then released.
-std::uint16_t closedPort() {
-  asio::io_context ctx;
-  tcp::acceptor a(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
 Report runPlan(const Plan& plan) {
   return archway::loadgen::start(plan)->wait();
 }
@@ -231,8 +225,9 @@ class LoadGeneratorTest : public QObject {
   }
 
   void connectErrorsAreCountedAgainstAClosedPort() {
+    archway::testing::ClosedPort closed;
     Plan plan;
-    plan.url = "http://127.0.0.1:" + std::to_string(closedPort()) + "/";
+    plan.url = "http://127.0.0.1:" + std::to_string(closed.port()) + "/";
     plan.connections = 2;
     plan.duration = 500ms;
     auto r = runPlan(plan);

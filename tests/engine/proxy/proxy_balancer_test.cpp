@@ -7,18 +7,15 @@
 
 #include <boost/json/parse.hpp>
 
+#include "../net/closed_port.h"
 #include "config/declarative.h"
 #include "runtime/engine.h"
 #include "test_upstream.h"
 
 using namespace archway;
+using archway::testing::ClosedPort;
 
 namespace {
-
-unsigned short closedPort() {
-  TestUpstream gone;
-  return gone.port();
-}
 
 std::unique_ptr<runtime::Engine> startEngine(const std::string& upstreamYaml, int retries = 0) {
   std::string yaml =
@@ -82,7 +79,8 @@ class ProxyBalancerTest : public QObject {
 
   void retriesAnotherTargetWhenOneRefuses() {
     TestUpstream live;
-    auto e = startEngine("  targets:\n" + target(closedPort()) + target(live.port()), 2);
+    ClosedPort dead;
+    auto e = startEngine("  targets:\n" + target(dead.port()) + target(live.port()), 2);
     TestClient client(e->proxyPort());
     for (int i = 0; i < 10; ++i) QCOMPARE(client.get("/x").status, 200);
     QCOMPARE(live.requests(), 10);
@@ -147,7 +145,8 @@ class ProxyBalancerTest : public QObject {
 
   void passiveChecksMarkFailingTargetsUnhealthy() {
     TestUpstream live;
-    const unsigned short dead = closedPort();
+    const ClosedPort closed;
+    const unsigned short dead = closed.port();
     auto e = startEngine("  healthchecks: {passive: {unhealthy: {tcp_failures: 2}}}\n  targets:\n" +
                              target(dead) + target(live.port()),
                          1);
@@ -164,7 +163,8 @@ class ProxyBalancerTest : public QObject {
 
   void activeChecksFindDeadTargetsWithoutTraffic() {
     TestUpstream live;
-    const unsigned short dead = closedPort();
+    const ClosedPort closed;
+    const unsigned short dead = closed.port();
     auto e = startEngine(
         "  healthchecks: {active: {type: tcp, timeout: 1, healthy: {interval: 1, successes: 1},"
         " unhealthy: {interval: 1, tcp_failures: 1}}}\n  targets:\n" +

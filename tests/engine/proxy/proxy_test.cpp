@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "../net/closed_port.h"
 #include "config/declarative.h"
 #include "runtime/engine.h"
 #include "test_upstream.h"
@@ -103,13 +104,9 @@ class ProxyTest : public QObject {
   }
 
   void answersBadGatewayWhenUpstreamRefuses() {
-    unsigned short closedPort;
-    {
-      TestUpstream gone;
-      closedPort = gone.port();
-    }
+    archway::testing::ClosedPort closed;
     runtime::Engine engine;
-    QVERIFY(engine.start(loopbackOptions(), configFor(closedPort)).ok());
+    QVERIFY(engine.start(loopbackOptions(), configFor(closed.port())).ok());
     TestClient client(engine.proxyPort());
     auto r = client.get("/api/x");
     QCOMPARE(r.status, 502);

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "../net/closed_port.h"
 #include "config/declarative.h"
 #include "runtime/engine.h"
 #include "test_upstream.h"
@@ -101,12 +102,9 @@ class ProxyTraceTest : public QObject {
 
   void errorsAreKeptAtRateZero() {
     TestUpstream up;
-    const unsigned short closed = [] {
-      TestUpstream gone;
-      return gone.port();
-    }();
+    archway::testing::ClosedPort closed;
     runtime::Engine engine;
-    QVERIFY(engine.start(options(0.0), configFor(closed)).ok());
+    QVERIFY(engine.start(options(0.0), configFor(closed.port())).ok());
     TestClient client(engine.proxyPort());
     QCOMPARE(client.get("/t/a").status, 502);
     auto traces = waitForTraces(engine, 1);

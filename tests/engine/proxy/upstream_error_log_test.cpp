@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../net/closed_port.h"
 #include "../net/dns_test_server.h"
 #include "config/declarative.h"
 #include "core/log.h"
@@ -54,13 +55,6 @@ class Capture {
   int token_ = 0;
 };
 
-// A loopback port nothing listens on.
-unsigned short closedPort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 std::unique_ptr<runtime::Engine> launch(const std::string& host, unsigned short port,
                                         const std::string& extra,
                                         const std::function<void(runtime::EngineOptions&)>& tweak = {}) {
@@ -86,7 +80,8 @@ class UpstreamErrorLogTest : public QObject {
  private Q_SLOTS:
   void refusedConnectIsOneErrorEventWithTheRequestFields() {
     Capture cap;
-    const unsigned short port = closedPort();
+    archway::testing::ClosedPort closed;
+    const unsigned short port = closed.port();
     auto e = launch("127.0.0.1", port, "");
     auto r = TestClient(e->proxyPort()).get("/some/path?q=1", {{"Host", "example.test"}});
     QCOMPARE(r.status, 502);
@@ -142,7 +137,8 @@ class UpstreamErrorLogTest : public QObject {
 
   void aBurstIsLimitedAndTheNextEventCountsWhatWasHeldBack() {
     Capture cap;
-    auto e = launch("127.0.0.1", closedPort(), "");
+    archway::testing::ClosedPort closed;
+    auto e = launch("127.0.0.1", closed.port(), "");
     constexpr int kBurst = 60;
     for (int i = 0; i < kBurst; ++i) QCOMPARE(TestClient(e->proxyPort()).get("/x").status, 502);
     const std::size_t inBurst = cap.upstreamEvents().size();

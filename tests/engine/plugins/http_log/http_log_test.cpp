@@ -4,6 +4,7 @@
 #include <QtTest>
 #include <boost/json.hpp>
 
+#include "../../net/closed_port.h"
 #include "../log/log_test_support.h"
 #include "../log/test_servers.h"
 #include "plugins/http_log/http_log.h"
@@ -186,11 +187,8 @@ class HttpLogTest : public QObject {
   }
 
   void retriesWhenTheServerIsDown() {
-    unsigned short port;
-    {
-      logtest::HttpSink gone;
-      port = gone.port();
-    }
+    archway::testing::ClosedPort closed;
+    const unsigned short port = closed.port();
     plugins::Persistent persistent;
     auto inst = logtest::compile(
         *factory_,

@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
+#include "../../net/closed_port.h"
 #include "../../proxy/test_upstream.h"
 #include "config/declarative.h"
 #include "plugins/log/queue.h"
@@ -218,11 +219,8 @@ class LogProxyTest : public QObject {
   }
 
   void unreachableUpstreamIsLoggedAsKongsAnswer() {
-    unsigned short deadPort;
-    {
-      TestUpstream gone;
-      deadPort = gone.port();
-    }
+    archway::testing::ClosedPort closed;
+    const unsigned short deadPort = closed.port();
     std::string path = dir_.filePath("dead.log").toStdString();
     runtime::Engine engine;
     QVERIFY(engine

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "../../net/closed_port.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "plugins/opentelemetry/bounded_queue.h"
 #include "plugins/opentelemetry/exporter.h"
@@ -65,19 +66,6 @@ std::vector<int> receivedIds(TestCollector& c, int* batches = nullptr) {
   }
   if (batches) *batches = n;
   return ids;
-}
-
-// A port nobody listens on.
-unsigned short closedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 10s) {
@@ -189,7 +177,8 @@ class OtelExporterTest : public QObject {
   }
 
   void connectionRefusedIsAnError() {
-    HttpPoster poster(*parseHttpUrl("http://127.0.0.1:" + std::to_string(closedPort()) + "/"), {});
+    archway::testing::ClosedPort closed;
+    HttpPoster poster(*parseHttpUrl("http://127.0.0.1:" + std::to_string(closed.port()) + "/"), {});
     auto r = poster.post("text/plain", {}, "x");
     QCOMPARE(r.status, 0);
     QVERIFY2(r.error.find("failed to connect") != std::string::npos, r.error.c_str());
@@ -281,7 +270,8 @@ class OtelExporterTest : public QObject {
   }
 
   void givesUpAfterMaxRetryTime() {
-    auto ec = configFor("http://127.0.0.1:" + std::to_string(closedPort()) + "/v1/traces");
+    archway::testing::ClosedPort closed;
+    auto ec = configFor("http://127.0.0.1:" + std::to_string(closed.port()) + "/v1/traces");
     ec.maxRetryTime = 0.2;
     Exporter e(ec);
     QVERIFY(e.enqueue(makeTrace(9)));

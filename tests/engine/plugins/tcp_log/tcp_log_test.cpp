@@ -3,6 +3,7 @@
 #include <QtTest>
 #include <boost/json.hpp>
 
+#include "../../net/closed_port.h"
 #include "../log/log_test_support.h"
 #include "../log/test_servers.h"
 #include "plugins/tcp_log/tcp_log.h"
@@ -111,11 +112,8 @@ class TcpLogTest : public QObject {
   }
 
   void unreachableServerDropsTheEntry() {
-    unsigned short port;
-    {
-      logtest::LineSink gone;
-      port = gone.port();
-    }
+    archway::testing::ClosedPort closed;
+    const unsigned short port = closed.port();
     plugins::Persistent persistent;
     auto inst = logtest::compile(*factory_, json::object{{"host", "127.0.0.1"}, {"port", port}},
                                  persistent);
