@@ -37,6 +37,8 @@ bool canLeaveIdle() {
 
 }  // namespace
 
+thread_local BackgroundCpu::Open* BackgroundCpu::current_ = nullptr;
+
 BackgroundCpu::BackgroundCpu() : BackgroundCpu(Options{}) {}
 
 BackgroundCpu::BackgroundCpu(Options options) : options_(options) {
@@ -90,7 +92,9 @@ BackgroundCpu::Scope BackgroundCpu::enter() {
     o.waitAtEnter = s ? s->waitNs : 0;
     o.since = std::chrono::steady_clock::now();
     o.promoted.store(false);
+    o.group.store(kOut);
     promoted = &o.promoted;
+    current_ = &o;
   }
   wake_.notify_one();
   setPolicy(tid, SCHED_IDLE);
@@ -107,24 +111,18 @@ BackgroundCpu::Scope::~Scope() {
 void BackgroundCpu::leave(pid_t tid) {
   if (--tlDepth > 0) return;
   setPolicy(tid, SCHED_OTHER);  // before the mutex, for the same reason as in enter()
-  {
-    std::lock_guard lock(mutex_);
-    auto it = open_.find(tid);
-    if (!it->second.inIdleGroup) {
-      open_.erase(it);
-      return;
-    }
-    it->second.leaving = true;
-  }
-  // Outside the mutex: the move takes a while, and this thread is still in the idle group.
-  idleGroup_->leave(tid);
+  Open* o = current_;
+  current_ = nullptr;
+  // Still in the idle group: out first, without the mutex. A move the watcher is making (under
+  // the mutex) is undone by the watcher before it lets go of the mutex, so once this thread
+  // holds it, the thread is out.
+  if (o->group.exchange(kLeaving) == kIn) idleGroup_->leave(tid);
   std::lock_guard lock(mutex_);
   open_.erase(tid);
 }
 
 std::uint64_t BackgroundCpu::promotions() const {
-  std::lock_guard lock(mutex_);
-  return promotions_;
+  return promotions_.load();
 }
 
 std::string BackgroundCpu::idleGroupPath() const {
@@ -132,8 +130,7 @@ std::string BackgroundCpu::idleGroupPath() const {
 }
 
 std::uint64_t BackgroundCpu::idleGroupMoves() const {
-  std::lock_guard lock(mutex_);
-  return idleGroupMoves_;
+  return idleGroupMoves_.load();
 }
 
 void BackgroundCpu::watch() {
@@ -148,11 +145,18 @@ void BackgroundCpu::watch() {
     }
     const auto now = std::chrono::steady_clock::now();
     for (auto& [tid, o] : open_) {
-      if (o.promoted.load() || o.leaving) continue;
-      if (idleGroup_ && !o.inIdleGroup && now - o.since >= options_.idleGroupAfter &&
-          idleGroup_->enter(tid)) {
-        o.inIdleGroup = true;
-        ++idleGroupMoves_;
+      if (o.promoted.load() || o.group.load() == kLeaving) continue;
+      int state = kOut;
+      if (idleGroup_ && now - o.since >= options_.idleGroupAfter &&
+          o.group.compare_exchange_strong(state, kMovingIn)) {
+        const bool moved = idleGroup_->enter(tid);
+        state = kMovingIn;
+        if (!o.group.compare_exchange_strong(state, moved ? kIn : kOut)) {
+          // The scope ended during the move; its thread waits for this mutex: move it back.
+          if (moved) idleGroup_->leave(tid);
+          continue;
+        }
+        if (moved) ++idleGroupMoves_;
       }
       const auto s = schedStat(tid);
       // Without schedstat, the scope's age stands in for its wait (a more generous bound).
@@ -161,7 +165,8 @@ void BackgroundCpu::watch() {
       if (!starved) continue;
       o.promoted.store(true);
       setPolicy(tid, SCHED_OTHER);
-      if (o.inIdleGroup && idleGroup_->leave(tid)) o.inIdleGroup = false;
+      state = kIn;
+      if (o.group.compare_exchange_strong(state, kOut)) idleGroup_->leave(tid);
       ++promotions_;
       log::debug("background work waited for a CPU: back to its normal priority",
                  {{"thread", std::to_string(tid)},

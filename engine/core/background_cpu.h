@@ -87,27 +87,36 @@ class BackgroundCpu {
   static std::optional<SchedStat> schedStat(pid_t tid);
 
  private:
+  // Where a scope's thread is with respect to the idle cgroup. The scope's thread never takes
+  // mutex_ while it may be in the group (there it can wait seconds for a CPU, and the watcher
+  // and every other scope would wait behind it): it leaves by exchanging this state alone.
+  enum Group : int {
+    kOut,       // not in the group
+    kMovingIn,  // the watcher is moving it in (under mutex_)
+    kIn,        // in the group
+    kLeaving,   // the scope ended: the watcher leaves it alone
+  };
   struct Open {
     std::uint64_t waitAtEnter = 0;
     std::chrono::steady_clock::time_point since;
     std::atomic<bool> promoted{false};
-    bool inIdleGroup = false;  // guarded by mutex_
-    bool leaving = false;      // guarded by mutex_: the watcher moves it no more
+    std::atomic<int> group{kOut};
   };
   void leave(pid_t tid);
   void watch();
 
   Options options_;
   bool active_ = false;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // open_ and the watcher's moves; never taken inside the group
   std::condition_variable wake_;
-  std::map<pid_t, Open> open_;
-  std::uint64_t promotions_ = 0;
+  std::map<pid_t, Open> open_;  // nodes stay put: a scope's thread keeps a pointer to its own
+  static thread_local Open* current_;  // the outermost open scope of this thread
+  std::atomic<std::uint64_t> promotions_{0};
   // Removed with this object; a scope still open then (its thread ends with the engine) keeps
   // the directory, and the next process removes it.
   std::unique_ptr<class IdleCgroup> idleGroup_;
   std::string idleGroupWhy_;
-  std::uint64_t idleGroupMoves_ = 0;
+  std::atomic<std::uint64_t> idleGroupMoves_{0};
   bool stop_ = false;
   std::thread watcher_;
 };
