@@ -6,7 +6,6 @@
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QtTest>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>

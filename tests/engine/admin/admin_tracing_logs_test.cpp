@@ -8,7 +8,6 @@
 #include <QtTest>
 #include <fstream>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 

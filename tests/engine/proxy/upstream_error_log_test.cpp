@@ -3,7 +3,6 @@
 // fields, and the per-worker limit that counts what it held back.
 #include <QtTest>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <map>
 #include <mutex>
